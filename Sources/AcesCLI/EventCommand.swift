@@ -1,0 +1,203 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import ArgumentParser
+import Foundation
+
+struct EventCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "event",
+        abstract: "Add, change, cancel and look up events of the calendar.",
+        subcommands: [Add.self, Update.self, Cancel.self, Show.self, List.self]
+    )
+}
+
+/// The event fields as command-line options. Times are local wall times in the event's zone.
+struct EventFields: ParsableArguments {
+    @Option(help: "Title.") var title: String?
+    @Option(help: "Description.") var description: String?
+    @Option(help: ArgumentHelp("Local start time in the event's zone.", valueName: "YYYY-MM-DDTHH:MM")) var start: String?
+    @Option(help: ArgumentHelp("Local end time in the event's zone.", valueName: "YYYY-MM-DDTHH:MM")) var end: String?
+    @Option(name: .customLong("tz"), help: ArgumentHelp("IANA time zone, e.g. Europe/Paris.", valueName: "zone")) var timezone: String?
+    @Option(help: "Venue.") var venue: String?
+    @Option(help: "Web page of the event.") var url: String?
+    @Option(help: "Number of places.") var capacity: Int?
+
+    /// Validated values; `current` is the event as it stands, for updates.
+    func values(current: Record? = nil) throws -> [String: JSONValue] {
+        if let tz = timezone, !IANATimeZone.isKnown(tz) {
+            throw ValidationError("--tz: '\(tz.prefix(60))' is not a known IANA time zone (for example Europe/Paris)")
+        }
+        let zone = timezone ?? current?.values["timezone"]?.stringValue
+        var raw = [String: JSONValue]()
+        let pairs: [(String, String?)] = [("title", title), ("description", description), ("venue", venue), ("url", url), ("timezone", timezone)]
+        for (k, s) in pairs { if let s { raw[k] = .string(s) } }
+        if let capacity { raw["capacity"] = .number(Double(capacity)) }
+        for (name, text) in [("start", start), ("end", end)] {
+            guard let text else { continue }
+            guard let zone else { throw ValidationError("--tz is required with --\(name)") }
+            guard let date = Instant.fromLocal(text, zone: zone) else {
+                throw ValidationError("--\(name): '\(text.prefix(40))' is not a local time like 2027-03-14T18:30 that exists in \(zone)")
+            }
+            raw[name] = .string(Instant.format(date))
+        }
+        let values = try FieldInput.validated(.event, raw)
+        let s = values["start"]?.stringValue ?? current?.values["start"]?.stringValue
+        let e = values["end"]?.stringValue ?? current?.values["end"]?.stringValue
+        if let s, let e, let sd = Instant.parse(s), let ed = Instant.parse(e), ed <= sd {
+            throw ValidationError("the event must end after it starts (--end is not after --start)")
+        }
+        return values
+    }
+}
+
+/// Local time of an event as people read it: `2027-03-14 18:30 CET`.
+enum EventTime {
+    static func local(_ instant: String?, zone: String?) -> String {
+        guard let instant, let date = Instant.parse(instant), let zone, let tz = TimeZone(identifier: zone) else { return instant ?? "" }
+        let f = DateFormatter()
+        f.locale = Locale(identifier: "en_GB")
+        f.timeZone = tz
+        f.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        return f.string(from: date)
+    }
+}
+
+extension EventCommand {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add an event organised by this node's chapter and print the new id.",
+            discussion: "Example: aces event add --title 'Meetup' --start 2027-03-14T18:30 --end 2027-03-14T21:00 --tz Europe/Paris"
+        )
+        @OptionGroup var node: NodeOptions
+        @OptionGroup var fields: EventFields
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            for (flag, v) in [("--title", fields.title), ("--start", fields.start), ("--end", fields.end), ("--tz", fields.timezone)] where v == nil {
+                throw ValidationError("\(flag) is required")
+            }
+            _ = try fields.values()
+        }
+
+        func run() throws {
+            let dir = try node.node()
+            var values = try fields.values()
+            values["chapter"] = .string(dir.chapter.rawValue)
+            values["status"] = "scheduled"
+            let author = try dir.author()
+            let id = FieldInput.newID(author)
+            let store = try dir.openStore()
+            try store.author(as: author) { _ in [.set(.event, id: id, values: values.filter { $0.value != .null })] }
+            guard let r = try store.record(.event, id: id) else { throw StoreError.notFound(.event, id) }
+            if output.json { Out.json(r.json) } else { Out.line(id) }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change fields of an event.",
+            discussion: "Times are read in the event's zone (or in --tz when given). Changing --tz alone keeps the instants."
+        )
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The event's id.") var id: String
+        @OptionGroup var fields: EventFields
+        @Option(name: .customLong("clear"), help: "Clear an optional field (repeat for several).") var clear: [String] = []
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            _ = try FieldInput.recordID(.event, id)
+            _ = try FieldInput.cleared(.event, clear)
+            let given = [fields.title, fields.description, fields.start, fields.end, fields.timezone, fields.venue, fields.url].contains { $0 != nil }
+            guard given || fields.capacity != nil || !clear.isEmpty else {
+                throw ValidationError("name at least one field to change, e.g. --venue 'Le Loft'")
+            }
+        }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.event, id)
+            let dir = try node.node()
+            let store = try dir.openStore()
+            try store.author(as: try dir.author()) { draft in
+                guard let r = try draft.record(.event, id: id), !r.removed else { throw StoreError.notFound(.event, id) }
+                let values = try fields.values(current: r).merging(try FieldInput.cleared(.event, clear)) { a, _ in a }
+                let changed = values.filter { r.values[$0.key] ?? .null != $0.value }
+                return changed.isEmpty ? [] : [.set(.event, id: id, values: changed)]
+            }
+            guard let r = try store.record(.event, id: id) else { throw StoreError.notFound(.event, id) }
+            if output.json { Out.json(r.json) } else { EventText.show(r) }
+        }
+    }
+
+    struct Cancel: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Mark an event as cancelled (it stays in the calendar, marked).")
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The event's id.") var id: String
+
+        func validate() throws { _ = try FieldInput.recordID(.event, id) }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.event, id)
+            let dir = try node.node()
+            try dir.openStore().author(as: try dir.author()) { draft in
+                guard let r = try draft.record(.event, id: id), !r.removed else { throw StoreError.notFound(.event, id) }
+                return r.values["status"] == "cancelled" ? [] : [.set(.event, id: id, values: ["status": "cancelled"])]
+            }
+            Out.line("Cancelled event \(id).")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one event, with its local time and zone.")
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The event's id.") var id: String
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try FieldInput.recordID(.event, id) }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.event, id)
+            guard let r = try node.node().openStore().record(.event, id: id) else { throw StoreError.notFound(.event, id) }
+            if output.json { Out.json(r.json) } else { EventText.show(r) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List events by start time, filtered by chapter and text.")
+        @OptionGroup var node: NodeOptions
+        @Option(help: "Only events of this chapter.") var chapter: String?
+        @Option(name: [.customLong("query"), .customShort("q")], help: "Words to look for in title, description and venue.")
+        var query: String?
+        @Flag(help: "Include removed events.") var all = false
+        @Option(help: "At most this many (default 1000).") var limit = 1000
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if let chapter, ChapterID(chapter) == nil { throw ValidationError("--chapter: \(ChapterID.rule)") }
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() throws {
+            let records = try node.node().openStore().records(
+                .event, filter: RecordFilter(chapter: chapter.flatMap(ChapterID.init), text: query, includeRemoved: all, limit: limit))
+            if output.json { return Out.json(.array(records.map(\.json))) }
+            Out.table(
+                ["ID", "START", "TITLE", "CHAPTER", "STATUS"],
+                records.map { r in
+                    [r.id, EventTime.local(r.values["start"]?.stringValue, zone: r.values["timezone"]?.stringValue),
+                     r.values["title"]?.display ?? "", r.values["chapter"]?.display ?? "",
+                     r.removed ? "removed" : (r.values["status"]?.display ?? "")]
+                })
+        }
+    }
+}
+
+enum EventText {
+    static func show(_ r: Record) {
+        let zone = r.values["timezone"]?.stringValue
+        RecordText.show(r, extra: [
+            ("starts", EventTime.local(r.values["start"]?.stringValue, zone: zone)),
+            ("ends", EventTime.local(r.values["end"]?.stringValue, zone: zone)),
+        ])
+    }
+}

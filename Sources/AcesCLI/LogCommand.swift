@@ -1,0 +1,142 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import ArgumentParser
+import Foundation
+
+struct LogCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "log",
+        abstract: "Read and verify the signed change logs this node holds.",
+        subcommands: [Show.self, Verify.self]
+    )
+}
+
+extension LogCommand {
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "List log entries: origin:seq, time, key, hash and what each operation touched (never the values).")
+        @OptionGroup var node: NodeOptions
+        @Option(help: "Only this origin (default: every origin held).") var origin: String?
+        @Option(help: "Only entries after this seq.") var after: Int64 = 0
+        @Option(help: "At most this many entries per origin (default 100).") var limit = 100
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if let origin, ChapterID(origin) == nil { throw ValidationError("--origin: \(ChapterID.rule)") }
+            guard after >= 0 else { throw ValidationError("--after must be 0 or more") }
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() throws {
+            let store = try node.node().openStore()
+            let origins = try origin.map { [ChapterID($0)!] } ?? store.heads().map(\.origin)
+            var all = [JSONValue]()
+            for o in origins {
+                for e in try store.entries(of: o, after: after, limit: limit) {
+                    if output.json {
+                        var j = e.envelope.json
+                        if case .object(var obj) = j {
+                            obj["hash"] = .string(e.hash.hex)
+                            obj["signature"] = .string(Base64URL.encode(e.signature))
+                            obj["erased"] = .array(e.payloads.enumerated().compactMap { i, p in
+                                p == nil && e.envelope.operations[i].action == .set ? .number(Double(i)) : nil
+                            })
+                            j = .object(obj)
+                        }
+                        all.append(j)
+                    } else {
+                        let env = e.envelope
+                        let time = Date(timeIntervalSince1970: Double(env.hlc.millis) / 1000)
+                        Out.line("\(env.version)  \(Instant.format(time))  key \(env.keyID)  hash \(e.hash.hex.prefix(16))")
+                        for op in env.operations {
+                            let fields = op.bases.keys.filter { $0 != LogOperation.removedField }.sorted().joined(separator: ", ")
+                            Out.line("    \(op.action.rawValue) \(op.kind.rawValue) \(op.id)\(fields.isEmpty || op.action != .set ? "" : "  (\(fields))")")
+                        }
+                    }
+                }
+            }
+            if output.json { Out.json(.array(all)) }
+        }
+    }
+
+    struct Verify: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Walk every origin's chain and check every hash, link, digest and signature.",
+            discussion: "Exits non-zero and names the first bad entry of each origin when one is found.")
+        @OptionGroup var node: NodeOptions
+        @OptionGroup var output: OutputOptions
+
+        func run() throws {
+            let dir = try node.node()
+            let result = try dir.openStore().verifyLog(keys: try dir.keyRing())
+            let total = result.checked.values.reduce(0, +)
+            if output.json {
+                Out.json([
+                    "valid": .bool(result.isValid),
+                    "checked": .object(Dictionary(uniqueKeysWithValues: result.checked.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                    "problems": .array(result.problems.map {
+                        ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "reason": .string($0.reason)]
+                    }),
+                ])
+            } else if result.isValid {
+                Out.line("ok: \(total) entries of \(result.checked.count) origin(s) verified")
+            } else {
+                for p in result.problems { Out.line("bad: \(p)") }
+            }
+            if !result.isValid {
+                throw LogInvalid(first: result.problems[0])
+            }
+        }
+    }
+}
+
+/// `aces log verify` found a bad entry.
+struct LogInvalid: Error, CustomStringConvertible {
+    let first: LogProblem
+    var description: String { "the log does not verify: \(first)" }
+}
+
+struct DigestCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "digest",
+        abstract: "Print one digest of the replicated state; equal on every node that holds the same entries.")
+    @OptionGroup var node: NodeOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let d = try node.node().openStore().stateDigest()
+        if output.json { Out.json(["digest": .string(d.hex)]) } else { Out.line(d.hex) }
+    }
+}
+
+struct StatusCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "status", abstract: "Show the node: chapter, signing key, and each origin's log head.")
+    @OptionGroup var node: NodeOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let dir = try node.node()
+        let store = try dir.openStore()
+        let heads = try store.heads()
+        let key = dir.config.keys.last
+        if output.json {
+            Out.json([
+                "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
+                "origins": .array(heads.map {
+                    ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex),
+                     "frozen": $0.frozen.map { .string($0) } ?? .null]
+                }),
+            ])
+            return
+        }
+        Out.line("chapter  \(dir.chapter)")
+        Out.line("data     \(dir.path)")
+        Out.line("key      \(key?.id ?? "none")")
+        Out.line()
+        Out.table(["ORIGIN", "ENTRIES", "HEAD", "STATE"], heads.map {
+            [$0.origin.rawValue, String($0.seq), String($0.hash.hex.prefix(16)), $0.frozen.map { "FROZEN: \($0)" } ?? "ok"]
+        })
+    }
+}

@@ -1,0 +1,170 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import ArgumentParser
+
+struct MemberCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "member",
+        abstract: "Add, change, remove and look up members of the directory.",
+        subcommands: [Add.self, Update.self, Remove.self, Show.self, List.self]
+    )
+}
+
+/// The member fields as command-line options.
+struct MemberFields: ParsableArguments {
+    @Option(help: "Email address (the member's identity across Europe).") var email: String?
+    @Option(help: "Full name.") var name: String?
+    @Option(help: "Organisation.") var organisation: String?
+    @Option(help: "Role or job title.") var role: String?
+    @Option(help: "City.") var city: String?
+    @Option(help: "Two-letter country code, e.g. FR.") var country: String?
+    @Option(help: "Short biography.") var bio: String?
+    @Option(name: .customLong("link"), help: "A web link (repeat for several).") var links: [String] = []
+    @Option(help: "Who may see the member: public, members or chapter.") var visibility: String?
+    @Option(help: "active or inactive.") var status: String?
+
+    var raw: [String: JSONValue] {
+        var v = [String: JSONValue]()
+        let pairs: [(String, String?)] = [
+            ("email", email), ("name", name), ("organisation", organisation), ("role", role), ("city", city),
+            ("country", country), ("bio", bio), ("visibility", visibility), ("status", status),
+        ]
+        for (k, s) in pairs { if let s { v[k] = .string(s) } }
+        if !links.isEmpty { v["links"] = .array(links.map { .string($0) }) }
+        return v
+    }
+}
+
+extension MemberCommand {
+    struct Add: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Add a member to this node's chapter and print the new id.",
+            discussion: "Example: aces member add --email zoe@example.fr --name 'Zoë Martin' --city Lyon --visibility public"
+        )
+        @OptionGroup var node: NodeOptions
+        @OptionGroup var fields: MemberFields
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            guard fields.email != nil else { throw ValidationError("--email is required") }
+            guard fields.name != nil else { throw ValidationError("--name is required") }
+            _ = try FieldInput.validated(.member, fields.raw)
+        }
+
+        func run() throws {
+            let dir = try node.node()
+            var values = try FieldInput.validated(.member, fields.raw)
+            values["chapter"] = .string(dir.chapter.rawValue)
+            if values["visibility"] == nil { values["visibility"] = "members" }
+            if values["status"] == nil { values["status"] = "active" }
+            let store = try dir.openStore()
+            let author = try dir.author()
+            let id = FieldInput.newID(author)
+            try store.author(as: author) { draft in
+                if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
+                    throw StoreError.invalid("a member with this email already exists (\(other)); change it with 'aces member update \(other)'")
+                }
+                return [.set(.member, id: id, values: values.filter { $0.value != .null })]
+            }
+            guard let r = try store.record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            if output.json { Out.json(r.json) } else { Out.line(id) }
+        }
+    }
+
+    struct Update: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Change fields of a member.",
+            discussion: "Example: aces member update 0193f0c2-… --city Marseille --clear bio"
+        )
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The member's id.") var id: String
+        @OptionGroup var fields: MemberFields
+        @Option(name: .customLong("clear"), help: "Clear an optional field (repeat for several).") var clear: [String] = []
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            _ = try FieldInput.recordID(.member, id)
+            let values = try FieldInput.validated(.member, fields.raw).merging(try FieldInput.cleared(.member, clear)) { a, _ in a }
+            guard !values.isEmpty else { throw ValidationError("name at least one field to change, e.g. --city Lyon") }
+        }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.member, id)
+            let values = try FieldInput.validated(.member, fields.raw).merging(try FieldInput.cleared(.member, clear)) { a, _ in a }
+            let dir = try node.node()
+            let store = try dir.openStore()
+            try store.author(as: try dir.author()) { draft in
+                guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
+                if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first(where: { $0 != id }) {
+                    throw StoreError.invalid("another member already has this email (\(other))")
+                }
+                let changed = values.filter { r.values[$0.key] ?? .null != $0.value }
+                return changed.isEmpty ? [] : [.set(.member, id: id, values: changed)]
+            }
+            guard let r = try store.record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            if output.json { Out.json(r.json) } else { RecordText.show(r) }
+        }
+    }
+
+    struct Remove: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Remove a member from the directory (a signed tombstone).")
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The member's id.") var id: String
+
+        func validate() throws { _ = try FieldInput.recordID(.member, id) }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.member, id)
+            let dir = try node.node()
+            try dir.openStore().author(as: try dir.author()) { draft in
+                guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
+                return [.delete(.member, id: id)]
+            }
+            Out.line("Removed member \(id).")
+        }
+    }
+
+    struct Show: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "Show one member.")
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The member's id.") var id: String
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws { _ = try FieldInput.recordID(.member, id) }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.member, id)
+            guard let r = try node.node().openStore().record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            if output.json { Out.json(r.json) } else { RecordText.show(r) }
+        }
+    }
+
+    struct List: ParsableCommand {
+        static let configuration = CommandConfiguration(abstract: "List members, filtered by chapter and text.")
+        @OptionGroup var node: NodeOptions
+        @Option(help: "Only members of this chapter.") var chapter: String?
+        @Option(name: [.customLong("query"), .customShort("q")], help: "Words to look for in name, organisation, role, city and bio.")
+        var query: String?
+        @Flag(help: "Include removed members.") var all = false
+        @Option(help: "At most this many (default 1000).") var limit = 1000
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            if let chapter, ChapterID(chapter) == nil { throw ValidationError("--chapter: \(ChapterID.rule)") }
+            guard (1...100_000).contains(limit) else { throw ValidationError("--limit must be from 1 to 100000") }
+        }
+
+        func run() throws {
+            let records = try node.node().openStore().records(
+                .member, filter: RecordFilter(chapter: chapter.flatMap(ChapterID.init), text: query, includeRemoved: all, limit: limit))
+            if output.json { return Out.json(.array(records.map(\.json))) }
+            Out.table(
+                ["ID", "NAME", "ORGANISATION", "CITY", "CHAPTER"],
+                records.map { r in
+                    [r.id, r.values["name"]?.display ?? "", r.values["organisation"]?.display ?? "", r.values["city"]?.display ?? "",
+                     (r.values["chapter"]?.display ?? "") + (r.removed ? " (removed)" : "")]
+                })
+        }
+    }
+}

@@ -1,0 +1,52 @@
+/// Why an entry was refused. Kept with the entry in quarantine; shown to operators.
+/// Messages name origins, sequence numbers and key ids only, never field values.
+public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// Not an entry of this protocol: bad JSON, a missing or ill-typed member, an unknown field.
+    case malformed(String)
+    /// `prev` does not name the hash of the origin's previous entry.
+    case brokenChain(origin: ChapterID, seq: Int64)
+    /// The entry is not the next one of its origin.
+    case gap(origin: ChapterID, expected: Int64, got: Int64)
+    /// The entry names a key the roster does not list for its origin, or uses it outside its validity.
+    case unknownKey(origin: ChapterID, seq: Int64, keyID: String)
+    /// No valid signature by the named key closes the run this entry belongs to.
+    case badSignature(origin: ChapterID, seq: Int64)
+    /// A payload's digest differs from the one the envelope signs.
+    case digestMismatch(origin: ChapterID, seq: Int64, operation: Int)
+    /// A different entry already holds this `(origin, seq)`.
+    case fork(origin: ChapterID, seq: Int64)
+    /// The origin is frozen after a fork; nothing more of it is applied.
+    case frozenOrigin(ChapterID)
+    /// The stream came from a peer for an origin other than the one asked for.
+    case wrongOrigin(expected: ChapterID, got: ChapterID)
+
+    /// A short stable code, used in metrics and listings.
+    public var code: String {
+        switch self {
+        case .malformed: "malformed"
+        case .brokenChain: "broken_chain"
+        case .gap: "gap"
+        case .unknownKey: "unknown_key"
+        case .badSignature: "bad_signature"
+        case .digestMismatch: "digest_mismatch"
+        case .fork: "fork"
+        case .frozenOrigin: "frozen_origin"
+        case .wrongOrigin: "wrong_origin"
+        }
+    }
+
+    public var description: String {
+        switch self {
+        case .malformed(let why): "malformed entry: \(why)"
+        case .brokenChain(let o, let s): "entry \(o):\(s) does not follow its origin's previous entry (prev hash mismatch)"
+        case .gap(let o, let e, let g): "entry \(o):\(g) arrived where \(o):\(e) was expected"
+        case .unknownKey(let o, let s, let k):
+            "entry \(o):\(s) is signed with key '\(k)', which the roster does not list as valid for '\(o)' at that time"
+        case .badSignature(let o, let s): "entry \(o):\(s) has no valid signature behind it"
+        case .digestMismatch(let o, let s, let i): "entry \(o):\(s) operation \(i): the values do not match their signed digest"
+        case .fork(let o, let s): "fork: a different entry \(o):\(s) is already held; origin '\(o)' is frozen"
+        case .frozenOrigin(let o): "origin '\(o)' is frozen after a fork; an operator must investigate"
+        case .wrongOrigin(let e, let g): "asked for entries of '\(e)' but received one of '\(g)'"
+        }
+    }
+}

@@ -1,0 +1,132 @@
+extension Envelope {
+    /// Reads an envelope from JSON and checks it is well formed. Values of fields are checked
+    /// for shape only (text, number, list), never against local data such as the time zone
+    /// database, so every node reaches the same verdict.
+    public init(json: JSONValue) throws(EntryError) {
+        guard case .object(let o) = json else { throw EntryError.malformed("the envelope must be a JSON object") }
+        let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "ops"]
+        if let extra = o.keys.first(where: { !known.contains($0) }) {
+            throw EntryError.malformed("unknown envelope member '\(extra.prefix(40))'")
+        }
+        guard o["v"]?.intValue == Envelope.formatVersion else {
+            throw EntryError.malformed("unsupported format version (this node reads version \(Envelope.formatVersion))")
+        }
+        guard case .string(let originText)? = o["origin"], let origin = ChapterID(originText) else {
+            throw EntryError.malformed("origin must be a chapter id")
+        }
+        guard let seqInt = o["seq"]?.intValue, seqInt >= 1 else { throw EntryError.malformed("seq must be a whole number from 1") }
+        let seq = Int64(seqInt)
+        guard case .string(let prevText)? = o["prev"], let prev = Digest32(hex: prevText), prevText == prev.hex else {
+            throw EntryError.malformed("prev must be 64 lowercase hex digits")
+        }
+        guard case .array(let h)? = o["hlc"], h.count == 2, let ms = h[0].intValue, let c = h[1].intValue,
+            (0...Int(HLC.maxMillis)).contains(ms), (0...Int(HLC.maxCounter)).contains(c)
+        else { throw EntryError.malformed("hlc must be [milliseconds, counter]") }
+        guard case .string(let key)? = o["key"], (1...64).contains(key.utf8.count) else {
+            throw EntryError.malformed("key must name a signing key")
+        }
+        guard case .array(let opsJSON)? = o["ops"], (1...Envelope.maxOperations).contains(opsJSON.count) else {
+            throw EntryError.malformed("ops must list 1 to \(Envelope.maxOperations) operations")
+        }
+        var ops = [LogOperation]()
+        ops.reserveCapacity(opsJSON.count)
+        var records = Set<String>()
+        for (i, oj) in opsJSON.enumerated() {
+            let op = try LogOperation(json: oj, index: i, origin: origin, seq: seq)
+            guard records.insert(op.kind.rawValue + "/" + op.id).inserted else {
+                throw EntryError.malformed("operation \(i) touches a record another operation of the entry already touches")
+            }
+            ops.append(op)
+        }
+        self.init(
+            origin: origin, seq: seq, prev: prev, hlc: HLC(millis: Int64(ms), counter: Int64(c)), keyID: key,
+            operations: ops)
+        if seq == 1 && prev != .zero { throw EntryError.malformed("the first entry of an origin must have a zero prev") }
+    }
+}
+
+extension LogOperation {
+    init(json: JSONValue, index i: Int, origin: ChapterID, seq: Int64) throws(EntryError) {
+        guard case .object(let o) = json else { throw EntryError.malformed("operation \(i) must be an object") }
+        guard case .string(let k)? = o["kind"], let kind = RecordKind(rawValue: k) else {
+            throw EntryError.malformed("operation \(i) has an unknown kind")
+        }
+        guard case .string(let id)? = o["id"], RecordID.isValid(id) else {
+            throw EntryError.malformed("operation \(i) id must be a lowercase UUID")
+        }
+        guard case .string(let a)? = o["act"], let action = Action(rawValue: a) else {
+            throw EntryError.malformed("operation \(i) act must be set, delete or erase")
+        }
+        guard case .object(let fieldsJSON)? = o["fields"] else {
+            throw EntryError.malformed("operation \(i) fields must be an object")
+        }
+        let allowed = Set(["kind", "id", "act", "fields"]).union(action == .set ? ["digest"] : [])
+        if let extra = o.keys.first(where: { !allowed.contains($0) }) {
+            throw EntryError.malformed("operation \(i) has an unknown member '\(extra.prefix(40))'")
+        }
+        var bases = [String: [Version]]()
+        for (name, bj) in fieldsJSON {
+            let isRemoved = name == LogOperation.removedField
+            guard kind.field(name) != nil || (isRemoved && action != .set) else {
+                throw EntryError.malformed("operation \(i) names an unknown field '\(name.prefix(40))' of \(kind.rawValue)")
+            }
+            guard case .array(let items) = bj, items.count <= Envelope.maxBases else {
+                throw EntryError.malformed("operation \(i) field '\(name)' must list at most \(Envelope.maxBases) base versions")
+            }
+            var versions = [Version]()
+            for item in items {
+                guard case .string(let t) = item, let v = Version(t) else {
+                    throw EntryError.malformed("operation \(i) field '\(name)' has a base that is not origin:seq")
+                }
+                guard v.origin != origin || v.seq < seq else {
+                    throw EntryError.malformed("operation \(i) field '\(name)' names a base of its own origin that is not earlier")
+                }
+                versions.append(v)
+            }
+            guard Set(versions).count == versions.count else {
+                throw EntryError.malformed("operation \(i) field '\(name)' names a base twice")
+            }
+            bases[name] = versions
+        }
+        var digest: Digest32? = nil
+        if action == .set {
+            guard !bases.isEmpty else { throw EntryError.malformed("operation \(i) sets no field") }
+            guard case .string(let d)? = o["digest"], let dg = Digest32(hex: d), d == dg.hex else {
+                throw EntryError.malformed("operation \(i) digest must be 64 lowercase hex digits")
+            }
+            digest = dg
+        }
+        self.init(kind: kind, id: id, action: action, bases: bases, digest: digest)
+    }
+}
+
+/// Record ids: lowercase UUIDs (UUIDv7 when minted here).
+public enum RecordID {
+    /// Whether `s` is a lowercase hyphenated UUID.
+    public static func isValid(_ s: String) -> Bool {
+        let b = Array(s.utf8)
+        guard b.count == 36 else { return false }
+        for (i, c) in b.enumerated() {
+            if i == 8 || i == 13 || i == 18 || i == 23 {
+                guard c == UInt8(ascii: "-") else { return false }
+            } else {
+                guard (48...57).contains(c) || (97...102).contains(c) else { return false }
+            }
+        }
+        return true
+    }
+
+    /// A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
+    public static func v7(millis: Int64, random: [UInt8]) -> String {
+        precondition(random.count >= 10)
+        var b = [UInt8](repeating: 0, count: 16)
+        for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
+        for i in 6..<16 { b[i] = random[i - 6] }
+        b[6] = 0x70 | (b[6] & 0x0f)
+        b[8] = 0x80 | (b[8] & 0x3f)
+        let h = Hex.encode(b)
+        let u = Array(h)
+        return String(u[0..<8]) + "-" + String(u[8..<12]) + "-" + String(u[12..<16]) + "-" + String(u[16..<20]) + "-"
+            + String(u[20..<32])
+    }
+}

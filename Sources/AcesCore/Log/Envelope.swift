@@ -1,0 +1,61 @@
+/// The signed part of an entry. Its canonical JSON (RFC 8785) is what the origin signs
+/// (through SHA-256) and, with the signature, what the entry's hash covers.
+public struct Envelope: Sendable, Hashable {
+    /// The protocol version this code writes and reads.
+    public static let formatVersion = 1
+    /// The most operations one entry may carry.
+    public static let maxOperations = 1000
+    /// The most base versions one field of an operation may name.
+    public static let maxBases = 64
+
+    public let origin: ChapterID
+    public let seq: Int64
+    public let prev: Digest32
+    public let hlc: HLC
+    public let keyID: String
+    public let operations: [LogOperation]
+
+    public init(origin: ChapterID, seq: Int64, prev: Digest32, hlc: HLC, keyID: String, operations: [LogOperation]) {
+        self.origin = origin
+        self.seq = seq
+        self.prev = prev
+        self.hlc = hlc
+        self.keyID = keyID
+        self.operations = operations
+    }
+
+    /// The version an operation of this entry writes.
+    public var version: Version { Version(origin: origin, seq: seq) }
+    /// The stamp the merge compares.
+    public var stamp: Stamp { Stamp(hlc: hlc, version: version) }
+
+    /// The envelope as JSON.
+    public var json: JSONValue {
+        var ops = [JSONValue]()
+        ops.reserveCapacity(operations.count)
+        for op in operations {
+            var fields = [String: JSONValue]()
+            for (name, base) in op.bases {
+                fields[name] = .array(base.map { .string($0.description) })
+            }
+            var o: [String: JSONValue] = [
+                "kind": .string(op.kind.rawValue), "id": .string(op.id), "act": .string(op.action.rawValue),
+                "fields": .object(fields),
+            ]
+            if let d = op.digest { o["digest"] = .string(d.hex) }
+            ops.append(.object(o))
+        }
+        return .object([
+            "v": .number(Double(Envelope.formatVersion)),
+            "origin": .string(origin.rawValue),
+            "seq": .number(Double(seq)),
+            "prev": .string(prev.hex),
+            "hlc": .array([.number(Double(hlc.millis)), .number(Double(hlc.counter))]),
+            "key": .string(keyID),
+            "ops": .array(ops),
+        ])
+    }
+
+    /// The canonical bytes that are hashed and signed.
+    public var canonicalBytes: [UInt8] { CanonicalJSON.encode(json) }
+}

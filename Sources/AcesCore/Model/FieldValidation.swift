@@ -1,0 +1,130 @@
+import Foundation
+
+/// A value a field does not accept; the message is one sentence for the user and never
+/// repeats the value itself (it may be personal data).
+public struct FieldError: Error, CustomStringConvertible, Sendable, Equatable {
+    public let field: String
+    public let reason: String
+    public init(field: String, reason: String) {
+        self.field = field
+        self.reason = reason
+    }
+    public var description: String { "\(field): \(reason)" }
+}
+
+extension FieldSpec {
+    /// Checks and normalises a value for this field. `null` clears an optional field.
+    public func validate(_ value: JSONValue) throws(FieldError) -> JSONValue {
+        if case .null = value {
+            if required { throw FieldError(field: name, reason: "is required and cannot be cleared") }
+            return .null
+        }
+        switch type {
+        case .text(let max):
+            let s = try string(value)
+            let t = s.trimmingCharacters(in: .whitespacesAndNewlines)
+            if required && t.isEmpty { throw FieldError(field: name, reason: "must not be empty") }
+            if t.count > max { throw FieldError(field: name, reason: "must be at most \(max) characters") }
+            if t.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" || $0.value == 0x7f }) {
+                throw FieldError(field: name, reason: "must not contain control characters")
+            }
+            return t.isEmpty ? .null : .string(t)
+        case .email:
+            let s = try string(value).trimmingCharacters(in: .whitespaces)
+            guard EmailAddress.isValid(s) else {
+                throw FieldError(field: name, reason: "is not a valid email address (expected name@domain.tld)")
+            }
+            return .string(s)
+        case .chapter:
+            let s = try string(value)
+            guard ChapterID(s) != nil else { throw FieldError(field: name, reason: ChapterID.rule) }
+            return .string(s)
+        case .country:
+            let s = try string(value).uppercased()
+            guard s.utf8.count == 2, s.utf8.allSatisfy({ (65...90).contains($0) }) else {
+                throw FieldError(field: name, reason: "must be a two-letter ISO country code such as FR")
+            }
+            return .string(s)
+        case .choice(let words):
+            let s = try string(value)
+            guard words.contains(s) else {
+                throw FieldError(field: name, reason: "must be one of \(words.joined(separator: ", "))")
+            }
+            return .string(s)
+        case .instant:
+            let s = try string(value)
+            guard Instant.parse(s) != nil else {
+                throw FieldError(field: name, reason: "must be an instant like 2027-03-14T17:30:00Z")
+            }
+            return .string(s)
+        case .timeZone:
+            let s = try string(value)
+            guard IANATimeZone.isKnown(s) else {
+                throw FieldError(field: name, reason: "is not a known IANA time zone (for example Europe/Paris)")
+            }
+            return .string(s)
+        case .url:
+            let s = try string(value)
+            guard WebURL.isValid(s) else { throw FieldError(field: name, reason: "must be an http or https URL") }
+            return .string(s)
+        case .urlList:
+            guard case .array(let items) = value, items.count <= 10 else {
+                throw FieldError(field: name, reason: "must be a list of at most 10 http or https URLs")
+            }
+            for item in items {
+                guard case .string(let s) = item, WebURL.isValid(s) else {
+                    throw FieldError(field: name, reason: "must be a list of at most 10 http or https URLs")
+                }
+            }
+            return items.isEmpty ? .null : value
+        case .count:
+            guard let n = value.intValue, (0...1_000_000).contains(n) else {
+                throw FieldError(field: name, reason: "must be a whole number from 0 to 1000000")
+            }
+            return .number(Double(n))
+        }
+    }
+
+    private func string(_ value: JSONValue) throws(FieldError) -> String {
+        guard case .string(let s) = value else { throw FieldError(field: name, reason: "must be text") }
+        return s
+    }
+}
+
+/// Email syntax as the directory accepts it: one `@`, a non-empty local part without spaces,
+/// a domain with a dot and a TLD of two letters or more.
+public enum EmailAddress {
+    public static func isValid(_ s: String) -> Bool {
+        guard s.utf8.count <= 254, !s.contains(where: { $0.isWhitespace || $0 == "<" || $0 == ">" || $0 == "," }) else {
+            return false
+        }
+        let parts = s.split(separator: "@", omittingEmptySubsequences: false)
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
+        guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
+            let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isLetter })
+        else { return false }
+        return labels.allSatisfy { $0.allSatisfy { $0.isLetter || $0.isNumber || $0 == "-" } }
+    }
+
+    /// The key two member records are compared by: Unicode NFKC, case-folded.
+    public static func identityKey(_ s: String) -> String {
+        s.precomposedStringWithCompatibilityMapping.lowercased()
+    }
+}
+
+/// http(s) URLs with a host.
+public enum WebURL {
+    public static func isValid(_ s: String) -> Bool {
+        guard s.utf8.count <= 2000, let u = URL(string: s), let scheme = u.scheme?.lowercased(),
+            scheme == "http" || scheme == "https", let host = u.host, !host.isEmpty
+        else { return false }
+        return true
+    }
+}
+
+/// IANA time zone names known to this system's time zone database.
+public enum IANATimeZone {
+    private static let known: Set<String> = Set(TimeZone.knownTimeZoneIdentifiers)
+    public static func isKnown(_ name: String) -> Bool { known.contains(name) || name == "UTC" }
+}

@@ -1,0 +1,106 @@
+import AcesCore
+import AcesStore
+import Foundation
+
+/// A node's data directory: `aces.toml`, the SQLite replica `aces.sqlite`, and `keys/` with the
+/// private signing key (owner-only permissions).
+public struct NodeDirectory: Sendable {
+    public let path: String
+    public let config: NodeConfig
+    public var chapter: ChapterID { ChapterID(config.chapter)! }
+
+    static let configName = "aces.toml"
+    static let databaseName = "aces.sqlite"
+
+    /// The replica's file.
+    public var databasePath: String { path + "/" + NodeDirectory.databaseName }
+
+    /// Creates a node: the folder, its signing key, configuration and empty replica.
+    /// Refuses when the folder already holds a node or is a non-empty folder of other files.
+    public static func initialize(
+        at path: String, chapter: ChapterID, roster: String? = nil, key: SigningKey = SigningKey(),
+        now: Int64 = Int64(Date().timeIntervalSince1970 * 1000)
+    ) throws -> NodeDirectory {
+        let fm = FileManager.default
+        let path = (path as NSString).standardizingPath
+        if fm.fileExists(atPath: path + "/" + configName) || fm.fileExists(atPath: path + "/" + databaseName) {
+            throw NodeError.alreadyANode(path)
+        }
+        var isDir: ObjCBool = false
+        if fm.fileExists(atPath: path, isDirectory: &isDir) {
+            guard isDir.boolValue else { throw NodeError.config("\(path) exists and is not a folder") }
+            guard (try? fm.contentsOfDirectory(atPath: path))?.isEmpty ?? false else {
+                throw NodeError.config("\(path) is a folder with other files in it; choose an empty or new folder")
+            }
+        }
+        try fm.createDirectory(atPath: path + "/keys", withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        try fm.setAttributes([.posixPermissions: 0o700], ofItemAtPath: path)
+        let keyID = key.publicKey.keyID(chapter: chapter)
+        let keyFile = "keys/\(keyID).key"
+        try writeSecret(Base64URL.encode(key.seed) + "\n", to: path + "/" + keyFile)
+        let config = NodeConfig(
+            chapter: chapter.rawValue, roster: roster,
+            keys: [.init(id: keyID, publicKey: key.publicKey.base64url, file: keyFile, validFrom: now, validUntil: nil)])
+        try config.toml().write(toFile: path + "/" + configName, atomically: true, encoding: .utf8)
+        _ = try Store.create(at: path + "/" + databaseName, chapter: chapter)
+        return NodeDirectory(path: path, config: config)
+    }
+
+    /// Opens an existing node's directory.
+    public static func open(_ path: String) throws -> NodeDirectory {
+        let path = (path as NSString).standardizingPath
+        guard let text = try? String(contentsOfFile: path + "/" + configName, encoding: .utf8),
+            FileManager.default.fileExists(atPath: path + "/" + databaseName)
+        else { throw NodeError.notANode(path) }
+        return NodeDirectory(path: path, config: try NodeConfig.parse(text))
+    }
+
+    /// Opens the replica.
+    public func openStore() throws -> Store { try Store.open(at: databasePath) }
+
+    /// The current signing key. Refuses a key file others can read.
+    public func signingKey() throws -> (id: String, key: SigningKey) {
+        guard let k = config.keys.last else { throw NodeError.key("no signing key is configured") }
+        let file = path + "/" + k.file
+        let attrs = try? FileManager.default.attributesOfItem(atPath: file)
+        guard let mode = (attrs?[.posixPermissions] as? NSNumber)?.intValue else {
+            throw NodeError.key("the signing key file \(file) is missing")
+        }
+        guard mode & 0o077 == 0 else {
+            throw NodeError.key("the signing key file \(file) is readable by others (mode \(String(mode, radix: 8))); run 'chmod 600 \(file)'")
+        }
+        guard let text = try? String(contentsOfFile: file, encoding: .utf8),
+            let seed = Base64URL.decode(text.trimmingCharacters(in: .whitespacesAndNewlines))
+        else { throw NodeError.key("the signing key file \(file) is not a base64url Ed25519 seed") }
+        let key = try SigningKey(seed: seed)
+        guard key.publicKey.base64url == k.publicKey else {
+            throw NodeError.key("the signing key file \(file) does not match the public key in aces.toml")
+        }
+        return (k.id, key)
+    }
+
+    /// The author of this node's local writes.
+    public func author(
+        wallMillis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) }
+    ) throws -> Author {
+        let (id, key) = try signingKey()
+        return Author(origin: chapter, key: key, keyID: id, wallMillis: wallMillis)
+    }
+
+    /// The keys entries are checked against: this node's own keys and the roster's.
+    public func keyRing() throws -> KeyRing {
+        var ring = KeyRing()
+        for k in config.keys {
+            ring.add(
+                KeyGrant(keyID: k.id, publicKey: try PublicSigningKey(base64url: k.publicKey), validFrom: k.validFrom, validUntil: k.validUntil),
+                for: chapter)
+        }
+        return ring
+    }
+
+    static func writeSecret(_ text: String, to file: String) throws {
+        guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
+            throw NodeError.key("could not write the key file \(file)")
+        }
+    }
+}

@@ -1,0 +1,205 @@
+import AcesCore
+import Foundation
+import GRDB
+
+/// Appends verified entries to the log and applies their operations to the state, inside one
+/// write transaction. Local authoring and remote sync both go through here, so the state is
+/// always the same function of the entries held.
+final class Applier {
+    struct Origin {
+        var id: Int64
+        var headSeq: Int64
+        var headHash: Digest32
+        var headHLC: Int64
+        var frozen: String?
+        var dirty = false
+    }
+
+    let db: Database
+    private(set) var origins: [ChapterID: Origin] = [:]
+
+    init(_ db: Database) throws {
+        self.db = db
+        let rows = try Row.fetchAll(db, sql: "SELECT id, name, head_seq, head_hash, head_hlc, frozen FROM origins")
+        for r in rows {
+            guard let name = ChapterID(r["name"]), let hash = Digest32(bytes: [UInt8](r["head_hash"] as Data)) else {
+                throw StoreError.notAReplica("the origins table holds a malformed row")
+            }
+            origins[name] = Origin(id: r["id"], headSeq: r["head_seq"], headHash: hash, headHLC: r["head_hlc"], frozen: r["frozen"])
+        }
+    }
+
+    /// The origin's row, created when first seen.
+    func origin(_ name: ChapterID) throws -> Origin {
+        if let o = origins[name] { return o }
+        try db.execute(
+            sql: "INSERT INTO origins(name, head_seq, head_hash, head_hlc) VALUES (?, 0, ?, 0)",
+            arguments: [name.rawValue, Data(Digest32.zero.bytes)])
+        let o = Origin(id: db.lastInsertedRowID, headSeq: 0, headHash: .zero, headHLC: 0)
+        origins[name] = o
+        return o
+    }
+
+    /// Whether the entry that wrote `v` is held (origins are held as contiguous prefixes).
+    func isHeld(_ v: Version) -> Bool { (origins[v.origin]?.headSeq ?? 0) >= v.seq }
+
+    /// Appends one entry that is the next of its origin and already verified, and applies it.
+    func append(_ entry: Entry) throws {
+        let env = entry.envelope
+        var o = try origin(env.origin)
+        precondition(env.seq == o.headSeq + 1 && env.prev == o.headHash, "append out of chain order")
+        var payloads = entry.payloads
+        let stamp = env.stamp
+        for (i, op) in env.operations.enumerated() {
+            let keep = try apply(op, payload: payloads[i], stamp: stamp)
+            if !keep { payloads[i] = nil }
+        }
+        let stored = CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)")
+        try insert.execute(arguments: [
+            Store.rowid(origin: o.id, seq: env.seq), Data(entry.hash.bytes), env.hlc.packed, Data(entry.envelopeBytes),
+            Data(entry.signature), Data(stored),
+        ])
+        o.headSeq = env.seq
+        o.headHash = entry.hash
+        o.headHLC = max(o.headHLC, env.hlc.packed)
+        o.dirty = true
+        origins[env.origin] = o
+    }
+
+    /// Writes the origins' new heads.
+    func finish() throws {
+        let update = try db.cachedStatement(sql: "UPDATE origins SET head_seq = ?, head_hash = ?, head_hlc = ? WHERE id = ?")
+        for (name, o) in origins where o.dirty {
+            try update.execute(arguments: [o.headSeq, Data(o.headHash.bytes), o.headHLC, o.id])
+            origins[name]?.dirty = false
+        }
+    }
+
+    /// Applies one operation; returns false when its payload must not be stored (erased record).
+    private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
+        let table = op.kind.table
+        let row = try Row.fetchOne(
+            try db.cachedStatement(sql: "SELECT rowid, state FROM \(table) WHERE id = ?"), arguments: [op.id])
+        var state = RecordState()
+        if let row {
+            guard let s = RecordState(encoded: [UInt8](row["state"] as Data)) else {
+                throw StoreError.notAReplica("the state of \(op.kind.rawValue) \(op.id) is damaged")
+            }
+            state = s
+        }
+        let wasErased = state.erased
+        let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
+
+        var columns: [(String, DatabaseValue)] = []
+        if state.erased {
+            if !wasErased {
+                for f in op.kind.fields { columns.append((f.name, .null)) }
+                if op.kind == .member { columns.append(("email_key", .null)) }
+            }
+        } else {
+            for change in changes where change.index != RecordState.removedIndex {
+                let field = op.kind.fields[change.index]
+                var value = JSONValue.null
+                if let w = change.winner {
+                    if w.version == stamp.version {
+                        value = payload?.values[field.name] ?? .null
+                    } else {
+                        value = try storedValue(of: w.version, kind: op.kind, id: op.id, field: field.name)
+                    }
+                }
+                columns.append((field.name, value.databaseValue))
+                if field.name == "email" {
+                    let key = value.stringValue.map(EmailAddress.identityKey)
+                    columns.append(("email_key", key?.databaseValue ?? .null))
+                }
+            }
+        }
+        columns.append(("removed", state.isRemoved.databaseValue))
+        columns.append(("state", Data(state.encoded).databaseValue))
+
+        if let row {
+            let sql = "UPDATE \(table) SET " + columns.map { "\"\($0.0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
+            let rowid: Int64 = row["rowid"]
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map(\.1) + [rowid.databaseValue]))
+        } else {
+            let sql = "INSERT INTO \(table)(id, " + columns.map { "\"\($0.0)\"" }.joined(separator: ", ") + ") VALUES (?"
+                + String(repeating: ", ?", count: columns.count) + ")"
+            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments([op.id.databaseValue] + columns.map(\.1)))
+        }
+        if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
+        return !state.erased
+    }
+
+    /// The value a stored entry wrote to a field of a record (null if erased or not found).
+    private func storedValue(of v: Version, kind: RecordKind, id: String, field: String) throws -> JSONValue {
+        guard let o = origins[v.origin],
+            let row = try Row.fetchOne(
+                try db.cachedStatement(sql: "SELECT envelope, payloads FROM entries WHERE rowid = ?"),
+                arguments: [Store.rowid(origin: o.id, seq: v.seq)])
+        else { return .null }
+        let stored = try StoredEntry(envelope: row["envelope"], payloads: row["payloads"])
+        guard let i = stored.operationIndex(kind: kind, id: id) else { return .null }
+        return stored.payloads[i]["values"]?[field] ?? .null
+    }
+
+    /// Removes every stored value of an erased record from the log; digests stay, so the
+    /// chain and signatures still verify.
+    private func scrub(kind: RecordKind, id: String) throws {
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT rowid, envelope, payloads FROM entries WHERE instr(envelope, ?) > 0", arguments: [id])
+        let update = try db.cachedStatement(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?")
+        for r in rows {
+            var stored = try StoredEntry(envelope: r["envelope"], payloads: r["payloads"])
+            guard let i = stored.operationIndex(kind: kind, id: id), stored.payloads[i] != .null else { continue }
+            stored.payloads[i] = .null
+            let rowid: Int64 = r["rowid"]
+            try update.execute(arguments: [Data(CanonicalJSON.encode(.array(stored.payloads))), rowid])
+        }
+    }
+}
+
+/// An entry as stored, parsed only as far as needed.
+struct StoredEntry {
+    let envelope: JSONValue
+    var payloads: [JSONValue]
+
+    init(envelope: Data, payloads: Data) throws {
+        do {
+            self.envelope = try JSONParser.parse([UInt8](envelope))
+            guard case .array(let p) = try JSONParser.parse([UInt8](payloads)) else {
+                throw StoreError.notAReplica("a stored entry's payloads are damaged")
+            }
+            self.payloads = p
+        } catch let e as StoreError {
+            throw e
+        } catch {
+            throw StoreError.notAReplica("a stored entry is damaged (\(error))")
+        }
+    }
+
+    func operationIndex(kind: RecordKind, id: String) -> Int? {
+        envelope["ops"]?.arrayValue?.firstIndex {
+            $0["kind"]?.stringValue == kind.rawValue && $0["id"]?.stringValue == id
+        }
+    }
+}
+
+extension RecordKind {
+    /// The table holding records of this kind.
+    var table: String { self == .member ? "members" : "events" }
+}
+
+extension JSONValue {
+    /// How a field value is kept in its column: text, integer, or canonical JSON for lists.
+    var databaseValue: DatabaseValue {
+        switch self {
+        case .null: .null
+        case .bool(let b): b.databaseValue
+        case .string(let s): s.databaseValue
+        case .number(let d): d == d.rounded() && abs(d) < 9.0e15 ? Int64(d).databaseValue : d.databaseValue
+        case .array, .object: String(decoding: CanonicalJSON.encode(self), as: UTF8.self).databaseValue
+        }
+    }
+}

@@ -1,0 +1,75 @@
+import GRDB
+
+/// The replica's schema. Migrations are append-only and written against the database.
+enum Schema {
+    static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.execute(
+                sql: """
+                    CREATE TABLE meta (
+                        key TEXT PRIMARY KEY NOT NULL,
+                        value TEXT NOT NULL
+                    ) WITHOUT ROWID;
+
+                    -- One row per origin held. The id is local and only names the origin inside
+                    -- entry row ids: rowid = id << 40 | seq.
+                    CREATE TABLE origins (
+                        id INTEGER PRIMARY KEY,
+                        name TEXT NOT NULL UNIQUE,
+                        head_seq INTEGER NOT NULL DEFAULT 0 CHECK (head_seq >= 0),
+                        head_hash BLOB NOT NULL,
+                        head_hlc INTEGER NOT NULL DEFAULT 0,
+                        frozen TEXT
+                    );
+
+                    -- The log. envelope: canonical JSON as signed; payloads: JSON array, one per
+                    -- operation (null where erased or absent).
+                    CREATE TABLE entries (
+                        rowid INTEGER PRIMARY KEY,
+                        hash BLOB NOT NULL CHECK (length(hash) = 32),
+                        hlc INTEGER NOT NULL,
+                        envelope BLOB NOT NULL,
+                        signature BLOB NOT NULL CHECK (length(signature) = 64),
+                        payloads BLOB NOT NULL
+                    );
+
+                    CREATE TABLE members (
+                        rowid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        "chapter" TEXT, "email" TEXT, "name" TEXT, "organisation" TEXT, "role" TEXT,
+                        "city" TEXT, "country" TEXT, "bio" TEXT, "links" TEXT, "visibility" TEXT, "status" TEXT,
+                        email_key TEXT,
+                        removed INTEGER NOT NULL DEFAULT 0,
+                        state BLOB NOT NULL
+                    );
+                    CREATE INDEX members_email_key ON members(email_key) WHERE removed = 0;
+                    CREATE INDEX members_chapter ON members("chapter") WHERE removed = 0;
+
+                    CREATE TABLE events (
+                        rowid INTEGER PRIMARY KEY,
+                        id TEXT NOT NULL UNIQUE,
+                        "chapter" TEXT, "title" TEXT, "description" TEXT, "start" TEXT, "end" TEXT,
+                        "timezone" TEXT, "venue" TEXT, "url" TEXT, "capacity" INTEGER, "status" TEXT,
+                        removed INTEGER NOT NULL DEFAULT 0,
+                        state BLOB NOT NULL
+                    );
+                    CREATE INDEX events_start ON events("start") WHERE removed = 0;
+
+                    -- Entries refused by the validity rule, kept with the reason, never applied.
+                    CREATE TABLE quarantine (
+                        id INTEGER PRIMARY KEY,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        peer TEXT,
+                        entry BLOB,
+                        received_at INTEGER NOT NULL
+                    );
+                    CREATE INDEX quarantine_origin ON quarantine(origin, seq);
+                    """)
+        }
+        return m
+    }
+}

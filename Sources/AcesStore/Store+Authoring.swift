@@ -1,0 +1,119 @@
+import AcesCore
+import Foundation
+import GRDB
+
+/// Who signs local writes, and the clock and randomness they use (passed in, so tests can fix them).
+public struct Author: Sendable {
+    public let origin: ChapterID
+    public let keyID: String
+    public let key: SigningKey
+    public let wallMillis: @Sendable () -> Int64
+    public let randomBytes: @Sendable (Int) -> [UInt8]
+
+    public init(
+        origin: ChapterID, key: SigningKey, keyID: String? = nil,
+        wallMillis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        randomBytes: @escaping @Sendable (Int) -> [UInt8] = { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }
+    ) {
+        self.origin = origin
+        self.key = key
+        self.keyID = keyID ?? key.publicKey.keyID(chapter: origin)
+        self.wallMillis = wallMillis
+        self.randomBytes = randomBytes
+    }
+}
+
+/// A change a local write asks for. The store works out the bases from the current heads.
+public enum Mutation: Sendable {
+    /// Writes fields of a record (creating it if new). Values must already be validated.
+    case set(RecordKind, id: String, values: [String: JSONValue])
+    /// Removes a record.
+    case delete(RecordKind, id: String)
+    /// Erases a record for good.
+    case erase(RecordKind, id: String)
+}
+
+/// Read access to the state inside the authoring transaction.
+public struct Draft {
+    let db: Database
+
+    /// The current record, removed ones included.
+    public func record(_ kind: RecordKind, id: String) throws -> Record? {
+        try Record.fetch(db, kind: kind, id: id)
+    }
+
+    /// Live members whose email has the same identity key.
+    public func memberIDs(withEmail email: String) throws -> [String] {
+        try String.fetchAll(
+            db, sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id",
+            arguments: [EmailAddress.identityKey(email)])
+    }
+}
+
+extension Store {
+    /// Authors one entry from the mutations `build` returns, signs it, appends it to this
+    /// node's log and applies it, all in one transaction. Returns nil when `build` asks for nothing.
+    @discardableResult
+    public func author(as author: Author, _ build: (Draft) throws -> [Mutation]) throws -> Entry? {
+        try pool.write { db -> Entry? in
+            let applier = try Applier(db)
+            var own = try applier.origin(author.origin)
+            if own.frozen != nil { throw StoreError.frozen(author.origin) }
+            let mutations = try build(Draft(db: db))
+            if mutations.isEmpty { return nil }
+            var operations = [LogOperation]()
+            var payloads = [Payload?]()
+            for m in mutations {
+                let (op, payload) = try operation(for: m, db: db, author: author)
+                operations.append(op)
+                payloads.append(payload)
+            }
+            var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
+            let envelope = Envelope(
+                origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
+                operations: operations)
+            let entry = Entry.sign(envelope, payloads: payloads, with: author.key)
+            try applier.append(entry)
+            try applier.finish()
+            own = try applier.origin(author.origin)
+            _ = own
+            return entry
+        }
+    }
+
+    /// The clock's starting point: our own newest timestamp, and every other origin's newest one
+    /// unless it is more than a minute ahead of our wall clock (a skewed peer must not drag us along).
+    private func lastHLC(_ applier: Applier, own: ChapterID, wall: Int64) -> HLC {
+        let limit = HLC(millis: wall + 60_000, counter: 0).packed
+        var last: Int64 = 0
+        for (name, o) in applier.origins where name == own || o.headHLC <= limit { last = max(last, o.headHLC) }
+        return HLC(packed: last)
+    }
+
+    private func operation(for m: Mutation, db: Database, author: Author) throws -> (LogOperation, Payload?) {
+        switch m {
+        case .set(let kind, let id, let values):
+            guard RecordID.isValid(id), !values.isEmpty else { throw StoreError.invalid("a write needs a record id and at least one field") }
+            let state = try Record.fetchState(db, kind: kind, id: id) ?? RecordState()
+            if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
+            var bases = [String: [Version]]()
+            for name in values.keys {
+                guard let f = kind.field(name) else { throw StoreError.invalid("\(kind.rawValue) has no field '\(name)'") }
+                bases[name] = state.fields[f.index]?.heads.map(\.version) ?? []
+            }
+            let payload = Payload(salt: author.randomBytes(16), values: values)
+            return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: payload.digest), payload)
+        case .delete(let kind, let id), .erase(let kind, let id):
+            guard let state = try Record.fetchState(db, kind: kind, id: id) else { throw StoreError.notFound(kind, id) }
+            var bases = [String: [Version]]()
+            for (index, fh) in state.fields where !fh.heads.isEmpty {
+                let name = index == RecordState.removedIndex ? LogOperation.removedField : kind.fields[index].name
+                bases[name] = fh.heads.map(\.version)
+            }
+            if case .erase = m {
+                return (LogOperation(kind: kind, id: id, action: .erase, bases: bases, digest: nil), nil)
+            }
+            return (LogOperation(kind: kind, id: id, action: .delete, bases: bases, digest: nil), nil)
+        }
+    }
+}

@@ -1,0 +1,134 @@
+import AcesCore
+import Foundation
+import GRDB
+
+/// Where an origin's log stands on this replica.
+public struct OriginHead: Sendable, Hashable {
+    public let origin: ChapterID
+    public let seq: Int64
+    public let hash: Digest32
+    public let hlc: HLC
+    /// Why the origin is frozen (after a fork), if it is.
+    public let frozen: String?
+}
+
+/// What applying a run of received entries did.
+public struct ApplyReport: Sendable {
+    /// Entries appended and applied.
+    public var applied = 0
+    /// Entries already held (same hash), skipped.
+    public var duplicates = 0
+    /// Why the first refused entry was refused; nothing after it was applied.
+    public var refusal: EntryError?
+}
+
+extension Store {
+    /// Every origin held, with its head.
+    public func heads() throws -> [OriginHead] {
+        try pool.read { db in try Store.heads(db) }
+    }
+
+    static func heads(_ db: Database) throws -> [OriginHead] {
+        try Row.fetchAll(db, sql: "SELECT name, head_seq, head_hash, head_hlc, frozen FROM origins ORDER BY name").compactMap { r in
+            guard let o = ChapterID(r["name"]), let h = Digest32(bytes: [UInt8](r["head_hash"] as Data)) else { return nil }
+            return OriginHead(origin: o, seq: r["head_seq"], hash: h, hlc: HLC(packed: r["head_hlc"]), frozen: r["frozen"])
+        }
+    }
+
+    /// Entries of `origin` after `seq`, in order, at most `limit` of them.
+    public func entries(of origin: ChapterID, after seq: Int64, limit: Int) throws -> [Entry] {
+        try pool.read { db in
+            guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = ?", arguments: [origin.rawValue]) else {
+                return []
+            }
+            let rows = try Row.fetchCursor(
+                db, sql: "SELECT rowid, envelope, signature, payloads FROM entries WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
+                arguments: [Store.rowid(origin: id, seq: seq), Store.rowid(origin: id, seq: (1 << 40) - 1), limit])
+            var out = [Entry]()
+            while let r = try rows.next() { out.append(try Store.entry(from: r)) }
+            return out
+        }
+    }
+
+    static func entry(from r: Row) throws -> Entry {
+        let envBytes = [UInt8](r["envelope"] as Data)
+        do {
+            let envJSON = try JSONParser.parse(envBytes)
+            let env = try Envelope(json: envJSON)
+            guard case .array(let p) = try JSONParser.parse([UInt8](r["payloads"] as Data)) else {
+                throw EntryError.malformed("payloads must be a JSON array")
+            }
+            return try Entry(envelope: env, envelopeBytes: envBytes, signature: [UInt8](r["signature"] as Data), payloadsJSON: p)
+        } catch {
+            let rowid: Int64 = r["rowid"]
+            throw StoreError.notAReplica("stored entry at row \(rowid) is damaged: \(error)")
+        }
+    }
+
+    /// Verifies and applies received entries of one origin, in one transaction. Entries
+    /// already held are skipped; a different entry at a held seq is a fork (both kept, the
+    /// origin frozen); the first refused entry is quarantined with its reason and nothing
+    /// after it is applied.
+    public func apply(_ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String? = nil, now: Date = Date()) throws -> ApplyReport {
+        try pool.write { db in
+            let applier = try Applier(db)
+            let o = try applier.origin(origin)
+            var report = ApplyReport()
+            func quarantine(_ e: Entry, _ why: EntryError) throws {
+                try db.execute(
+                    sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    arguments: [
+                        e.envelope.origin.rawValue, e.envelope.seq, why.code, why.description, peer,
+                        Data(CanonicalJSON.encode(e.json)), Int64(now.timeIntervalSince1970),
+                    ])
+            }
+            if o.frozen != nil {
+                report.refusal = .frozenOrigin(origin)
+                return report
+            }
+            var fresh = [Entry]()
+            for e in run {
+                if e.envelope.origin == origin && e.envelope.seq <= o.headSeq && fresh.isEmpty {
+                    let held = try Data.fetchOne(
+                        db, sql: "SELECT hash FROM entries WHERE rowid = ?", arguments: [Store.rowid(origin: o.id, seq: e.envelope.seq)])
+                    if let held, [UInt8](held) == e.hash.bytes {
+                        report.duplicates += 1
+                        continue
+                    }
+                    // Only an authentic entry is evidence of a fork; a forgery is just refused.
+                    if let g = keys.grant(e.envelope.keyID, of: origin), e.isSigned(by: g.publicKey) {
+                        let why = EntryError.fork(origin: origin, seq: e.envelope.seq)
+                        try quarantine(e, why)
+                        try db.execute(sql: "UPDATE origins SET frozen = ? WHERE id = ?", arguments: [why.description, o.id])
+                        report.refusal = why
+                    } else {
+                        let why = EntryError.badSignature(origin: origin, seq: e.envelope.seq)
+                        try quarantine(e, why)
+                        report.refusal = why
+                    }
+                    return report
+                }
+                fresh.append(e)
+            }
+            var verifier = ChainVerifier(origin: origin, headSeq: o.headSeq, headHash: o.headHash, keys: keys)
+            let verdict = verifier.verify(fresh)
+            for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
+            try applier.finish()
+            report.applied = verdict.accepted
+            if let why = verdict.refusal, let i = verdict.refusedIndex {
+                try quarantine(fresh[i], why)
+                report.refusal = why
+            }
+            return report
+        }
+    }
+
+    /// Refused entries, newest first.
+    public func quarantined(limit: Int = 100) throws -> [(origin: String, seq: Int64, code: String, reason: String, peer: String?)] {
+        try pool.read { db in
+            try Row.fetchAll(
+                db, sql: "SELECT origin, seq, code, reason, peer FROM quarantine ORDER BY id DESC LIMIT ?", arguments: [limit]
+            ).map { ($0["origin"], $0["seq"], $0["code"], $0["reason"], $0["peer"]) }
+        }
+    }
+}

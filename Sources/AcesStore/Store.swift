@@ -1,0 +1,75 @@
+import AcesCore
+import Foundation
+import GRDB
+
+/// A node's SQLite replica: the log and the state derived from it.
+///
+/// The store keeps its own invariants: every write goes through a method that appends the
+/// entry and applies it in one transaction, so there is never state without its entry nor an
+/// entry without its state.
+///
+/// ```swift
+/// let store = try Store.create(at: dir.appending(path: "aces.sqlite"), chapter: fr)
+/// let entry = try store.author(as: author) { draft in [.set(.member, id, values)] }
+/// ```
+public struct Store: Sendable {
+    let pool: DatabasePool
+    /// The chapter this replica belongs to (its own origin).
+    public let chapter: ChapterID
+    /// Where the database lives.
+    public let path: String
+
+    /// Creates a new replica file for `chapter`; fails if the file exists.
+    public static func create(at path: String, chapter: ChapterID) throws -> Store {
+        guard !FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.notAReplica("a database already exists at \(path)")
+        }
+        let pool = try DatabasePool(path: path, configuration: configuration())
+        try Schema.migrator.migrate(pool)
+        try pool.write { db in
+            try db.execute(sql: "INSERT INTO meta(key, value) VALUES ('chapter', ?), ('format', '1')", arguments: [chapter.rawValue])
+        }
+        return Store(pool: pool, chapter: chapter, path: path)
+    }
+
+    /// Opens an existing replica, running any pending migration.
+    public static func open(at path: String) throws -> Store {
+        guard FileManager.default.fileExists(atPath: path) else {
+            throw StoreError.notAReplica("no replica at \(path)")
+        }
+        let pool: DatabasePool
+        do {
+            pool = try DatabasePool(path: path, configuration: configuration())
+            try Schema.migrator.migrate(pool)
+        } catch {
+            throw StoreError.notAReplica("\(path) is not an Aces replica (\(error))")
+        }
+        let name = try pool.read { db in try String.fetchOne(db, sql: "SELECT value FROM meta WHERE key = 'chapter'") }
+        guard let name, let chapter = ChapterID(name) else {
+            throw StoreError.notAReplica("\(path) is not an Aces replica (it names no chapter)")
+        }
+        return Store(pool: pool, chapter: chapter, path: path)
+    }
+
+    static func configuration() -> Configuration {
+        var c = Configuration()
+        c.busyMode = .timeout(10)
+        c.prepareDatabase { db in
+            try db.execute(sql: "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON")
+        }
+        return c
+    }
+
+    /// Checkpoints the WAL into the main file and truncates it.
+    public func checkpoint() throws {
+        try pool.writeWithoutTransaction { db in _ = try db.checkpoint(.truncate) }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" or the problems SQLite found.
+    public func integrityCheck() throws -> String {
+        try pool.read { db in try String.fetchAll(db, sql: "PRAGMA integrity_check").joined(separator: "; ") }
+    }
+
+    /// The chapter's id of an origin's local number, for entry row ids.
+    static func rowid(origin: Int64, seq: Int64) -> Int64 { origin << 40 | seq }
+}
