@@ -71,18 +71,23 @@ let package = Package(
             name: "aces",
             dependencies: ["AcesCLI"]
         ),
+        // Fixtures shared by the test targets: temporary folders, fixed clocks and keys.
+        .target(
+            name: "AcesTestSupport",
+            dependencies: ["AcesCore", "AcesStore"],
+            path: "Tests/Support"
+        ),
         .testTarget(
             name: "AcesCoreTests",
-            dependencies: ["AcesCore"],
-            resources: [.copy("Vectors")]
+            dependencies: ["AcesCore", "AcesTestSupport"]
         ),
         .testTarget(
             name: "AcesStoreTests",
-            dependencies: ["AcesCore", "AcesStore"]
+            dependencies: ["AcesCore", "AcesStore", "AcesTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
             name: "AcesCLITests",
-            dependencies: ["AcesCore", "AcesStore", "AcesNode", "AcesCLI"]
+            dependencies: ["AcesCore", "AcesStore", "AcesNode", "AcesTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -14,7 +14,9 @@ extension Envelope {
         guard case .string(let originText)? = o["origin"], let origin = ChapterID(originText) else {
             throw EntryError.malformed("origin must be a chapter id")
         }
-        guard let seqInt = o["seq"]?.intValue, seqInt >= 1 else { throw EntryError.malformed("seq must be a whole number from 1") }
+        guard let seqInt = o["seq"]?.intValue, seqInt >= 1, seqInt < 1 << 40 else {
+            throw EntryError.malformed("seq must be a whole number from 1 to 2^40 - 1")
+        }
         let seq = Int64(seqInt)
         guard case .string(let prevText)? = o["prev"], let prev = Digest32(hex: prevText), prevText == prev.hex else {
             throw EntryError.malformed("prev must be 64 lowercase hex digits")

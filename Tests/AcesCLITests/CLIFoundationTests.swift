@@ -1,0 +1,140 @@
+import AcesCore
+import AcesTestSupport
+import Foundation
+import GRDB
+import Testing
+
+/// The `aces` executable, run as a chapter admin would run it.
+@Suite struct CLIFoundationTests {
+    let dir = TempDir()
+    var data: String { dir.file("fr") }
+
+    func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args) }
+
+    func ok(_ args: String...) throws -> String {
+        let r = try AcesProcess.run(args)
+        #expect(r.status == 0, "aces \(args.joined(separator: " ")) failed: \(r.stderr)")
+        return r.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    func initNode() throws { _ = try ok("init", "--data", data, "--chapter", "fr") }
+
+    /// What a write would change: the state digest and every origin's head.
+    func snapshot() throws -> String {
+        try ok("status", "--data", data, "--json") + (try ok("digest", "--data", data))
+    }
+
+    @Test func initCreatesANodeWithAnOwnerOnlyKeyAndRefusesToOverwrite() throws {
+        try initNode()
+        let keys = try FileManager.default.contentsOfDirectory(atPath: data + "/keys")
+        #expect(keys.count == 1)
+        let mode = try FileManager.default.attributesOfItem(atPath: data + "/keys/" + keys[0])[.posixPermissions] as? NSNumber
+        #expect(mode?.intValue == 0o600)
+        let again = try aces("init", "--data", data, "--chapter", "fr")
+        #expect(again.status != 0)
+        #expect(again.stderr.contains("already holds an Aces node"))
+    }
+
+    @Test func membersAndEventsAreSignedEntriesThatVerify() throws {
+        try initNode()
+        let id = try ok("member", "add", "--data", data, "--email", "zoe@example.fr", "--name", "Zoë Martin", "--city", "Lyon")
+        #expect(RecordID.isValid(id))
+        _ = try ok("member", "update", id, "--data", data, "--city", "Marseille", "--organisation", "Agence Nova")
+        let show = try JSONParser.parse(try ok("member", "show", id, "--data", data, "--json"))
+        #expect(show["city"] == "Marseille" && show["organisation"] == "Agence Nova" && show["chapter"] == "fr")
+        let event = try ok(
+            "event", "add", "--data", data, "--title", "Meetup Lyon", "--start", "2027-03-14T18:30", "--end", "2027-03-14T21:00",
+            "--tz", "Europe/Paris")
+        let shown = try ok("event", "show", event, "--data", data)
+        #expect(shown.contains("2027-03-14 18:30 CET"))
+        let ev = try JSONParser.parse(try ok("event", "show", event, "--data", data, "--json"))
+        #expect(ev["start"] == "2027-03-14T17:30:00Z")
+        _ = try ok("event", "cancel", event, "--data", data)
+        let list = try JSONParser.parse(try ok("event", "list", "--data", data, "--json"))
+        #expect(list.arrayValue?.first?["status"] == "cancelled")
+        let members = try JSONParser.parse(try ok("member", "list", "--data", data, "--json", "--query", "marseille"))
+        #expect(members.arrayValue?.map { $0["id"] } == [.string(id)])
+        #expect(try ok("log", "verify", "--data", data).hasPrefix("ok: 4 entries"))
+        let log = try JSONParser.parse(try ok("log", "show", "--data", data, "--json"))
+        #expect(log.arrayValue?.map { $0["seq"] } == [1, 2, 3, 4])
+        #expect(!(try ok("log", "show", "--data", data)).contains("zoe@example.fr"), "log show must not print values")
+        _ = try ok("member", "remove", id, "--data", data)
+        #expect(try ok("member", "list", "--data", data).contains(id) == false)
+    }
+
+    @Test func flippingOneByteOfAStoredEntryFailsVerificationAndNamesIt() throws {
+        try initNode()
+        for n in 0..<3 {
+            _ = try ok("member", "add", "--data", data, "--email", "m\(n)@example.org", "--name", "Member \(n)")
+        }
+        let queue = try DatabaseQueue(path: data + "/aces.sqlite")
+        try queue.write { db in
+            let rowid = try Int64.fetchOne(db, sql: "SELECT rowid FROM entries ORDER BY rowid LIMIT 1 OFFSET 1")!
+            var bytes = [UInt8](try Data.fetchOne(db, sql: "SELECT envelope FROM entries WHERE rowid = ?", arguments: [rowid])!)
+            bytes[40] ^= 0x04
+            try db.execute(sql: "UPDATE entries SET envelope = ? WHERE rowid = ?", arguments: [Data(bytes), rowid])
+        }
+        try queue.close()
+        let r = try aces("log", "verify", "--data", data)
+        #expect(r.status != 0)
+        #expect(r.stdout.contains("entry fr:2"))
+        #expect(r.stderr.contains("fr:2"))
+    }
+
+    @Test func badInputIsRefusedWithOneSentenceAndNothingWritten() throws {
+        try initNode()
+        let id = try ok("member", "add", "--data", data, "--email", "ann@example.org", "--name", "Ann")
+        let before = try snapshot()
+        let unknown = "01969a2e-1c00-7000-8000-00000000ffff"
+        let cases: [([String], String)] = [
+            (["member", "add", "--data", data, "--email", "not-an-email", "--name", "X"], "not a valid email"),
+            (["member", "add", "--data", data, "--name", "No Email"], "--email is required"),
+            (["member", "add", "--data", data, "--email", "ANN@example.org", "--name", "Ann Again"], "already exists"),
+            (["member", "add", "--data", data, "--email", "b@example.org", "--name", "B", "--visibility", "secret"], "must be one of"),
+            (["member", "update", unknown, "--data", data, "--city", "Lyon"], "no member with id"),
+            (["member", "update", "42", "--data", data, "--city", "Lyon"], "is not a member id"),
+            (["member", "update", id, "--data", data], "at least one field"),
+            (["member", "remove", unknown, "--data", data], "no member with id"),
+            (["event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T17:30", "--tz", "Europe/Paris"], "end after it starts"),
+            (["event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz", "Europe/Lutetia"], "not a known IANA time zone"),
+            (["event", "add", "--data", data, "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz", "Europe/Paris"], "--title is required"),
+            (["event", "add", "--data", data, "--title", "T", "--start", "14/03/2027", "--end", "2027-03-14T19:30", "--tz", "Europe/Paris"], "is not a local time"),
+            (["event", "cancel", unknown, "--data", data], "no event with id"),
+            (["member", "list", "--data", dir.path], "is not an Aces node"),
+            (["member", "list"], "--data DIR or the ACES_DATA"),
+            (["init", "--data", dir.file("x"), "--chapter", "France!"], "chapter id"),
+        ]
+        for (args, expected) in cases {
+            let r = try AcesProcess.run(args)
+            #expect(r.status != 0, "accepted: \(args)")
+            #expect(r.stderr.contains(expected), "for \(args): \(r.stderr)")
+            #expect(!r.stderr.contains("Fatal error"), "crashed on \(args)")
+        }
+        #expect(try snapshot() == before)
+        #expect(!FileManager.default.fileExists(atPath: dir.file("x")))
+    }
+
+    @Test func aKeyFileReadableByOthersIsRefused() throws {
+        try initNode()
+        let keys = try FileManager.default.contentsOfDirectory(atPath: data + "/keys")
+        try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: data + "/keys/" + keys[0])
+        let r = try aces("member", "add", "--data", data, "--email", "a@example.org", "--name", "A")
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("readable by others"))
+    }
+
+    @Test func theDataDirectoryCanComeFromTheEnvironment() throws {
+        try initNode()
+        let r = try AcesProcess.run(["status", "--json"], environment: ["ACES_DATA": data])
+        #expect(r.status == 0)
+        #expect(try JSONParser.parse(r.stdout)["chapter"] == "fr")
+    }
+
+    @Test func everyCommandExplainsItself() throws {
+        for cmd in [[], ["init"], ["member"], ["member", "add"], ["event", "add"], ["log", "verify"], ["digest"], ["status"]] {
+            let r = try AcesProcess.run(cmd + ["--help"])
+            #expect(r.status == 0)
+            #expect(r.stdout.contains("USAGE") || r.stdout.contains("Usage"))
+        }
+    }
+}

@@ -1,0 +1,94 @@
+import AcesCore
+import Foundation
+import Testing
+
+/// The golden entries of docs/PROTOCOL.md: a fixed key and fixed salts give fixed canonical
+/// bytes, hashes and signatures, so any change of format fails here.
+@Suite struct ProtocolVectorTests {
+    static let vectorsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/log-v1.json").path
+
+    /// The three entries of the vectors, built from first principles.
+    static func makeEntries() throws -> (SigningKey, [Entry]) {
+        let key = try SigningKey(seed: (0..<32).map { UInt8($0) })
+        let fr = ChapterID("fr")!
+        let keyID = key.publicKey.keyID(chapter: fr)
+        let member = "01969a2e-1c00-7000-8000-000000000001"
+        let p1 = Payload(salt: [UInt8](repeating: 0x11, count: 16), values: [
+            "chapter": "fr", "email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public", "status": "active",
+        ])
+        let e1 = Entry.sign(
+            Envelope(
+                origin: fr, seq: 1, prev: .zero, hlc: HLC(millis: 1_767_225_600_000, counter: 0), keyID: keyID,
+                operations: [LogOperation(kind: .member, id: member, action: .set, bases: Dictionary(uniqueKeysWithValues: p1.values.keys.map { ($0, []) }), digest: p1.digest)]),
+            payloads: [p1], with: key)
+        let p2 = Payload(salt: [UInt8](repeating: 0x22, count: 16), values: ["city": "Marseille"])
+        let e2 = Entry.sign(
+            Envelope(
+                origin: fr, seq: 2, prev: e1.hash, hlc: HLC(millis: 1_767_225_600_000, counter: 1), keyID: keyID,
+                operations: [LogOperation(kind: .member, id: member, action: .set, bases: ["city": [Version(origin: fr, seq: 1)]], digest: p2.digest)]),
+            payloads: [p2], with: key)
+        let e3 = Entry.sign(
+            Envelope(
+                origin: fr, seq: 3, prev: e2.hash, hlc: HLC(millis: 1_767_225_660_000, counter: 0), keyID: keyID,
+                operations: [LogOperation(kind: .member, id: member, action: .delete, bases: [
+                    "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)], "email": [Version(origin: fr, seq: 1)],
+                    "name": [Version(origin: fr, seq: 1)], "status": [Version(origin: fr, seq: 1)], "visibility": [Version(origin: fr, seq: 1)],
+                ], digest: nil)]),
+            payloads: [nil], with: key)
+        return (key, [e1, e2, e3])
+    }
+
+    static func vectorJSON(key: SigningKey, entries: [Entry]) -> JSONValue {
+        .object([
+            "seed": .string(Hex.encode(key.seed)),
+            "public_key": .string(key.publicKey.base64url),
+            "key_id": .string(key.publicKey.keyID(chapter: ChapterID("fr")!)),
+            "entries": .array(entries.map { e in
+                .object([
+                    "entry": e.json,
+                    "canonical_envelope": .string(String(decoding: e.envelopeBytes, as: UTF8.self)),
+                    "envelope_sha256": .string(Digest32.sha256(e.envelopeBytes).hex),
+                    "signature_hex": .string(Hex.encode(e.signature)),
+                    "hash": .string(e.hash.hex),
+                    "payload_digests": .array(e.payloads.map { $0.map { .string($0.digest.hex) } ?? .null }),
+                ])
+            }),
+        ])
+    }
+
+    @Test func goldenVectorsMatchByteForByte() throws {
+        let (key, entries) = try Self.makeEntries()
+        let fresh = CanonicalJSON.encode(Self.vectorJSON(key: key, entries: entries))
+        if ProcessInfo.processInfo.environment["ACES_WRITE_VECTORS"] == "1" {
+            try Data(fresh).write(to: URL(fileURLWithPath: Self.vectorsPath))
+        }
+        let golden = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.vectorsPath)))
+        #expect(fresh == golden, "the entry format changed: a format change must be a new protocol version")
+    }
+
+    @Test func goldenEntriesVerifyFromTheirJSONAlone() throws {
+        let golden = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: Self.vectorsPath))))
+        let pub = try PublicSigningKey(base64url: golden["public_key"]!.stringValue!)
+        let fr = ChapterID("fr")!
+        let ring = KeyRing([fr: [KeyGrant(keyID: golden["key_id"]!.stringValue!, publicKey: pub, validFrom: 0, validUntil: nil)]])
+        var entries = [Entry]()
+        for v in golden["entries"]!.arrayValue! {
+            let e = try Entry(json: v["entry"]!)
+            #expect(String(decoding: e.envelopeBytes, as: UTF8.self) == v["canonical_envelope"]!.stringValue!)
+            #expect(e.hash.hex == v["hash"]!.stringValue!)
+            #expect(e.isSigned(by: pub))
+            entries.append(e)
+        }
+        var verifier = ChainVerifier(origin: fr, headSeq: 0, headHash: .zero, keys: ring)
+        let verdict = verifier.verify(entries)
+        #expect(verdict.accepted == 3 && verdict.refusal == nil)
+    }
+
+    @Test func canonicalEnvelopeHasSortedKeysAndNoWhitespace() throws {
+        let (_, entries) = try Self.makeEntries()
+        let text = String(decoding: entries[1].envelopeBytes, as: UTF8.self)
+        #expect(text.hasPrefix("{\"hlc\":[1767225600000,1],\"key\":\"fr-"))
+        #expect(!text.contains(" "))
+        #expect(CanonicalJSON.isCanonical(entries[1].envelopeBytes))
+    }
+}
