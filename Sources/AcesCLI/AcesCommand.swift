@@ -12,7 +12,7 @@ public struct AcesCommand: AsyncParsableCommand {
             """,
         subcommands: [
             InitCommand.self, MemberCommand.self, EventCommand.self, LogCommand.self, DigestCommand.self,
-            StatusCommand.self, DemoCommand.self,
+            StatusCommand.self, DemoCommand.self, BenchCommand.self,
         ]
     )
 

@@ -55,29 +55,39 @@ extension Store {
     /// node's log and applies it, all in one transaction. Returns nil when `build` asks for nothing.
     @discardableResult
     public func author(as author: Author, _ build: (Draft) throws -> [Mutation]) throws -> Entry? {
-        try pool.write { db -> Entry? in
+        try authorMany(as: author, count: 1) { draft, _ in try build(draft) }.first
+    }
+
+    /// Authors up to `count` entries in one transaction (an import): `build` is called once per
+    /// entry, sees the state including the entries before it, and may return no mutation to
+    /// skip. All or nothing: if one throws, none is written.
+    @discardableResult
+    public func authorMany(as author: Author, count: Int, _ build: (Draft, Int) throws -> [Mutation]) throws -> [Entry] {
+        try pool.write { db -> [Entry] in
             let applier = try Applier(db)
-            var own = try applier.origin(author.origin)
-            if own.frozen != nil { throw StoreError.frozen(author.origin) }
-            let mutations = try build(Draft(db: db))
-            if mutations.isEmpty { return nil }
-            var operations = [LogOperation]()
-            var payloads = [Payload?]()
-            for m in mutations {
-                let (op, payload) = try operation(for: m, db: db, author: author)
-                operations.append(op)
-                payloads.append(payload)
-            }
+            if try applier.origin(author.origin).frozen != nil { throw StoreError.frozen(author.origin) }
             var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
-            let envelope = Envelope(
-                origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
-                operations: operations)
-            let entry = Entry.sign(envelope, payloads: payloads, with: author.key)
-            try applier.append(entry)
+            var entries = [Entry]()
+            for i in 0..<count {
+                let mutations = try build(Draft(db: db), i)
+                if mutations.isEmpty { continue }
+                var operations = [LogOperation]()
+                var payloads = [Payload?]()
+                for m in mutations {
+                    let (op, payload) = try operation(for: m, db: db, author: author)
+                    operations.append(op)
+                    payloads.append(payload)
+                }
+                let own = try applier.origin(author.origin)
+                let envelope = Envelope(
+                    origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
+                    operations: operations)
+                let entry = Entry.sign(envelope, payloads: payloads, with: author.key)
+                try applier.append(entry)
+                entries.append(entry)
+            }
             try applier.finish()
-            own = try applier.origin(author.origin)
-            _ = own
-            return entry
+            return entries
         }
     }
 
