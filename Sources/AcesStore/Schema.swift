@@ -70,6 +70,22 @@ enum Schema {
                     CREATE INDEX quarantine_origin ON quarantine(origin, seq);
                     """)
         }
+        m.registerMigration("v2-peers") { db in
+            try db.execute(
+                sql: """
+                    -- What this node knows of each peer's sync; shown by 'aces peers'.
+                    CREATE TABLE peers (
+                        chapter TEXT PRIMARY KEY NOT NULL,
+                        last_attempt INTEGER,
+                        last_success INTEGER,
+                        last_error TEXT,
+                        failures INTEGER NOT NULL DEFAULT 0,
+                        skew_ms INTEGER,
+                        lag TEXT NOT NULL DEFAULT '{}',
+                        received INTEGER NOT NULL DEFAULT 0
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -70,57 +70,64 @@ extension Store {
     /// origin frozen); the first refused entry is quarantined with its reason and nothing
     /// after it is applied.
     public func apply(_ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String? = nil, now: Date = Date()) throws -> ApplyReport {
-        try pool.write { db in
-            let applier = try Applier(db)
-            let o = try applier.origin(origin)
-            var report = ApplyReport()
-            func quarantine(_ e: Entry, _ why: EntryError) throws {
-                try db.execute(
-                    sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    arguments: [
-                        e.envelope.origin.rawValue, e.envelope.seq, why.code, why.description, peer,
-                        Data(CanonicalJSON.encode(e.json)), Int64(now.timeIntervalSince1970),
-                    ])
-            }
-            if o.frozen != nil {
-                report.refusal = .frozenOrigin(origin)
-                return report
-            }
-            var fresh = [Entry]()
-            for e in run {
-                if e.envelope.origin == origin && e.envelope.seq <= o.headSeq && fresh.isEmpty {
-                    let held = try Data.fetchOne(
-                        db, sql: "SELECT hash FROM entries WHERE rowid = ?", arguments: [Store.rowid(origin: o.id, seq: e.envelope.seq)])
-                    if let held, [UInt8](held) == e.hash.bytes {
-                        report.duplicates += 1
-                        continue
-                    }
-                    // Only an authentic entry is evidence of a fork; a forgery is just refused.
-                    if let g = keys.grant(e.envelope.keyID, of: origin), e.isSigned(by: g.publicKey) {
-                        let why = EntryError.fork(origin: origin, seq: e.envelope.seq)
-                        try quarantine(e, why)
-                        try db.execute(sql: "UPDATE origins SET frozen = ? WHERE id = ?", arguments: [why.description, o.id])
-                        report.refusal = why
-                    } else {
-                        let why = EntryError.badSignature(origin: origin, seq: e.envelope.seq)
-                        try quarantine(e, why)
-                        report.refusal = why
-                    }
-                    return report
-                }
-                fresh.append(e)
-            }
-            var verifier = ChainVerifier(origin: origin, headSeq: o.headSeq, headHash: o.headHash, keys: keys)
-            let verdict = verifier.verify(fresh)
-            for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
-            try applier.finish()
-            report.applied = verdict.accepted
-            if let why = verdict.refusal, let i = verdict.refusedIndex {
-                try quarantine(fresh[i], why)
-                report.refusal = why
-            }
+        try pool.write { db in try Store.apply(db, run, origin: origin, keys: keys, peer: peer, now: now) }
+    }
+
+    /// The same as `apply`, from async code, without blocking a cooperative thread.
+    public func apply(_ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String? = nil, now: Date = Date()) async throws -> ApplyReport {
+        try await pool.write { db in try Store.apply(db, run, origin: origin, keys: keys, peer: peer, now: now) }
+    }
+
+    static func apply(_ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date) throws -> ApplyReport {
+        let applier = try Applier(db)
+        let o = try applier.origin(origin)
+        var report = ApplyReport()
+        func quarantine(_ e: Entry, _ why: EntryError) throws {
+            try db.execute(
+                sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+                arguments: [
+                    e.envelope.origin.rawValue, e.envelope.seq, why.code, why.description, peer,
+                    Data(CanonicalJSON.encode(e.json)), Int64(now.timeIntervalSince1970),
+                ])
+        }
+        if o.frozen != nil {
+            report.refusal = .frozenOrigin(origin)
             return report
         }
+        var fresh = [Entry]()
+        for e in run {
+            if e.envelope.origin == origin && e.envelope.seq <= o.headSeq && fresh.isEmpty {
+                let held = try Data.fetchOne(
+                    db, sql: "SELECT hash FROM entries WHERE rowid = ?", arguments: [Store.rowid(origin: o.id, seq: e.envelope.seq)])
+                if let held, [UInt8](held) == e.hash.bytes {
+                    report.duplicates += 1
+                    continue
+                }
+                // Only an authentic entry is evidence of a fork; a forgery is just refused.
+                if let g = keys.grant(e.envelope.keyID, of: origin), e.isSigned(by: g.publicKey) {
+                    let why = EntryError.fork(origin: origin, seq: e.envelope.seq)
+                    try quarantine(e, why)
+                    try db.execute(sql: "UPDATE origins SET frozen = ? WHERE id = ?", arguments: [why.description, o.id])
+                    report.refusal = why
+                } else {
+                    let why = EntryError.badSignature(origin: origin, seq: e.envelope.seq)
+                    try quarantine(e, why)
+                    report.refusal = why
+                }
+                return report
+            }
+            fresh.append(e)
+        }
+        var verifier = ChainVerifier(origin: origin, headSeq: o.headSeq, headHash: o.headHash, keys: keys)
+        let verdict = verifier.verify(fresh)
+        for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
+        try applier.finish()
+        report.applied = verdict.accepted
+        if let why = verdict.refusal, let i = verdict.refusedIndex {
+            try quarantine(fresh[i], why)
+            report.refusal = why
+        }
+        return report
     }
 
     /// Refused entries, newest first.

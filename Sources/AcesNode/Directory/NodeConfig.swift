@@ -10,6 +10,71 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var roster: String?
     /// The node's own signing keys, newest last.
     public var keys: [KeyConfig]
+    /// The federation listener (mutual TLS) and this node's certificate.
+    public var federation: FederationConfig?
+    /// The public listener (directory, calendar, health).
+    public var web: WebConfig?
+    /// How the node syncs with its peers.
+    public var sync: SyncConfig?
+
+    /// `[federation]`: where the node listens for peers and the TLS material it uses.
+    public struct FederationConfig: Codable, Sendable, Equatable {
+        /// `host:port` to listen on.
+        public var listen: String
+        /// The base URL peers use to reach this node (as the roster lists it).
+        public var url: String
+        /// PEM files, relative to the data directory or absolute.
+        public var certificate: String
+        public var privateKey: String
+        public var ca: String
+
+        enum CodingKeys: String, CodingKey {
+            case listen, url, certificate, ca
+            case privateKey = "private_key"
+        }
+
+        public init(listen: String, url: String, certificate: String, privateKey: String, ca: String) {
+            self.listen = listen
+            self.url = url
+            self.certificate = certificate
+            self.privateKey = privateKey
+            self.ca = ca
+        }
+    }
+
+    /// `[web]`: the public listener.
+    public struct WebConfig: Codable, Sendable, Equatable {
+        /// `host:port` to listen on.
+        public var listen: String
+        /// The base URL people use to reach it.
+        public var url: String
+        public init(listen: String, url: String) {
+            self.listen = listen
+            self.url = url
+        }
+    }
+
+    /// `[sync]`: peers and timing.
+    public struct SyncConfig: Codable, Sendable, Equatable {
+        /// Chapters to pull from (default: every other chapter of the roster with a federation URL).
+        public var peers: [String]?
+        /// Seconds between anti-entropy passes with each peer (default 30).
+        public var intervalSeconds: Double?
+        /// Seconds to wait for a peer to connect and answer (default 10).
+        public var timeoutSeconds: Double?
+
+        enum CodingKeys: String, CodingKey {
+            case peers
+            case intervalSeconds = "interval_seconds"
+            case timeoutSeconds = "timeout_seconds"
+        }
+
+        public init(peers: [String]? = nil, intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil) {
+            self.peers = peers
+            self.intervalSeconds = intervalSeconds
+            self.timeoutSeconds = timeoutSeconds
+        }
+    }
 
     /// One of the node's signing keys.
     public struct KeyConfig: Codable, Sendable, Equatable {
@@ -31,10 +96,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
     }
 
-    public init(chapter: String, roster: String? = nil, keys: [KeyConfig]) {
+    public init(chapter: String, roster: String? = nil, keys: [KeyConfig], federation: FederationConfig? = nil, web: WebConfig? = nil, sync: SyncConfig? = nil) {
         self.chapter = chapter
         self.roster = roster
         self.keys = keys
+        self.federation = federation
+        self.web = web
+        self.sync = sync
     }
 
     /// Reads and checks a configuration; the error says which setting is wrong.
@@ -47,11 +115,40 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         guard ChapterID(config.chapter) != nil else { throw NodeError.config("aces.toml: chapter: \(ChapterID.rule)") }
         guard !config.keys.isEmpty else { throw NodeError.config("aces.toml: no signing key is configured") }
+        for listen in [config.federation?.listen, config.web?.listen].compactMap({ $0 }) where HostPort(listen) == nil {
+            throw NodeError.config("aces.toml: listen = '\(listen)' is not host:port (for example 127.0.0.1:7443)")
+        }
+        if let i = config.sync?.intervalSeconds, !(0.05...86_400).contains(i) {
+            throw NodeError.config("aces.toml: sync.interval_seconds must be from 0.05 to 86400")
+        }
+        if let t = config.sync?.timeoutSeconds, !(0.1...600).contains(t) {
+            throw NodeError.config("aces.toml: sync.timeout_seconds must be from 0.1 to 600")
+        }
+        for peer in config.sync?.peers ?? [] where ChapterID(peer) == nil {
+            throw NodeError.config("aces.toml: sync.peers: '\(peer)' is not a chapter id")
+        }
         return config
     }
 
     /// The configuration as TOML.
     public func toml() throws -> String {
         try TOMLEncoder().encode(self).convert(to: .toml) + "\n"
+    }
+}
+
+/// A `host:port` listen address.
+public struct HostPort: Sendable, Equatable {
+    public let host: String
+    public let port: Int
+
+    public init?(_ text: String) {
+        guard let colon = text.lastIndex(of: ":"), let port = Int(text[text.index(after: colon)...]), (0...65_535).contains(port) else {
+            return nil
+        }
+        var host = String(text[..<colon])
+        if host.hasPrefix("[") && host.hasSuffix("]") { host = String(host.dropFirst().dropLast()) }
+        guard !host.isEmpty else { return nil }
+        self.host = host
+        self.port = port
     }
 }

@@ -87,9 +87,24 @@ public struct NodeDirectory: Sendable {
         return Author(origin: chapter, key: key, keyID: id, wallMillis: wallMillis)
     }
 
-    /// The keys entries are checked against: this node's own keys and the roster's.
+    /// A path from the configuration, resolved against the data directory.
+    public func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : path + "/" + p }
+
+    /// The roster, if the configuration names one.
+    public func roster() throws -> Roster? {
+        guard let r = config.roster else { return nil }
+        return try Roster.load(from: resolve(r))
+    }
+
+    /// Replaces the configuration file (written atomically).
+    public func saving(_ config: NodeConfig) throws -> NodeDirectory {
+        try config.toml().write(toFile: path + "/" + NodeDirectory.configName, atomically: true, encoding: .utf8)
+        return NodeDirectory(path: path, config: config)
+    }
+
+    /// The keys entries are checked against: the roster's, and this node's own keys.
     public func keyRing() throws -> KeyRing {
-        var ring = KeyRing()
+        var ring = try roster()?.keyRing ?? KeyRing()
         for k in config.keys {
             ring.add(
                 KeyGrant(keyID: k.id, publicKey: try PublicSigningKey(base64url: k.publicKey), validFrom: k.validFrom, validUntil: k.validUntil),

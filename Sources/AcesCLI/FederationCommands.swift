@@ -1,0 +1,163 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import ArgumentParser
+import Foundation
+import Logging
+import ServiceLifecycle
+
+struct FederationCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "federation", abstract: "Create a complete local federation for development and tests.",
+        subcommands: [Create.self])
+
+    struct Create: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "CA, node certificates, roster and one data directory per chapter, on loopback ports.",
+            discussion: "Example: aces federation create --dir ./fed --chapters fr,uk,de && aces serve --data ./fed/fr")
+        @Option(help: "The folder to create.") var dir: String
+        @Option(help: "Comma-separated chapter ids.") var chapters = "fr,uk,de"
+        @Option(help: "First port; chapter i listens on base+2i (web) and base+2i+1 (federation).") var basePort = 7100
+
+        func validate() throws {
+            for c in chapters.split(separator: ",") where ChapterID(String(c)) == nil {
+                throw ValidationError("--chapters: '\(c)' is not valid; \(ChapterID.rule)")
+            }
+            guard (1024...65_000).contains(basePort) else { throw ValidationError("--base-port must be from 1024 to 65000") }
+        }
+
+        func run() throws {
+            let ids = chapters.split(separator: ",").compactMap { ChapterID(String($0)) }
+            let nodes = try LocalFederation.create(at: dir, chapters: ids, basePort: basePort)
+            Out.line("Created a federation of \(nodes.count) chapters in \(dir):")
+            for n in nodes {
+                Out.line("  \(n.chapter)  data \(n.path)  web \(n.config.web?.url ?? "")  federation \(n.config.federation?.url ?? "")")
+            }
+            Out.line("Start a node with: aces serve --data \(nodes[0].path)")
+        }
+    }
+}
+
+struct RosterCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "roster", abstract: "Maintain this chapter's file in the roster.", subcommands: [Publish.self])
+
+    struct Publish: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write this node's public signing keys and URLs into its chapter's roster file.")
+        @OptionGroup var node: NodeOptions
+
+        func run() throws {
+            let dir = try node.node()
+            try LocalFederation.publish(dir)
+            Out.line("Updated \(dir.resolve(dir.config.roster ?? "chapters"))/\(dir.chapter).toml")
+        }
+    }
+}
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the node: federation listener (mutual TLS), public listener and sync with peers.",
+        discussion: "Stops cleanly on SIGTERM or SIGINT (Ctrl-C). The CLI keeps working on the same data directory while it runs.")
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+
+    func run() async throws {
+        let dir = try node.node()
+        var logger = Logger(label: "aces")
+        logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
+        logger[metadataKey: "aces.chapter"] = "\(dir.chapter)"
+        let server = try NodeServer(directory: dir, logger: logger)
+        let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        Out.line("Node '\(dir.chapter)': web \(dir.config.web?.url ?? "")  federation \(dir.config.federation?.url ?? "")")
+        try await group.run()
+    }
+}
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync", abstract: "Run one sync pass with every peer (or one) now and print what moved.")
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Only this peer.") var peer: String?
+    @OptionGroup var output: OutputOptions
+
+    func validate() throws {
+        if let peer, ChapterID(peer) == nil { throw ValidationError("--peer: \(ChapterID.rule)") }
+    }
+
+    func run() async throws {
+        let dir = try node.node()
+        let store = try dir.openStore()
+        var logger = Logger(label: "aces")
+        logger.logLevel = .warning
+        let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
+        var results: [(ChapterID, Result<Syncer.PullReport, SyncError>)] = []
+        if let p = peer.flatMap(ChapterID.init) {
+            guard syncer.peerChapters.contains(p) else {
+                try await http.shutdown()
+                throw ValidationError("'\(p)' is not a peer of this node (peers: \(syncer.peerChapters.map(\.rawValue).joined(separator: ", ")))")
+            }
+            do { results = [(p, .success(try await syncer.pull(from: p)))] } catch let e as SyncError { results = [(p, .failure(e))] }
+        } else {
+            results = await syncer.syncAll()
+        }
+        try await http.shutdown()
+        if output.json {
+            Out.json(.array(results.map { peer, r in
+                switch r {
+                case .success(let rep):
+                    ["peer": .string(peer.rawValue), "applied": .object(Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                     "refused": .object(Dictionary(uniqueKeysWithValues: rep.refused.map { ($0.key.rawValue, .string($0.value.description)) }))]
+                case .failure(let e): ["peer": .string(peer.rawValue), "error": .string(e.description)]
+                }
+            }))
+        } else {
+            for (peer, r) in results {
+                switch r {
+                case .success(let rep):
+                    let moved = rep.applied.sorted { $0.key < $1.key }.map { "\($0.key) +\($0.value)" }.joined(separator: ", ")
+                    Out.line("\(peer): \(moved.isEmpty ? "up to date" : moved)")
+                    for (o, e) in rep.refused { Out.line("\(peer): refused \(o): \(e)") }
+                case .failure(let e): Out.line("\(peer): \(e)")
+                }
+            }
+        }
+        let failed = results.contains { _, r in
+            switch r {
+            case .success(let rep): !rep.refused.isEmpty
+            case .failure: true
+            }
+        }
+        if failed { throw ExitCode(2) }
+    }
+}
+
+struct PeersCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "peers", abstract: "Per peer: last success, last error, clock skew and lag per origin.")
+    @OptionGroup var node: NodeOptions
+    @OptionGroup var output: OutputOptions
+
+    func run() throws {
+        let dir = try node.node()
+        let statuses = try dir.openStore().peerStatuses()
+        func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
+        if output.json {
+            Out.json(.array(statuses.map { s in
+                ["peer": .string(s.chapter), "last_attempt": s.lastAttempt.map { .string(Instant.format($0)) } ?? .null,
+                 "last_success": s.lastSuccess.map { .string(Instant.format($0)) } ?? .null,
+                 "last_error": s.lastError.map { .string($0) } ?? .null, "failures": .number(Double(s.failures)),
+                 "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
+                 "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received))]
+            }))
+            return
+        }
+        if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
+        Out.table(["PEER", "LAST SUCCESS", "SKEW", "LAG", "LAST ERROR"], statuses.map { s in
+            [s.chapter, time(s.lastSuccess), s.skewMillis.map { "\($0) ms" } ?? "",
+             s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+             s.lastError ?? ""]
+        })
+    }
+}

@@ -1,0 +1,74 @@
+import AcesCore
+import Foundation
+
+/// The federation's messages, shared by the listener and the client (see docs/PROTOCOL.md §5).
+public enum FederationAPI {
+    public static let headsPath = "/federation/v1/heads"
+    public static let entriesPath = "/federation/v1/entries"
+    public static let notifyPath = "/federation/v1/notify"
+    /// Entries read from the database and written to the wire at a time.
+    public static let streamChunk = 1_000
+    /// The longest line a receiver accepts.
+    public static let maxLineBytes = 1 << 20
+
+    /// One origin a node holds.
+    public struct Head: Sendable, Equatable {
+        public let origin: ChapterID
+        public let seq: Int64
+        public let hash: Digest32
+    }
+
+    /// The answer to `GET heads`.
+    public struct Heads: Sendable {
+        public let chapter: ChapterID
+        /// The answering node's wall clock, in Unix milliseconds (for measuring skew, never for validity).
+        public let time: Int64
+        public let origins: [Head]
+
+        public var json: JSONValue {
+            .object([
+                "chapter": .string(chapter.rawValue), "time": .number(Double(time)),
+                "origins": .array(origins.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "hash": .string($0.hash.hex)] }),
+            ])
+        }
+
+        public init(chapter: ChapterID, time: Int64, origins: [Head]) {
+            self.chapter = chapter
+            self.time = time
+            self.origins = origins
+        }
+
+        public init(json: JSONValue) throws {
+            guard let c = json["chapter"]?.stringValue.flatMap(ChapterID.init), let t = json["time"]?.intValue,
+                let list = json["origins"]?.arrayValue
+            else { throw SyncError.garbage("the heads answer is not {chapter, time, origins}") }
+            var origins = [Head]()
+            for h in list {
+                guard let o = h["origin"]?.stringValue.flatMap(ChapterID.init), let s = h["seq"]?.intValue, s >= 0,
+                    let hash = h["hash"]?.stringValue.flatMap(Digest32.init(hex:))
+                else { throw SyncError.garbage("the heads answer lists a malformed origin") }
+                origins.append(Head(origin: o, seq: Int64(s), hash: hash))
+            }
+            self.init(chapter: c, time: Int64(t), origins: origins)
+        }
+    }
+}
+
+/// Why a sync pass with a peer failed, in one sentence for `aces peers`.
+public enum SyncError: Error, CustomStringConvertible, Sendable {
+    case unreachable(String)
+    case status(Int)
+    case garbage(String)
+    case refused(EntryError)
+    case notConfigured(String)
+
+    public var description: String {
+        switch self {
+        case .unreachable(let why): "unreachable: \(why)"
+        case .status(let s): "answered HTTP \(s)"
+        case .garbage(let why): "answered garbage: \(why)"
+        case .refused(let e): "refused an entry: \(e)"
+        case .notConfigured(let why): why
+        }
+    }
+}

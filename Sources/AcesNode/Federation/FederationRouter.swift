@@ -1,0 +1,100 @@
+import AcesCore
+import AcesStore
+import Foundation
+import Hummingbird
+import Logging
+import NIOCore
+import NIOSSL
+
+/// A request on the federation listener; it knows the chapter the client certificate names.
+public struct FederationContext: RequestContext {
+    public var coreContext: CoreRequestContextStorage
+    let channel: any Channel
+
+    public init(source: ApplicationRequestContextSource) {
+        coreContext = .init(source: source)
+        channel = source.channel
+    }
+
+    /// The chapter named by the peer's certificate (which the TLS handshake checked against the CA).
+    func peerChapter() async -> ChapterID? {
+        guard let cert = try? await channel.nioSSL_peerCertificate().get() else { return nil }
+        return FederationCA.chapter(of: cert)
+    }
+
+    public var maxUploadSize: Int { 64 * 1024 }
+}
+
+/// The routes of the federation listener: heads, entries after a cursor (streamed), notify.
+enum FederationRouter {
+    static func make(chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void, logger: Logger) -> Router<FederationContext> {
+        let router = Router(context: FederationContext.self)
+        router.add(middleware: PeerCheck(roster: roster))
+
+        router.get(RouterPath(stringLiteral: FederationAPI.headsPath)) { _, _ -> Response in
+            let heads = try await store.heads()
+            let answer = FederationAPI.Heads(
+                chapter: chapter, time: Int64(Date().timeIntervalSince1970 * 1000),
+                origins: heads.map { .init(origin: $0.origin, seq: $0.seq, hash: $0.hash) })
+            return json(answer.json)
+        }
+
+        router.get(RouterPath(stringLiteral: FederationAPI.entriesPath)) { request, _ -> Response in
+            guard let o = request.uri.queryParameters["origin"].map(String.init), let origin = ChapterID(o) else {
+                return problem(.badRequest, "origin must be a chapter id")
+            }
+            let afterText = request.uri.queryParameters["after"].map(String.init) ?? "0"
+            guard let after = Int64(afterText), after >= 0 else { return problem(.badRequest, "after must be a whole number") }
+            let limitText = request.uri.queryParameters["limit"].map(String.init)
+            guard limitText == nil || Int(limitText!).map({ $0 > 0 }) == true else { return problem(.badRequest, "limit must be a positive whole number") }
+            let limit = limitText.flatMap { Int($0) } ?? Int.max
+            let body = ResponseBody { writer in
+                var cursor = after
+                var sent = 0
+                while sent < limit {
+                    let chunk = try await store.wireEntries(of: origin, after: cursor, limit: min(FederationAPI.streamChunk, limit - sent))
+                    if chunk.count == 0 { break }
+                    try await writer.write(ByteBuffer(bytes: chunk.bytes))
+                    cursor = chunk.lastSeq
+                    sent += chunk.count
+                }
+                try await writer.finish(nil)
+            }
+            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+        }
+
+        router.post(RouterPath(stringLiteral: FederationAPI.notifyPath)) { _, context -> Response in
+            if let peer = await context.peerChapter() {
+                logger.debug("notified", metadata: ["aces.peer": .string(peer.rawValue)])
+                onNotify(peer)
+            }
+            return Response(status: .accepted)
+        }
+        return router
+    }
+
+    static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
+        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
+    }
+
+    static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {
+        json(["error": .string(message)], status: status)
+    }
+}
+
+/// Refuses requests whose certificate names no chapter of the roster (the handshake already
+/// refused certificates that do not chain to the federation CA).
+struct PeerCheck: RouterMiddleware {
+    typealias Context = FederationContext
+    let roster: @Sendable () -> Roster?
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard let peer = await context.peerChapter() else {
+            return FederationRouter.problem(.forbidden, "the client certificate names no chapter")
+        }
+        if let r = roster(), r.profile(peer) == nil {
+            return FederationRouter.problem(.forbidden, "chapter '\(peer)' is not in this node's roster")
+        }
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,93 @@
+import AcesCore
+import Foundation
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// A complete federation in one folder, for development, demos and tests: the CA, a certificate
+/// per chapter, the roster, and one initialised data directory per chapter on loopback ports.
+public enum LocalFederation {
+    /// Names, countries and zones of the chapters the tooling knows; others get neutral defaults.
+    public static let knownChapters: [String: (name: String, country: String, zone: String)] = [
+        "fr": ("France", "FR", "Europe/Paris"), "uk": ("United Kingdom", "GB", "Europe/London"), "de": ("Germany", "DE", "Europe/Berlin"),
+        "es": ("Spain", "ES", "Europe/Madrid"), "it": ("Italy", "IT", "Europe/Rome"), "nl": ("Netherlands", "NL", "Europe/Amsterdam"),
+        "be": ("Belgium", "BE", "Europe/Brussels"), "pt": ("Portugal", "PT", "Europe/Lisbon"), "pl": ("Poland", "PL", "Europe/Warsaw"),
+        "ie": ("Ireland", "IE", "Europe/Dublin"), "at": ("Austria", "AT", "Europe/Vienna"), "ch": ("Switzerland", "CH", "Europe/Zurich"),
+    ]
+
+    /// The profile of a chapter the tooling knows, without keys or URLs.
+    public static func profile(_ c: ChapterID) -> ChapterProfile {
+        let k = knownChapters[c.rawValue] ?? (c.rawValue.uppercased(), String(c.rawValue.prefix(2)).uppercased(), "UTC")
+        return ChapterProfile(id: c.rawValue, name: k.name, country: k.country, timezone: k.zone)
+    }
+
+    /// Creates the federation in `dir` (which must not exist or be empty). `ports` gives, per
+    /// chapter, its web and federation ports; by default `basePort + 2i` and `basePort + 2i + 1`.
+    @discardableResult
+    public static func create(
+        at dir: String, chapters: [ChapterID], basePort: Int = 7100, ports: [(web: Int, federation: Int)]? = nil,
+        syncInterval: Double = 30, host: String = "127.0.0.1"
+    ) throws -> [NodeDirectory] {
+        let fm = FileManager.default
+        guard Set(chapters).count == chapters.count, !chapters.isEmpty else { throw NodeError.config("name each chapter once, e.g. --chapters fr,uk,de") }
+        if let existing = try? fm.contentsOfDirectory(atPath: dir), !existing.isEmpty {
+            throw NodeError.config("\(dir) already exists and is not empty; choose a new folder")
+        }
+        try fm.createDirectory(atPath: dir + "/certs", withIntermediateDirectories: true)
+        let ca = try FederationCA.create()
+        try FederationCA.write(ca, certificate: dir + "/certs/ca.pem", privateKey: dir + "/certs/ca-key.pem")
+        var nodes = [NodeDirectory]()
+        for (i, c) in chapters.enumerated() {
+            let p: (web: Int, federation: Int) = ports?[i] ?? (basePort + 2 * i, basePort + 2 * i + 1)
+            let cert = try FederationCA.issue(chapter: c, ca: ca, hosts: [host, "localhost"])
+            try FederationCA.write(cert, certificate: dir + "/certs/\(c).pem", privateKey: dir + "/certs/\(c)-key.pem")
+            var node = try NodeDirectory.initialize(at: dir + "/\(c)", chapter: c, roster: "../chapters")
+            var config = node.config
+            config.federation = .init(
+                listen: "\(host):\(p.federation)", url: "https://\(host):\(p.federation)", certificate: "../certs/\(c).pem",
+                privateKey: "../certs/\(c)-key.pem", ca: "../certs/ca.pem")
+            config.web = .init(listen: "\(host):\(p.web)", url: "http://\(host):\(p.web)")
+            config.sync = .init(intervalSeconds: syncInterval)
+            node = try node.saving(config)
+            try publish(node)
+            nodes.append(node)
+        }
+        return nodes
+    }
+
+    /// Writes a node's public keys and URLs into its chapter's roster file, creating the file
+    /// from the known profile if needed. This is how keys get into the roster: never by hand.
+    public static func publish(_ node: NodeDirectory) throws {
+        guard let r = node.config.roster else { throw NodeError.config("aces.toml names no roster folder") }
+        let dir = node.resolve(r)
+        let existing = (try? Roster.load(from: dir))?.profile(node.chapter)
+        var p = existing ?? profile(node.chapter)
+        p.federationURL = node.config.federation?.url ?? p.federationURL
+        p.publicURL = node.config.web?.url ?? p.publicURL
+        var keys = p.keys.filter { k in !node.config.keys.contains { $0.id == k.id } }
+        keys += node.config.keys.map { RosterKey(id: $0.id, publicKey: $0.publicKey, validFrom: $0.validFrom, validUntil: $0.validUntil) }
+        p.keys = keys
+        try Roster.write(p, to: dir)
+    }
+
+    /// `n` TCP ports that are free on loopback right now.
+    public static func freePorts(_ n: Int) -> [Int] {
+        var out = [Int]()
+        var fds = [Int32]()
+        for _ in 0..<n {
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            addr.sin_port = 0
+            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
+            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
+            out.append(Int(UInt16(bigEndian: addr.sin_port)))
+            fds.append(fd)
+        }
+        for fd in fds { close(fd) }
+        return out
+    }
+}

@@ -1,0 +1,114 @@
+import AcesCore
+import AcesStore
+import AsyncHTTPClient
+import Foundation
+import Hummingbird
+import HummingbirdTLS
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// A running node: the federation listener (mutual TLS), the public listener, and the sync
+/// loops, as one service. SIGTERM/SIGINT (through a ServiceGroup) drain and stop it.
+///
+/// ```swift
+/// let node = try NodeServer(directory: try NodeDirectory.open("/var/lib/aces"), logger: logger)
+/// try await ServiceGroup(services: [node], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger).run()
+/// ```
+public final class NodeServer: Service, Sendable {
+    public let directory: NodeDirectory
+    public let store: Store
+    public let syncer: Syncer
+    let http: HTTPClient
+    let services: [any Service]
+    let logger: Logger
+    private let ports = NIOLockedValueBox<[String: Int]>([:])
+
+    public init(directory: NodeDirectory, logger: Logger) throws {
+        self.directory = directory
+        self.logger = logger
+        let store = try directory.openStore()
+        self.store = store
+        _ = try directory.signingKey()  // refuse to start with a key file others can read
+        guard let fed = directory.config.federation, let web = directory.config.web else {
+            throw NodeError.config("aces.toml needs [federation] and [web] sections to serve (see 'aces federation create')")
+        }
+        let tls = try directory.tlsMaterial()
+        let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger)
+        self.syncer = syncer
+        self.http = http
+        let roster = try directory.roster()
+        let chapter = directory.chapter
+
+        guard let fedAddress = HostPort(fed.listen), let webAddress = HostPort(web.listen) else {
+            throw NodeError.config("aces.toml: a listen address is not host:port")
+        }
+        let ports = self.ports
+        let federationApp = Application(
+            router: FederationRouter.make(chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger),
+            server: try .tls(.http1(), tlsConfiguration: tls.server),
+            configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
+            onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
+            logger: logger)
+        let publicApp = Application(
+            router: PublicRouter.make(directory: directory, store: store),
+            configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
+            onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
+            logger: logger)
+        services = [federationApp, publicApp]
+    }
+
+    public func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for s in services { group.addTask { try await s.run() } }
+            group.addTask { await self.syncer.run() }
+        }
+        try await http.shutdown()
+    }
+
+    /// The bound port of a listener ("federation" or "web") once it is running.
+    public func port(_ listener: String) -> Int? { ports.withLockedValue { $0[listener] } }
+
+    /// Waits until both listeners accept connections (or `seconds` pass).
+    public func waitUntilListening(seconds: Double = 30) async -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if port("federation") != nil && port("web") != nil { return true }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        return false
+    }
+}
+
+/// Builds the client side of federation: the HTTP client with this node's certificate and the syncer.
+public enum FederationClient {
+    public static func make(directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger) throws -> (Syncer, HTTPClient) {
+        guard let roster = try directory.roster() else {
+            throw NodeError.config("aces.toml names no roster; set roster = \"path/to/chapters\"")
+        }
+        let sync = directory.config.sync ?? NodeConfig.SyncConfig()
+        let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
+        var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
+        config.timeout = .init(connect: timeout, read: timeout)
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
+        var peers = [ChapterID: PeerClient]()
+        let wanted = sync.peers.map { Set($0) }
+        for p in roster.chapters {
+            guard let c = p.chapter, c != directory.chapter, let url = p.federationURL, wanted?.contains(p.id) ?? true else { continue }
+            peers[c] = PeerClient(http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
+        }
+        let syncer = Syncer(
+            chapter: directory.chapter, store: store, keys: try directory.keyRing(), peers: peers,
+            interval: sync.intervalSeconds ?? 30, logger: logger)
+        return (syncer, http)
+    }
+}
+
+extension NodeDirectory {
+    /// The node's federation certificate, key and CA, as configured.
+    public func tlsMaterial() throws -> TLSMaterial {
+        guard let f = config.federation else { throw NodeError.config("aces.toml has no [federation] section") }
+        return try TLSMaterial(certificate: resolve(f.certificate), privateKey: resolve(f.privateKey), ca: resolve(f.ca))
+    }
+}

@@ -1,0 +1,70 @@
+import AcesCore
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Talks to one peer's federation listener over mutual TLS.
+struct PeerClient: Sendable {
+    let http: HTTPClient
+    let peer: ChapterID
+    let baseURL: String
+    let timeout: TimeAmount
+
+    /// `GET heads`.
+    func heads() async throws -> FederationAPI.Heads {
+        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.headsPath))
+        var body = try await collect(response, limit: 4 << 20)
+        guard let bytes = body.readBytes(length: body.readableBytes) else { throw SyncError.garbage("empty heads answer") }
+        let heads: FederationAPI.Heads
+        do { heads = try FederationAPI.Heads(json: try JSONParser.parse(bytes)) } catch let e as SyncError { throw e } catch {
+            throw SyncError.garbage("the heads answer is not JSON")
+        }
+        guard heads.chapter == peer else { throw SyncError.garbage("the peer says it is '\(heads.chapter)', not '\(peer)'") }
+        return heads
+    }
+
+    /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
+    /// which returns false to stop early. Memory stays bounded by one read and one line.
+    func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws {
+        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)"))
+        var pending = [UInt8]()
+        for try await buffer in response.body {
+            buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
+            var start = 0
+            while let nl = pending[start...].firstIndex(of: 0x0a) {
+                if try await !line(pending[start..<nl]) { return }
+                start = nl + 1
+            }
+            pending.removeFirst(start)
+            if pending.count > FederationAPI.maxLineBytes { throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes") }
+        }
+        if !pending.isEmpty { throw SyncError.garbage("the stream ended in the middle of an entry") }
+    }
+
+    /// `POST notify`: "I have new entries".
+    func notify() async throws {
+        var request = HTTPClientRequest(url: baseURL + FederationAPI.notifyPath)
+        request.method = .POST
+        _ = try await send(request)
+    }
+
+    private func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+        let response: HTTPClientResponse
+        do { response = try await http.execute(request, timeout: timeout) } catch {
+            throw SyncError.unreachable(Self.describe(error))
+        }
+        guard (200..<300).contains(Int(response.status.code)) else { throw SyncError.status(Int(response.status.code)) }
+        return response
+    }
+
+    private func collect(_ response: HTTPClientResponse, limit: Int) async throws -> ByteBuffer {
+        do { return try await response.body.collect(upTo: limit) } catch { throw SyncError.garbage("the answer is too large or cut off") }
+    }
+
+    /// A short description of a transport error (no internals of the peer).
+    static func describe(_ error: any Error) -> String {
+        let text = String(describing: error)
+        return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}

@@ -1,0 +1,209 @@
+import AcesCore
+import AcesStore
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import ServiceLifecycle
+
+/// Pulls entries from peers, verifies and applies them, and tells peers when this node has
+/// new entries. One loop per peer, so a peer that is down or slow never holds up the others.
+public final class Syncer: Sendable {
+    /// What one pass with one peer did.
+    public struct PullReport: Sendable {
+        public var peer: ChapterID
+        /// Entries applied, per origin.
+        public var applied: [ChapterID: Int] = [:]
+        /// Why entries were refused, per origin.
+        public var refused: [ChapterID: EntryError] = [:]
+        public var total: Int { applied.values.reduce(0, +) }
+    }
+
+    let chapter: ChapterID
+    let store: Store
+    let keys: KeyRing
+    let peers: [ChapterID: PeerClient]
+    let interval: Double
+    let logger: Logger
+    private let state = NIOLockedValueBox(State())
+
+    struct State {
+        var triggered = Set<ChapterID>()
+        var notifyAll = false
+    }
+
+    init(chapter: ChapterID, store: Store, keys: KeyRing, peers: [ChapterID: PeerClient], interval: Double, logger: Logger) {
+        self.chapter = chapter
+        self.store = store
+        self.keys = keys
+        self.peers = peers
+        self.interval = interval
+        self.logger = logger
+    }
+
+    /// The peers this node pulls from.
+    public var peerChapters: [ChapterID] { peers.keys.sorted() }
+
+    /// Asks for a pass with `peer` as soon as possible (it said it has new entries).
+    public func trigger(_ peer: ChapterID) { _ = state.withLockedValue { $0.triggered.insert(peer) } }
+
+    /// Asks to tell every peer that this node has new entries.
+    public func announce() { state.withLockedValue { $0.notifyAll = true } }
+
+    /// One pass with every peer, concurrently.
+    public func syncAll() async -> [(ChapterID, Result<PullReport, SyncError>)] {
+        await withTaskGroup(of: (ChapterID, Result<PullReport, SyncError>).self) { group in
+            for peer in peerChapters {
+                group.addTask {
+                    do { return (peer, .success(try await self.pull(from: peer))) } catch let e as SyncError { return (peer, .failure(e)) } catch {
+                        return (peer, .failure(.unreachable(PeerClient.describe(error))))
+                    }
+                }
+            }
+            var out = [(ChapterID, Result<PullReport, SyncError>)]()
+            for await r in group { out.append(r) }
+            return out.sorted { $0.0 < $1.0 }
+        }
+    }
+
+    /// One pass with `peer`: ask for its heads, stream every origin it holds further than us,
+    /// verify and apply in batches, and record the outcome for `aces peers`.
+    public func pull(from peer: ChapterID) async throws -> PullReport {
+        guard let client = peers[peer] else { throw SyncError.notConfigured("'\(peer)' is not a peer of this node") }
+        var status = (try? store.peerStatuses().first { $0.chapter == peer.rawValue }) ?? PeerStatus(chapter: peer.rawValue)
+        status.lastAttempt = Date()
+        var report = PullReport(peer: peer)
+        do {
+            let theirs = try await client.heads()
+            status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
+            let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
+            for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
+                let (applied, refusal) = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
+                if applied > 0 { report.applied[head.origin] = applied }
+                if let refusal {
+                    report.refused[head.origin] = refusal
+                    logger.warning("refused entries", metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
+                }
+            }
+            let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
+            status.lag = Dictionary(uniqueKeysWithValues: theirs.origins.compactMap { h in
+                let behind = h.seq - (after[h.origin] ?? 0)
+                return behind > 0 ? (h.origin.rawValue, behind) : nil
+            })
+            status.received = report.total
+            if let (o, e) = report.refused.first {
+                status.lastError = "origin \(o): \(e)"
+                status.failures += 1
+            } else {
+                status.lastError = nil
+                status.failures = 0
+                status.lastSuccess = Date()
+            }
+            try await store.record(status)
+            logger.info("sync pass", metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
+            if report.total > 0 { announce() }
+            return report
+        } catch {
+            let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
+            status.lastError = e.description
+            status.failures += 1
+            try? await store.record(status)
+            logger.info("sync pass failed", metadata: ["aces.peer": "\(peer)", "aces.error": "\(e)"])
+            throw e
+        }
+    }
+
+    /// Streams one origin's entries from a peer, applying each batch in one transaction.
+    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> (Int, EntryError?) {
+        var batch = [Entry]()
+        batch.reserveCapacity(FederationAPI.streamChunk)
+        var applied = 0
+        var expected = seq + 1
+        var refusal: EntryError?
+        func flush() async throws {
+            guard !batch.isEmpty else { return }
+            let r = try await store.apply(batch, origin: origin, keys: keys, peer: client.peer.rawValue)
+            applied += r.applied
+            refusal = r.refusal
+            batch.removeAll(keepingCapacity: true)
+        }
+        try await client.entries(of: origin, after: seq) { line in
+            do {
+                batch.append(try Entry(json: try JSONParser.parse(line)))
+            } catch {
+                try await flush()
+                if refusal != nil { return false }
+                let why = (error as? EntryError) ?? .malformed("not JSON (\(error))")
+                try await store.quarantine(origin: origin, seq: expected, reason: why, peer: client.peer.rawValue, raw: Array(line))
+                refusal = why
+                return false
+            }
+            expected += 1
+            if batch.count >= FederationAPI.streamChunk {
+                try await flush()
+                if refusal != nil { return false }
+            }
+            return true
+        }
+        if refusal == nil { try await flush() }
+        return (applied, refusal)
+    }
+
+    /// Runs until cancelled or a graceful shutdown: a loop per peer (periodic pass, at once when
+    /// notified, backing off while it fails), and a loop that notices local writes and tells peers.
+    public func run() async {
+        await withDiscardingTaskGroup { group in
+            for peer in peerChapters { group.addTask { await self.peerLoop(peer) } }
+            group.addTask { await self.announceLoop() }
+        }
+    }
+
+    private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
+
+    private func peerLoop(_ peer: ChapterID) async {
+        var failures = 0
+        var next = Date()
+        while !stopping {
+            let triggered = state.withLockedValue { $0.triggered.remove(peer) != nil }
+            if triggered || Date() >= next {
+                do {
+                    _ = try await pull(from: peer)
+                    failures = 0
+                    next = Date().addingTimeInterval(interval)
+                } catch {
+                    failures += 1
+                    next = Date().addingTimeInterval(min(max(interval, 60), 0.5 * pow(2, Double(min(failures, 12)))))
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+
+    private func announceLoop() async {
+        var lastOwn = (try? await store.heads().first { $0.origin == chapter }?.seq) ?? 0
+        while !stopping {
+            let own = (try? await store.heads().first { $0.origin == chapter }?.seq) ?? lastOwn
+            if own != lastOwn {
+                lastOwn = own
+                state.withLockedValue { $0.notifyAll = true }
+            }
+            let go = state.withLockedValue { s -> Bool in
+                defer { s.notifyAll = false }
+                return s.notifyAll
+            }
+            if go {
+                await withTaskGroup(of: Void.self) { group in
+                    for (peer, client) in peers {
+                        group.addTask {
+                            do { try await client.notify() } catch {
+                                self.logger.debug("notify failed", metadata: ["aces.peer": "\(peer)"])
+                            }
+                        }
+                    }
+                }
+            }
+            try? await Task.sleep(for: .milliseconds(25))
+        }
+    }
+}

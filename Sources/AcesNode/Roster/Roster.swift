@@ -1,0 +1,139 @@
+import AcesCore
+import Foundation
+import TOMLKit
+
+/// One chapter as the roster describes it: `chapters/<id>.toml`.
+public struct ChapterProfile: Codable, Sendable, Equatable {
+    public var id: String
+    public var name: String
+    /// ISO 3166-1 alpha-2.
+    public var country: String
+    /// IANA time zone.
+    public var timezone: String
+    /// Base URL of the node's federation listener (mutual TLS), e.g. `https://aces.example.fr:7443`.
+    public var federationURL: String?
+    /// Base URL of the node's public listener.
+    public var publicURL: String?
+    /// Public signing keys with their validity; filled in by the tooling (`aces roster publish`).
+    public var keys: [RosterKey]
+
+    enum CodingKeys: String, CodingKey {
+        case id, name, country, timezone, keys
+        case federationURL = "federation_url"
+        case publicURL = "public_url"
+    }
+
+    public init(id: String, name: String, country: String, timezone: String, federationURL: String? = nil, publicURL: String? = nil, keys: [RosterKey] = []) {
+        self.id = id
+        self.name = name
+        self.country = country
+        self.timezone = timezone
+        self.federationURL = federationURL
+        self.publicURL = publicURL
+        self.keys = keys
+    }
+
+    public var chapter: ChapterID? { ChapterID(id) }
+}
+
+/// A chapter's public signing key in the roster. Times are RFC 3339 instants in UTC.
+public struct RosterKey: Codable, Sendable, Equatable {
+    public var id: String
+    public var publicKey: String
+    public var validFrom: String
+    public var validUntil: String?
+
+    enum CodingKeys: String, CodingKey {
+        case id
+        case publicKey = "public_key"
+        case validFrom = "valid_from"
+        case validUntil = "valid_until"
+    }
+
+    public init(id: String, publicKey: String, validFrom: Int64, validUntil: Int64?) {
+        self.id = id
+        self.publicKey = publicKey
+        self.validFrom = RosterTime.format(validFrom)
+        self.validUntil = validUntil.map(RosterTime.format)
+    }
+}
+
+/// Instants with milliseconds, as the roster writes them: `2026-11-29T13:16:40.123Z`.
+enum RosterTime {
+    static func format(_ millis: Int64) -> String {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        return f.string(from: Date(timeIntervalSince1970: Double(millis) / 1000))
+    }
+
+    static func parse(_ s: String) -> Int64? {
+        let f = ISO8601DateFormatter()
+        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
+        if let d = f.date(from: s) { return Int64((d.timeIntervalSince1970 * 1000).rounded()) }
+        f.formatOptions = [.withInternetDateTime]
+        return f.date(from: s).map { Int64(($0.timeIntervalSince1970 * 1000).rounded()) }
+    }
+}
+
+/// The federation's roster: every chapter's profile, read from a folder of TOML files.
+public struct Roster: Sendable {
+    public let chapters: [ChapterProfile]
+
+    public init(chapters: [ChapterProfile]) { self.chapters = chapters.sorted { $0.id < $1.id } }
+
+    /// Reads every `*.toml` in `dir`. Each mistake is reported with the file and the setting.
+    public static func load(from dir: String) throws -> Roster {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
+            throw NodeError.config("the roster folder \(dir) does not exist")
+        }
+        var out = [ChapterProfile]()
+        for name in names.sorted() where name.hasSuffix(".toml") {
+            let file = dir + "/" + name
+            let text = try String(contentsOfFile: file, encoding: .utf8)
+            let p: ChapterProfile
+            do { p = try TOMLDecoder().decode(ChapterProfile.self, from: text) } catch {
+                throw NodeError.config("\(file): \(error)")
+            }
+            guard let id = p.chapter else { throw NodeError.config("\(file): id: \(ChapterID.rule)") }
+            guard name == "\(id.rawValue).toml" else { throw NodeError.config("\(file): a chapter file is named after its id (\(id).toml)") }
+            guard IANATimeZone.isKnown(p.timezone) else { throw NodeError.config("\(file): timezone: not a known IANA time zone") }
+            for url in [p.federationURL, p.publicURL].compactMap({ $0 }) where URL(string: url)?.host == nil {
+                throw NodeError.config("\(file): '\(url)' is not a URL")
+            }
+            for k in p.keys {
+                guard (try? PublicSigningKey(base64url: k.publicKey)) != nil else {
+                    throw NodeError.config("\(file): key \(k.id): public_key is not a 32-byte base64url Ed25519 key")
+                }
+                guard RosterTime.parse(k.validFrom) != nil, k.validUntil.map({ RosterTime.parse($0) != nil }) ?? true else {
+                    throw NodeError.config("\(file): key \(k.id): valid_from and valid_until must be instants like 2026-01-01T00:00:00Z")
+                }
+            }
+            out.append(p)
+        }
+        return Roster(chapters: out)
+    }
+
+    /// The profile of `chapter`, if listed.
+    public func profile(_ chapter: ChapterID) -> ChapterProfile? { chapters.first { $0.id == chapter.rawValue } }
+
+    /// Every listed key, for verifying entries.
+    public var keyRing: KeyRing {
+        var ring = KeyRing()
+        for p in chapters {
+            guard let c = p.chapter else { continue }
+            for k in p.keys {
+                guard let pub = try? PublicSigningKey(base64url: k.publicKey), let from = RosterTime.parse(k.validFrom) else { continue }
+                ring.add(KeyGrant(keyID: k.id, publicKey: pub, validFrom: from, validUntil: k.validUntil.flatMap(RosterTime.parse)), for: c)
+            }
+        }
+        return ring
+    }
+
+    /// Writes a chapter's profile to `dir/<id>.toml`.
+    public static func write(_ profile: ChapterProfile, to dir: String) throws {
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        let header = "# Aces roster: chapter \(profile.id). Keys are written by 'aces roster publish'; do not edit them by hand.\n"
+        try (header + TOMLEncoder().encode(profile).convert(to: .toml) + "\n")
+            .write(toFile: dir + "/\(profile.id).toml", atomically: true, encoding: .utf8)
+    }
+}
