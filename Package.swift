@@ -87,8 +87,22 @@ let package = Package(
             dependencies: ["AcesCore", "AcesStore", "AcesTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
         ),
         .testTarget(
+            name: "AcesNodeTests",
+            dependencies: [
+                "AcesCore", "AcesStore", "AcesNode", "AcesTestSupport",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .testTarget(
             name: "AcesCLITests",
-            dependencies: ["AcesCore", "AcesStore", "AcesNode", "AcesTestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+            dependencies: [
+                "AcesCore", "AcesStore", "AcesNode", "AcesTestSupport", .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"), .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"), .product(name: "X509", package: "swift-certificates"),
+            ]
         ),
     ],
     swiftLanguageModes: [.v6]

@@ -70,9 +70,10 @@ public enum FederationCA {
         }
         let key = P256.Signing.PrivateKey()
         let privateKey = Certificate.PrivateKey(key)
+        // O before CN in the encoded sequence: printed (RFC 4514, last first) as "CN=…,O=Aces federation".
         let subject = try DistinguishedName {
-            CommonName(trimmed)
             OrganizationName(organization)
+            CommonName(trimmed)
         }
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.isCertificateAuthority(maxPathLength: 0))
@@ -111,8 +112,8 @@ public enum FederationCA {
         let key = P256.Signing.PrivateKey()
         let publicKey = Certificate.PrivateKey(key).publicKey
         let subject = try DistinguishedName {
-            CommonName(chapter.rawValue)
             OrganizationName(organization)
+            CommonName(chapter.rawValue)
         }
         let authorityKeyID = (try? caCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: caCertificate.publicKey).keyIdentifier

@@ -62,7 +62,7 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             for s in services { group.addTask { try await s.run() } }
-            group.addTask { await self.syncer.run() }
+            group.addTask { try? await cancelWhenGracefulShutdown { await self.syncer.run() } }
         }
         try await http.shutdown()
     }

@@ -1,0 +1,89 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import AcesTestSupport
+import Foundation
+import Logging
+
+/// Several real nodes on loopback, each with its own SQLite replica, certificate and listeners,
+/// served in this process over real TLS.
+final class RunningFederation: @unchecked Sendable {
+    let dir = TempDir()
+    private(set) var nodes: [ChapterID: NodeDirectory] = [:]
+    private var running: [ChapterID: (server: NodeServer, task: Task<Void, any Error>)] = [:]
+    let logger: Logger
+
+    /// `peers` restricts who pulls from whom (e.g. a line topology); by default everyone.
+    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:]) throws {
+        var logger = Logger(label: "aces-test")
+        logger.logLevel = .critical
+        self.logger = logger
+        let ids = chapters.map { ChapterID($0)! }
+        let free = LocalFederation.freePorts(2 * ids.count)
+        let ports = (0..<ids.count).map { (web: free[2 * $0], federation: free[2 * $0 + 1]) }
+        for n in try LocalFederation.create(at: dir.file("fed"), chapters: ids, ports: ports, syncInterval: interval) {
+            var config = n.config
+            config.sync?.timeoutSeconds = 2
+            if let p = peers[n.chapter.rawValue] { config.sync?.peers = p }
+            nodes[n.chapter] = try n.saving(config)
+        }
+    }
+
+    func node(_ c: String) -> NodeDirectory { nodes[ChapterID(c)!]! }
+    func store(_ c: String) throws -> Store { try node(c).openStore() }
+
+    func start(_ chapters: String...) async throws {
+        for c in chapters {
+            let server = try NodeServer(directory: node(c), logger: logger)
+            let task = Task { try await server.run() }
+            running[ChapterID(c)!] = (server, task)
+            guard await server.waitUntilListening() else { throw NodeError.config("node \(c) did not start") }
+        }
+    }
+
+    func stop(_ chapters: String...) async {
+        for c in chapters {
+            guard let r = running.removeValue(forKey: ChapterID(c)!) else { continue }
+            r.task.cancel()
+            _ = try? await r.task.value
+        }
+    }
+
+    func stopAll() async {
+        for c in running.keys { await stop(c.rawValue) }
+    }
+
+    func server(_ c: String) -> NodeServer? { running[ChapterID(c)!]?.server }
+
+    /// Adds a member on `c` through the real write path; returns its id.
+    @discardableResult
+    func addMember(on c: String, _ n: Int, city: String = "Lyon") throws -> String {
+        let node = node(c)
+        let author = try node.author()
+        let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+        try node.openStore().author(as: author) { _ in
+            [.set(.member, id: id, values: TestNode.member(n, chapter: c, city: city).merging(["email": .string("m\(n)-\(c)@example.org")]) { $1 })]
+        }
+        return id
+    }
+
+    func update(on c: String, id: String, _ values: [String: JSONValue]) throws {
+        let node = node(c)
+        try node.openStore().author(as: try node.author()) { _ in [.set(.member, id: id, values: values)] }
+    }
+
+    func digests(_ chapters: [String]) throws -> [Digest32] { try chapters.map { try store($0).stateDigest() } }
+
+    /// Waits until every listed node has the same digest and the same heads; false on timeout.
+    func converge(_ chapters: [String], seconds: Double = 20) async throws -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            let d = try digests(chapters)
+            var heads = [[String]]()
+            for c in chapters { heads.append(try await store(c).heads().map { "\($0.origin):\($0.seq)" }) }
+            if Set(d).count == 1 && Set(heads).count == 1 { return true }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        return false
+    }
+}
