@@ -69,7 +69,9 @@ struct CertsCommand: ParsableCommand {
         @OptionGroup var folder: Folder
         @Option(
             name: .customLong("host"),
-            help: ArgumentHelp("A DNS name or IP address peers reach the node at; repeat for several (default: localhost, 127.0.0.1, ::1).", valueName: "host"))
+            help: ArgumentHelp(
+                "A DNS name or IP address peers reach the node at; repeat for several (default: localhost, 127.0.0.1, ::1).",
+                valueName: "host"))
         var hosts: [String] = []
         @OptionGroup var output: OutputOptions
 

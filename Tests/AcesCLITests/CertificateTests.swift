@@ -67,7 +67,8 @@ import X509
     @Test func theLeafEndsWithTheCAAndHostsAreChecked() throws {
         let now = Date()
         let ca = try FederationCA.create(now: now.addingTimeInterval(-9.5 * 365 * 86_400))
-        let leaf = try Certificate(pemEncoded: try FederationCA.issue(chapter: fr, ca: ca, hosts: ["fr.aces.example", "[2001:db8::1]"]).certificatePEM)
+        let leaf = try Certificate(
+            pemEncoded: try FederationCA.issue(chapter: fr, ca: ca, hosts: ["fr.aces.example", "[2001:db8::1]"]).certificatePEM)
         #expect(leaf.notValidAfter == (try Certificate(pemEncoded: ca.certificatePEM)).notValidAfter)
         #expect(Array(try #require(try leaf.extensions.subjectAlternativeNames)).count == 3)
         #expect(throws: AcesNode.CertificateError.self) { try FederationCA.issue(chapter: fr, ca: ca, hosts: ["bad host!"]) }
@@ -166,8 +167,10 @@ import X509
         server: IssuedCertificate, client: IssuedCertificate, ca: IssuedCertificate, serverHostname: String? = "localhost"
     ) async throws -> ChapterID? {
         func tls(_ issued: IssuedCertificate) throws -> (NIOSSLCertificate, NIOSSLPrivateKey) {
-            (try NIOSSLCertificate(bytes: Array(issued.certificatePEM.utf8), format: .pem),
-             try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem))
+            (
+                try NIOSSLCertificate(bytes: Array(issued.certificatePEM.utf8), format: .pem),
+                try NIOSSLPrivateKey(bytes: Array(issued.privateKeyPEM.utf8), format: .pem)
+            )
         }
         let root = try NIOSSLCertificate(bytes: Array(ca.certificatePEM.utf8), format: .pem)
         let (serverCert, serverKey) = try tls(server)
@@ -195,7 +198,8 @@ import X509
         let connection = try await ClientBootstrap(group: group)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: clientContext, serverHostname: serverHostname))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: clientContext, serverHostname: serverHostname))
                 }
             }
             .connect(host: "127.0.0.1", port: listener.localAddress!.port!).get()

@@ -106,3 +106,33 @@ import Testing
         #expect(entries.map(\.envelope.hlc) == entries.map(\.envelope.hlc).sorted())
     }
 }
+
+@Suite struct ForkTests {
+    @Test func twoEntriesForOneSeqAreAForkThatFreezesTheOrigin() throws {
+        let dir = TempDir()
+        let fr = try TestNode("fr", in: dir)
+        let id = fr.newID()
+        try fr.write([.set(.member, id: id, values: TestNode.member(1))])
+        // A second replica with the same key (a restored laptop, a stolen key) diverges at seq 2.
+        try fr.store.checkpoint()
+        let twinPath = dir.file("twin.sqlite")
+        try FileManager.default.copyItem(atPath: fr.store.path, toPath: twinPath)
+        let twin = try Store.open(at: twinPath)
+        try fr.write([.set(.member, id: id, values: ["city": "Lyon 1"])])
+        try twin.author(as: fr.author) { _ in [.set(.member, id: id, values: ["city": "Nice"])] }
+
+        let uk = try TestNode("uk", in: dir)
+        let keys = keyRing([fr, uk])
+        #expect(try uk.store.apply(fr.store.entries(of: fr.chapter, after: 0, limit: 10), origin: fr.chapter, keys: keys).applied == 2)
+        let forked = try uk.store.apply(twin.entries(of: fr.chapter, after: 0, limit: 10), origin: fr.chapter, keys: keys)
+        #expect(forked.refusal == .fork(origin: fr.chapter, seq: 2))
+        #expect(forked.duplicates == 1)
+        let head = try #require(try uk.store.heads().first { $0.origin == fr.chapter })
+        #expect(head.frozen?.contains("fork") == true)
+        #expect(try uk.store.quarantined().first?.code == "fork")
+        // Frozen: nothing more of fr is applied, from anyone.
+        try fr.write([.set(.member, id: id, values: ["city": "Lyon 3"])])
+        let later = try uk.store.apply(fr.store.entries(of: fr.chapter, after: 2, limit: 10), origin: fr.chapter, keys: keys)
+        #expect(later.applied == 0 && later.refusal == .frozenOrigin(fr.chapter))
+    }
+}

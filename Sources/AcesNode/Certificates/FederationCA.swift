@@ -115,7 +115,8 @@ public enum FederationCA {
             OrganizationName(organization)
             CommonName(chapter.rawValue)
         }
-        let authorityKeyID = (try? caCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
+        let authorityKeyID =
+            (try? caCertificate.extensions.subjectKeyIdentifier)?.keyIdentifier
             ?? SubjectKeyIdentifier(hash: caCertificate.publicKey).keyIdentifier
         let extensions = try Certificate.Extensions {
             Critical(BasicConstraints.notCertificateAuthority)

@@ -113,9 +113,11 @@ public struct NodeDirectory: Sendable {
         return ring
     }
 
+    /// Creates a secret file exclusively with mode 0600 from the start (never readable by others,
+    /// never replacing an existing file).
     static func writeSecret(_ text: String, to file: String) throws {
-        guard FileManager.default.createFile(atPath: file, contents: Data(text.utf8), attributes: [.posixPermissions: 0o600]) else {
-            throw NodeError.key("could not write the key file \(file)")
+        do { try FederationCA.createExclusively(file, contents: Array(text.utf8), mode: 0o600) } catch {
+            throw NodeError.key("could not write the key file \(file): \(error)")
         }
     }
 }
