@@ -3,45 +3,99 @@ import AcesNode
 import AcesStore
 import ArgumentParser
 import Foundation
+import Logging
+import ServiceLifecycle
 
-struct DemoCommand: ParsableCommand {
+struct DemoCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "demo",
-        abstract: "Create a sample node, fill it with members and events, and verify its signed log.")
-    @Option(help: "Folder for the demo node (default: a new temporary folder).") var dir: String?
-    @Option(help: "How many members to create.") var members = 200
+        abstract: "Start a three-chapter federation (fr, uk, de) in one process with sample data, and show it syncing.",
+        discussion: "Creates the federation in a temporary folder (or --dir), seeds members and events, and runs until Ctrl-C.")
+    @Option(help: "Folder for the federation (default: a new temporary folder).") var dir: String?
+    @Option(help: "Members to create across the three chapters.") var members = 300
+    @Option(help: "First port; chapter i listens on base+2i (web) and base+2i+1 (federation).") var basePort = 7100
+    @Option(help: "Stop by itself after this many seconds (default: run until Ctrl-C).") var seconds: Double?
 
     func validate() throws {
-        guard (1...100_000).contains(members) else { throw ValidationError("--members must be from 1 to 100000") }
+        guard (3...100_000).contains(members) else { throw ValidationError("--members must be from 3 to 100000") }
+        guard (1024...65_000).contains(basePort) else { throw ValidationError("--base-port must be from 1024 to 65000") }
+        if let seconds, seconds <= 0 { throw ValidationError("--seconds must be positive") }
     }
 
-    func run() throws {
+    func run() async throws {
         let base = dir ?? (NSTemporaryDirectory() + "aces-demo-" + UUID().uuidString.prefix(8).lowercased())
-        let fr = ChapterID("fr")!
-        let node = try NodeDirectory.initialize(at: base + "/fr", chapter: fr)
-        let store = try node.openStore()
-        let author = try node.author()
-        var sample = SampleData(seed: 42)
+        let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
+        let nodes = try LocalFederation.create(at: base, chapters: chapters, basePort: basePort, syncInterval: 10)
+        Out.line("Federation of \(chapters.count) chapters in \(base)")
+        for (i, node) in nodes.enumerated() {
+            let author = try node.author()
+            var sample = SampleData(seed: UInt64(i + 1))
+            let count = members / nodes.count
+            let start = Date()
+            try node.openStore().authorMany(as: author, count: count + 4) { _, k in
+                if k < count {
+                    return [.set(.member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                                 values: sample.member(chapter: node.chapter, n: k))]
+                }
+                return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                             values: sample.event(chapter: node.chapter, from: Date(), daysAhead: 5 + (k - count) * 11 + i * 3))]
+            }
+            Out.line("  \(node.chapter): authored \(count) members and 4 events as signed entries in \(Int(Date().timeIntervalSince(start) * 1000)) ms")
+        }
+        var logger = Logger(label: "aces-demo")
+        logger.logLevel = ProcessInfo.processInfo.environment["ACES_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
+        var servers = [NodeServer]()
+        for node in nodes {
+            var l = logger
+            l[metadataKey: "aces.chapter"] = "\(node.chapter)"
+            servers.append(try NodeServer(directory: node, logger: l))
+        }
+        // The nodes stop together: each holds connections to the others, so stopping them one
+        // by one would make each wait for its peers' connections to close.
+        let services: [ServiceGroupConfiguration.ServiceConfiguration] = [
+            .init(service: NodesService(servers: servers)),
+            .init(service: DemoMonitor(servers: servers, seconds: seconds), successTerminationBehavior: .gracefullyShutdownGroup),
+        ]
+        let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
+        try await group.run()
+        Out.line("Stopped. The data stays in \(base).")
+    }
+}
+
+/// Several nodes run as one service, so a graceful shutdown reaches them all at once.
+struct NodesService: Service {
+    let servers: [NodeServer]
+    func run() async throws {
+        try await withThrowingDiscardingTaskGroup { group in
+            for s in servers { group.addTask { try await s.run() } }
+        }
+    }
+}
+
+/// Shows the federation converging, times one edit's trip through it, and prints where to look.
+struct DemoMonitor: Service {
+    let servers: [NodeServer]
+    let seconds: Double?
+
+    func run() async throws {
+        for s in servers { _ = await s.waitUntilListening() }
         let start = Date()
-        for i in 0..<members {
-            let id = FieldInput.newID(author)
-            let values = sample.member(chapter: fr, n: i)
-            try store.author(as: author) { _ in [.set(.member, id: id, values: values)] }
+        let converged = try await Convergence.wait(servers.map(\.store), seconds: 60)
+        Out.line(converged ? "All three nodes hold the same state (digest \(try servers[0].store.stateDigest().hex.prefix(16))…) after \(Int(Date().timeIntervalSince(start) * 1000)) ms."
+                           : "The nodes have not converged after 60 s; see 'aces peers'.")
+        if converged, let trip = try await Convergence.timeOneEdit(from: servers[0], to: Array(servers.dropFirst())) {
+            Out.line("One edit on \(servers[0].directory.chapter) reached every other node in \(Int(trip * 1000)) ms.")
         }
-        for d in 0..<6 {
-            let id = FieldInput.newID(author)
-            let values = sample.event(chapter: fr, from: Date(), daysAhead: 7 + d * 9)
-            try store.author(as: author) { _ in [.set(.event, id: id, values: values)] }
-        }
-        let elapsed = Date().timeIntervalSince(start)
-        let check = try store.verifyLog(keys: try node.keyRing())
-        Out.line("Node 'fr' in \(node.path)")
-        Out.line("Authored \(members) members and 6 events as signed entries in \(String(format: "%.2f", elapsed)) s.")
-        Out.line("Log verification: \(check.isValid ? "ok" : "FAILED"), \(check.checked.values.reduce(0, +)) entries.")
-        Out.line("State digest: \(try store.stateDigest().hex)")
         Out.line()
-        Out.line("Try:  aces member list --data \(node.path) --query lyon")
-        Out.line("      aces event list --data \(node.path)")
-        Out.line("      aces log verify --data \(node.path)")
+        for s in servers {
+            let d = s.directory
+            Out.line("  \(d.chapter)  status \(d.config.web?.url ?? "")/api/v1/status    health \(d.config.web?.url ?? "")/healthz")
+            Out.line("      aces member list --data \(d.path)    aces peers --data \(d.path)")
+        }
+        Out.line()
+        Out.line(seconds == nil ? "Press Ctrl-C to stop." : "Stopping after \(Int(seconds!)) s.")
+        if let seconds { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) } else {
+            try await gracefulShutdown()
+        }
     }
 }

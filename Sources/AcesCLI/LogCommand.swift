@@ -124,6 +124,10 @@ struct StatusCommand: ParsableCommand {
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
+                "public_url": dir.config.web.map { .string($0.url) } ?? .null,
+                "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
+                "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
+                "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
                 "origins": .array(heads.map {
                     ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex),
                      "frozen": $0.frozen.map { .string($0) } ?? .null]
@@ -134,6 +138,13 @@ struct StatusCommand: ParsableCommand {
         Out.line("chapter  \(dir.chapter)")
         Out.line("data     \(dir.path)")
         Out.line("key      \(key?.id ?? "none")")
+        if let web = dir.config.web { Out.line("public   \(web.url)") }
+        if let fed = dir.config.federation { Out.line("peers    \(fed.url) (mutual TLS)") }
+        for h in heads where h.frozen != nil {
+            Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
+        }
+        let refused = try store.quarantined(limit: 100_000).count
+        if refused > 0 { Out.line("refused  \(refused) entries kept in quarantine") }
         Out.line()
         Out.table(["ORIGIN", "ENTRIES", "HEAD", "STATE"], heads.map {
             [$0.origin.rawValue, String($0.seq), String($0.hash.hex.prefix(16)), $0.frozen.map { "FROZEN: \($0)" } ?? "ok"]

@@ -1,4 +1,5 @@
 import AcesCore
+import AcesNode
 import AcesTestSupport
 import Foundation
 import GRDB
@@ -136,5 +137,37 @@ import Testing
             #expect(r.status == 0)
             #expect(r.stdout.contains("USAGE") || r.stdout.contains("Usage"))
         }
+    }
+}
+
+@Suite struct CLIFederationTests {
+    @Test func theDemoStartsThreeNodesThatConvergeAndStopsCleanly() throws {
+        let dir = TempDir()
+        let port = AcesNode.LocalFederation.freePorts(1)[0]
+        let r = try AcesProcess.run(["demo", "--dir", dir.file("demo"), "--members", "30", "--seconds", "0.5", "--base-port", String(max(1024, min(port, 60_000)))])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("All three nodes hold the same state"))
+        #expect(r.stdout.contains("reached every other node in"))
+        let digests = try ["fr", "uk", "de"].map { try AcesProcess.run(["digest", "--data", dir.file("demo/\($0)")]).stdout }
+        #expect(Set(digests).count == 1)
+    }
+
+    @Test func syncAndPeersWorkFromTheCommandLine() throws {
+        let dir = TempDir()
+        let port = AcesNode.LocalFederation.freePorts(1)[0]
+        let create = try AcesProcess.run(["federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(max(1024, min(port, 60_000)))])
+        #expect(create.status == 0, "\(create.stderr)")
+        let status = try JSONParser.parse(try AcesProcess.run(["status", "--json", "--data", dir.file("fed/fr")]).stdout)
+        #expect(status["federation_url"]?.stringValue?.hasPrefix("https://127.0.0.1:") == true)
+        #expect(status["public_url"]?.stringValue?.hasPrefix("http://127.0.0.1:") == true)
+        // uk is not serving: one clear line per peer and a non-zero exit.
+        let sync = try AcesProcess.run(["sync", "--data", dir.file("fed/fr")])
+        #expect(sync.status != 0)
+        #expect(sync.stdout.contains("uk: unreachable"))
+        let peers = try JSONParser.parse(try AcesProcess.run(["peers", "--json", "--data", dir.file("fed/fr")]).stdout)
+        #expect(peers.arrayValue?.first?["peer"] == "uk")
+        #expect(peers.arrayValue?.first?["last_error"]?.stringValue?.contains("unreachable") == true)
+        let bad = try AcesProcess.run(["sync", "--data", dir.file("fed/fr"), "--peer", "es"])
+        #expect(bad.status != 0 && bad.stderr.contains("not a peer"))
     }
 }

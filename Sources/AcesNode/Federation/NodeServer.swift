@@ -62,9 +62,12 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             for s in services { group.addTask { try await s.run() } }
-            group.addTask { try? await cancelWhenGracefulShutdown { await self.syncer.run() } }
+            group.addTask {
+                try? await cancelWhenGracefulShutdown { await self.syncer.run() }
+                // Close our connections to peers at once, so their listeners can drain too.
+                try? await self.http.shutdown()
+            }
         }
-        try await http.shutdown()
     }
 
     /// The bound port of a listener ("federation" or "web") once it is running.
@@ -90,7 +93,9 @@ public enum FederationClient {
         let sync = directory.config.sync ?? NodeConfig.SyncConfig()
         let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
         var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
-        config.timeout = .init(connect: timeout, read: timeout)
+        // Connection attempts are retried until the connect timeout, so keep it short: a peer
+        // that is down should cost seconds, not the whole read timeout.
+        config.timeout = .init(connect: min(timeout, .seconds(3)), read: timeout)
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
         var peers = [ChapterID: PeerClient]()
         let wanted = sync.peers.map { Set($0) }
