@@ -186,7 +186,7 @@ import X509
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let peer = group.next().makePromise(of: ChapterID?.self)
-        group.next().scheduleTask(in: .seconds(5)) { peer.fail(ChannelError.connectTimeout(.seconds(5))) }
+        group.next().scheduleTask(in: .seconds(30)) { peer.fail(ChannelError.connectTimeout(.seconds(30))) }
         let listener = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
