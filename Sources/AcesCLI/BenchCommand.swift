@@ -3,78 +3,184 @@ import AcesNode
 import AcesStore
 import ArgumentParser
 import Foundation
+import Logging
 
-struct BenchCommand: ParsableCommand {
+struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "bench",
-        abstract: "Measure authoring, catch-up and the plain SQLite floor; print a table and optionally write JSON.",
-        discussion: "Run it from a release build: swift run -c release aces bench --entries 100000")
+        abstract: "Measure catch-up, authoring and propagation through the real code paths; print a table and optionally JSON.",
+        discussion: """
+            Run it from a release build: swift run -c release aces bench --entries 100000
+            Catch-up: node fr holds N member changes (20% inserts, 80% updates, ~300 bytes of values each,
+            authored through the real write path); an empty node de pulls them all over HTTPS with mutual
+            TLS, in its own process. The same changes are upserted into a plain SQLite table in one
+            transaction as the floor we compare against.
+            """)
     @Option(help: "Entries in the catch-up and authoring scenarios.") var entries = 100_000
-    @Option(help: "Measured rounds per scenario (after one warm-up).") var rounds = 3
+    @Option(help: "Measured rounds per scenario (after one warm-up round).") var rounds = 3
+    @Option(help: "Edits timed in the propagation scenario.") var edits = 200
+    @Option(help: "Comma-separated scenarios: catchup, propagation.") var scenarios = "catchup,propagation"
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func validate() throws {
         guard (10...10_000_000).contains(entries) else { throw ValidationError("--entries must be from 10 to 10000000") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be from 1 to 20") }
+        guard (1...10_000).contains(edits) else { throw ValidationError("--edits must be from 1 to 10000") }
+        for s in scenarios.split(separator: ",") where !["catchup", "propagation"].contains(s) {
+            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation)")
+        }
     }
 
-    func run() throws {
-        let dir = NSTemporaryDirectory() + "aces-bench-" + UUID().uuidString.prefix(8).lowercased()
-        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let fr = ChapterID("fr")!
-        let key = SigningKey()
-        let author = Author(origin: fr, key: key)
-        let ring = KeyRing([fr: [KeyGrant(keyID: author.keyID, publicKey: key.publicKey, validFrom: 0, validUntil: nil)]])
+    func run() async throws {
+        let root = NSTemporaryDirectory() + "aces-bench-" + UUID().uuidString.prefix(8).lowercased()
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: root) }
+        var logger = Logger(label: "aces-bench")
+        logger.logLevel = .critical
+        var figures = [Figure]()
+        let wanted = Set(scenarios.split(separator: ",").map(String.init))
+        if wanted.contains("catchup") { figures += try await CatchUpBench(entries: entries, rounds: rounds, root: root, logger: logger).run() }
+        if wanted.contains("propagation") { figures += try await PropagationBench(edits: edits, root: root, logger: logger).run() }
 
-        var authoring = [Double](), applyRates = [Double](), plainRates = [Double]()
-        var sourcePath = ""
-        for round in 0...rounds {
-            sourcePath = dir + "/source-\(round).sqlite"
-            let source = try Store.create(at: sourcePath, chapter: fr)
-            let a = try Workload(entries: entries).author(into: source, as: author)
-            // Catch-up without the network: stream the log out of one replica into an empty one.
-            let target = try Store.create(at: dir + "/target-\(round).sqlite", chapter: ChapterID("de")!)
-            var after: Int64 = 0
-            var changes = [(String, [String: JSONValue])]()
-            changes.reserveCapacity(entries)
-            var applySeconds = 0.0
-            while true {
-                let batch = try source.entries(of: fr, after: after, limit: 2_000)
-                if batch.isEmpty { break }
-                let t = DispatchTime.now().uptimeNanoseconds
-                _ = try target.apply(batch, origin: fr, keys: ring)
-                applySeconds += Bench.seconds(since: t)
-                for e in batch { for (op, p) in zip(e.envelope.operations, e.payloads) { changes.append((op.id, p?.values ?? [:])) } }
-                after = batch.last!.envelope.seq
-            }
-            let plain = try PlainUpsert.run(path: dir + "/plain-\(round).sqlite", changes: changes)
-            if round > 0 {
-                authoring.append(a)
-                applyRates.append(Double(entries) / applySeconds)
-                plainRates.append(Double(entries) / plain)
-            }
-            for f in ["source", "target", "plain"] { try? FileManager.default.removeItem(atPath: dir + "/\(f)-\(round).sqlite") }
-        }
-        let results: [(String, [Double], String)] = [
-            ("authoring.entries_per_s", authoring, "entries/s"),
-            ("apply.entries_per_s", applyRates, "entries/s"),
-            ("plain_sqlite.upserts_per_s", plainRates, "upserts/s"),
-            ("apply.ratio_to_sqlite", zip(applyRates, plainRates).map { $0 / $1 }, "ratio"),
-        ]
-        Out.line("Aces benchmark, \(entries) entries, \(rounds) rounds after a warm-up (median, spread)")
-        Out.table(["SCENARIO", "MEDIAN", "SPREAD", "UNIT"], results.map { name, xs, unit in
-            let s = Bench.summary(xs)
-            return [name, String(format: unit == "ratio" ? "%.2f" : "%.0f", s.median), String(format: unit == "ratio" ? "%.2f" : "%.0f", s.spread), unit]
+        Out.line("Aces benchmark: \(entries) entries, \(rounds) round(s) after a warm-up; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        Out.table(["FIGURE", "MEDIAN", "SPREAD", "UNIT"], figures.map { f in
+            let s = Bench.summary(f.values)
+            let fmt = f.unit == "ratio" ? "%.2f" : (s.median < 100 ? "%.1f" : "%.0f")
+            return [f.name, String(format: fmt, s.median), String(format: fmt, s.spread), f.unit]
         })
         if let json {
             var obj = [String: JSONValue]()
-            for (name, xs, unit) in results {
-                let s = Bench.summary(xs)
-                obj[name] = ["median": .number(s.median), "spread": .number(s.spread), "unit": .string(unit), "rounds": .number(Double(xs.count))]
+            for f in figures {
+                let s = Bench.summary(f.values)
+                obj[f.name] = ["median": .number(s.median), "spread": .number(s.spread), "unit": .string(f.unit), "samples": .array(f.values.map { .number($0) })]
             }
             obj["entries"] = .number(Double(entries))
+            obj["cores"] = .number(Double(ProcessInfo.processInfo.activeProcessorCount))
             try Data(CanonicalJSON.encode(.object(obj))).write(to: URL(fileURLWithPath: json))
         }
+    }
+}
+
+/// One reported figure with its samples.
+struct Figure {
+    let name: String
+    let unit: String
+    var values: [Double]
+}
+
+/// Scenario 1 and 2: catch-up over HTTPS into an empty node (in its own process), the plain
+/// SQLite floor, and authoring through the real write path.
+struct CatchUpBench {
+    let entries: Int
+    let rounds: Int
+    let root: String
+    let logger: Logger
+
+    func run() async throws -> [Figure] {
+        var authoring = Figure(name: "authoring.entries_per_s", unit: "entries/s", values: [])
+        var rate = Figure(name: "catchup.entries_per_s", unit: "entries/s", values: [])
+        var ratio = Figure(name: "catchup.ratio_to_sqlite", unit: "ratio", values: [])
+        var plainRate = Figure(name: "catchup.sqlite_upserts_per_s", unit: "upserts/s", values: [])
+        var bytes = Figure(name: "catchup.bytes_per_entry", unit: "bytes", values: [])
+        var rss = Figure(name: "catchup.peak_rss_mb", unit: "MB", values: [])
+        for round in 0...rounds {
+            let dir = root + "/catchup-\(round)"
+            let ports = LocalFederation.freePorts(4)
+            let nodes = try LocalFederation.create(
+                at: dir, chapters: [ChapterID("fr")!, ChapterID("de")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])], syncInterval: 3600)
+            let fr = nodes[0], de = nodes[1]
+            let a = try Workload(entries: entries).author(into: fr.openStore(), as: fr.author())
+            var deConfig = de.config
+            deConfig.sync?.timeoutSeconds = 600
+            _ = try de.saving(deConfig)
+
+            let server = try NodeServer(directory: fr, logger: logger)
+            let task = Task { try await server.run() }
+            _ = await server.waitUntilListening()
+            let child = try ChildProcess.run(["sync", "--data", de.path, "--peer", "fr", "--json"])
+            task.cancel()
+            _ = try? await task.value
+            guard child.status == 0, let report = try JSONParser.parse(child.stdout).arrayValue?.first,
+                let seconds = report["seconds"]?.doubleValue, let applied = report["applied"]?["fr"]?.intValue, applied == entries
+            else { throw ValidationError("the catch-up did not complete: \(child.stdout) \(child.stderr)") }
+
+            var changes = [(String, [String: JSONValue])]()
+            changes.reserveCapacity(entries)
+            let store = try fr.openStore()
+            var after: Int64 = 0
+            while true {
+                let batch = try store.entries(of: fr.chapter, after: after, limit: 5_000)
+                if batch.isEmpty { break }
+                for e in batch { for (op, p) in zip(e.envelope.operations, e.payloads) { changes.append((op.id, p?.values ?? [:])) } }
+                after = batch.last!.envelope.seq
+            }
+            let plain = try PlainUpsert.run(path: dir + "/plain.sqlite", changes: changes)
+            if round > 0 {
+                authoring.values.append(a)
+                rate.values.append(Double(entries) / seconds)
+                plainRate.values.append(Double(entries) / plain)
+                ratio.values.append(plain / seconds)
+                bytes.values.append((report["bytes"]?.doubleValue ?? 0) / Double(entries))
+                rss.values.append(report["peak_rss_mb"]?.doubleValue ?? 0)
+            }
+            try? FileManager.default.removeItem(atPath: dir)
+        }
+        return [rate, plainRate, ratio, bytes, rss, authoring]
+    }
+}
+
+/// Scenario 3: three nodes in a line (fr <-> uk <-> de) on the normal notify path; one edit at
+/// a time on fr; the time until de holds it.
+struct PropagationBench {
+    let edits: Int
+    let root: String
+    let logger: Logger
+
+    func run() async throws -> [Figure] {
+        let dir = root + "/propagation"
+        let p = LocalFederation.freePorts(6)
+        let nodes = try LocalFederation.create(
+            at: dir, chapters: ["fr", "uk", "de"].compactMap(ChapterID.init), ports: [(p[0], p[1]), (p[2], p[3]), (p[4], p[5])], syncInterval: 30)
+        let line = ["fr": ["uk"], "uk": ["fr", "de"], "de": ["uk"]]
+        var servers = [NodeServer]()
+        for n in nodes {
+            var c = n.config
+            c.sync?.peers = line[n.chapter.rawValue]
+            servers.append(try NodeServer(directory: try n.saving(c), logger: logger))
+        }
+        let tasks = servers.map { s in Task { try await s.run() } }
+        for s in servers { _ = await s.waitUntilListening() }
+        var trips = [Double]()
+        for i in 0..<(edits + 5) {
+            guard let t = try await Convergence.timeOneEdit(from: servers[0], to: [servers[2]]) else {
+                throw ValidationError("an edit did not reach de within 30 s")
+            }
+            if i >= 5 { trips.append(t * 1000) }
+        }
+        for t in tasks { t.cancel() }
+        for t in tasks { _ = try? await t.value }
+        let sorted = trips.sorted()
+        func pct(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+        return [
+            Figure(name: "propagation.p50_ms", unit: "ms", values: [pct(0.5)]),
+            Figure(name: "propagation.p99_ms", unit: "ms", values: [pct(0.99)]),
+        ]
+    }
+}
+
+/// Runs this executable again as a child process.
+enum ChildProcess {
+    static func run(_ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Bundle.main.executablePath ?? CommandLine.arguments[0])
+        p.arguments = args
+        let out = Pipe(), err = Pipe()
+        p.standardOutput = out
+        p.standardError = err
+        try p.run()
+        let o = out.fileHandleForReading.readDataToEndOfFile()
+        let e = err.fileHandleForReading.readDataToEndOfFile()
+        p.waitUntilExit()
+        return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }

@@ -93,6 +93,7 @@ struct SyncCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
         var results: [(ChapterID, Result<Syncer.PullReport, SyncError>)] = []
+        let started = DispatchTime.now().uptimeNanoseconds
         if let p = peer.flatMap(ChapterID.init) {
             guard syncer.peerChapters.contains(p) else {
                 try await http.shutdown()
@@ -103,11 +104,13 @@ struct SyncCommand: AsyncParsableCommand {
             results = await syncer.syncAll()
         }
         try await http.shutdown()
+        let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if output.json {
             Out.json(.array(results.map { peer, r in
                 switch r {
                 case .success(let rep):
-                    ["peer": .string(peer.rawValue), "applied": .object(Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                    ["peer": .string(peer.rawValue), "seconds": .number(seconds), "bytes": .number(Double(rep.bytes)),
+                     "peak_rss_mb": .number(Bench.peakRSSMegabytes()), "applied": .object(Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
                      "refused": .object(Dictionary(uniqueKeysWithValues: rep.refused.map { ($0.key.rawValue, .string($0.value.description)) }))]
                 case .failure(let e): ["peer": .string(peer.rawValue), "error": .string(e.description)]
                 }

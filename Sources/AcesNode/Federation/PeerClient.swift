@@ -26,20 +26,25 @@ struct PeerClient: Sendable {
 
     /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
     /// which returns false to stop early. Memory stays bounded by one read and one line.
-    func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws {
+    /// Returns the bytes received.
+    @discardableResult
+    func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Int {
         let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)"))
         var pending = [UInt8]()
+        var received = 0
         for try await buffer in response.body {
+            received += buffer.readableBytes
             buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
             var start = 0
             while let nl = pending[start...].firstIndex(of: 0x0a) {
-                if try await !line(pending[start..<nl]) { return }
+                if try await !line(pending[start..<nl]) { return received }
                 start = nl + 1
             }
             pending.removeFirst(start)
             if pending.count > FederationAPI.maxLineBytes { throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes") }
         }
         if !pending.isEmpty { throw SyncError.garbage("the stream ended in the middle of an entry") }
+        return received
     }
 
     /// `POST notify`: "I have new entries".

@@ -17,6 +17,8 @@ public final class Syncer: Sendable {
         public var applied: [ChapterID: Int] = [:]
         /// Why entries were refused, per origin.
         public var refused: [ChapterID: EntryError] = [:]
+        /// Bytes of entries received on the wire.
+        public var bytes = 0
         public var total: Int { applied.values.reduce(0, +) }
     }
 
@@ -79,7 +81,8 @@ public final class Syncer: Sendable {
             status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
             let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
             for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
-                let (applied, refusal) = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
+                let (applied, refusal, bytes) = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
+                report.bytes += bytes
                 if applied > 0 { report.applied[head.origin] = applied }
                 if let refusal {
                     report.refused[head.origin] = refusal
@@ -115,7 +118,7 @@ public final class Syncer: Sendable {
     }
 
     /// Streams one origin's entries from a peer, applying each batch in one transaction.
-    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> (Int, EntryError?) {
+    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> (Int, EntryError?, Int) {
         var batch = [Entry]()
         batch.reserveCapacity(FederationAPI.streamChunk)
         var applied = 0
@@ -128,7 +131,7 @@ public final class Syncer: Sendable {
             refusal = r.refusal
             batch.removeAll(keepingCapacity: true)
         }
-        try await client.entries(of: origin, after: seq) { line in
+        let bytes = try await client.entries(of: origin, after: seq) { line in
             do {
                 batch.append(try Entry(json: try JSONParser.parse(line)))
             } catch {
@@ -147,7 +150,7 @@ public final class Syncer: Sendable {
             return true
         }
         if refusal == nil { try await flush() }
-        return (applied, refusal)
+        return (applied, refusal, bytes)
     }
 
     /// Runs until cancelled or a graceful shutdown: a loop per peer (periodic pass, at once when
