@@ -184,3 +184,17 @@ enum ChildProcess {
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
     }
 }
+
+/// Fills a node with the benchmark's workload, for profiling one side of a catch-up by hand.
+struct BenchSeedCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-seed", abstract: "Author the benchmark workload into a node (for profiling).", shouldDisplay: false)
+    @OptionGroup var node: NodeOptions
+    @Option(help: "Entries to author.") var entries = 100_000
+
+    func run() throws {
+        let dir = try node.node()
+        let rate = try Workload(entries: entries).author(into: dir.openStore(), as: dir.author())
+        Out.line(String(format: "authored %d entries at %.0f entries/s", entries, rate))
+    }
+}

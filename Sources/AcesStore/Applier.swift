@@ -17,6 +17,8 @@ final class Applier {
 
     let db: Database
     private(set) var origins: [ChapterID: Origin] = [:]
+    /// SQL text by table and column list, so the per-operation statements are built once.
+    private var sqlCache: [String: String] = [:]
 
     init(_ db: Database) throws {
         self.db = db
@@ -50,11 +52,15 @@ final class Applier {
         precondition(env.seq == o.headSeq + 1 && env.prev == o.headHash, "append out of chain order")
         var payloads = entry.payloads
         let stamp = env.stamp
+        var dropped = false
         for (i, op) in env.operations.enumerated() {
             let keep = try apply(op, payload: payloads[i], stamp: stamp)
-            if !keep { payloads[i] = nil }
+            if !keep && payloads[i] != nil {
+                payloads[i] = nil
+                dropped = true
+            }
         }
-        let stored = CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
+        let stored = !dropped && entry.payloadBytes != nil ? entry.payloadBytes! : CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
         let insert = try db.cachedStatement(
             sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)")
         try insert.execute(arguments: [
@@ -80,8 +86,9 @@ final class Applier {
     /// Applies one operation; returns false when its payload must not be stored (erased record).
     private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
         let table = op.kind.table
-        let row = try Row.fetchOne(
-            try db.cachedStatement(sql: "SELECT rowid, state FROM \(table) WHERE id = ?"), arguments: [op.id])
+        let select = try db.cachedStatement(sql: op.kind == .member ? "SELECT rowid, state FROM members WHERE id = ?" : "SELECT rowid, state FROM events WHERE id = ?")
+        select.setUncheckedArguments([op.id])
+        let row = try Row.fetchOne(select)
         var state = RecordState()
         if let row {
             guard let s = RecordState(encoded: [UInt8](row["state"] as Data)) else {
@@ -119,14 +126,29 @@ final class Applier {
         columns.append(("removed", state.isRemoved.databaseValue))
         columns.append(("state", Data(state.encoded).databaseValue))
 
+        let names = columns.map(\.0)
         if let row {
-            let sql = "UPDATE \(table) SET " + columns.map { "\"\($0.0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
+            let key = "U" + table + names.joined(separator: ",")
+            let sql = sqlCache[key] ?? {
+                let text = "UPDATE \(table) SET " + names.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
+                sqlCache[key] = text
+                return text
+            }()
             let rowid: Int64 = row["rowid"]
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments(columns.map(\.1) + [rowid.databaseValue]))
+            let statement = try db.cachedStatement(sql: sql)
+            statement.setUncheckedArguments(StatementArguments(columns.map(\.1) + [rowid.databaseValue]))
+            try statement.execute()
         } else {
-            let sql = "INSERT INTO \(table)(id, " + columns.map { "\"\($0.0)\"" }.joined(separator: ", ") + ") VALUES (?"
-                + String(repeating: ", ?", count: columns.count) + ")"
-            try db.cachedStatement(sql: sql).execute(arguments: StatementArguments([op.id.databaseValue] + columns.map(\.1)))
+            let key = "I" + table + names.joined(separator: ",")
+            let sql = sqlCache[key] ?? {
+                let text = "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
+                    + String(repeating: ", ?", count: names.count) + ")"
+                sqlCache[key] = text
+                return text
+            }()
+            let statement = try db.cachedStatement(sql: sql)
+            statement.setUncheckedArguments(StatementArguments([op.id.databaseValue] + columns.map(\.1)))
+            try statement.execute()
         }
         if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
         return !state.erased

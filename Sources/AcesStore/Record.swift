@@ -60,7 +60,8 @@ public struct Record: Sendable, Hashable {
     }
 
     static func fetchState(_ db: Database, kind: RecordKind, id: String) throws -> RecordState? {
-        guard let data = try Data.fetchOne(db, sql: "SELECT state FROM \(kind.table) WHERE id = ?", arguments: [id]) else {
+        let statement = try db.cachedStatement(sql: "SELECT state FROM \(kind.table) WHERE id = ?")
+        guard let data = try Data.fetchOne(statement, arguments: [id]) else {
             return nil
         }
         guard let s = RecordState(encoded: [UInt8](data)) else {

@@ -13,7 +13,13 @@ public struct Author: Sendable {
     public init(
         origin: ChapterID, key: SigningKey, keyID: String? = nil,
         wallMillis: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        randomBytes: @escaping @Sendable (Int) -> [UInt8] = { n in (0..<n).map { _ in UInt8.random(in: 0...255) } }
+        randomBytes: @escaping @Sendable (Int) -> [UInt8] = { n in
+            var g = SystemRandomNumberGenerator()
+            var out = [UInt8]()
+            out.reserveCapacity(n + 8)
+            while out.count < n { withUnsafeBytes(of: g.next() as UInt64) { out.append(contentsOf: $0) } }
+            return Array(out.prefix(n))
+        }
     ) {
         self.origin = origin
         self.key = key

@@ -10,6 +10,9 @@ public struct Entry: Sendable, Hashable {
     public let hash: Digest32
     /// One per operation: the values of a `set`, nil for other actions or once erased.
     public var payloads: [Payload?]
+    /// The canonical JSON of `payloads` when already known (received or stored), so it is not
+    /// encoded again.
+    public var payloadBytes: [UInt8]?
 
     /// Assembles an entry and computes its hash.
     public init(envelope: Envelope, envelopeBytes: [UInt8], signature: [UInt8], payloads: [Payload?]) {

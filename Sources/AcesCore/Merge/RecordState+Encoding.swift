@@ -5,8 +5,7 @@ extension RecordState {
     public var encoded: [UInt8] {
         var out: [UInt8] = [1, erased ? 1 : 0, UInt8(fields.count)]
         out.reserveCapacity(64)
-        for index in fields.keys.sorted() {
-            let fh = fields[index]!
+        for (index, fh) in fields {
             out.append(UInt8(index))
             out.append(UInt8(min(fh.heads.count, 255)))
             for h in fh.heads.prefix(255) {

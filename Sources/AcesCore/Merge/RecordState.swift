@@ -5,7 +5,7 @@ public struct RecordState: Sendable, Hashable {
     public static let removedIndex = 255
 
     /// Field index → state.
-    public var fields: [Int: FieldHeads] = [:]
+    public var fields = FieldTable()
     /// Set by an erase operation; final.
     public var erased = false
 

@@ -1,5 +1,6 @@
 import AcesCore
 import AcesStore
+import CompressNIO
 import Foundation
 import Hummingbird
 import Logging
@@ -48,19 +49,32 @@ enum FederationRouter {
             let limitText = request.uri.queryParameters["limit"].map(String.init)
             guard limitText == nil || Int(limitText!).map({ $0 > 0 }) == true else { return problem(.badRequest, "limit must be a positive whole number") }
             let limit = limitText.flatMap { Int($0) } ?? Int.max
+            let gzip = request.headers[.acceptEncoding]?.contains("gzip") ?? false
             let body = ResponseBody { writer in
+                // Each chunk is flushed on its own, so the receiver can apply while we read the next.
+                let compressor = gzip ? try CompressionAlgorithm.gzip(configuration: .init(compressionLevel: 1)).compressor : nil
+                try compressor?.startStream()
                 var cursor = after
                 var sent = 0
                 while sent < limit {
                     let chunk = try await store.wireEntries(of: origin, after: cursor, limit: min(FederationAPI.streamChunk, limit - sent))
                     if chunk.count == 0 { break }
-                    try await writer.write(ByteBuffer(bytes: chunk.bytes))
+                    var buffer = ByteBuffer(bytes: chunk.bytes)
+                    if let compressor { buffer = try buffer.compressStream(with: compressor, flush: .sync) }
+                    try await writer.write(buffer)
                     cursor = chunk.lastSeq
                     sent += chunk.count
                 }
+                if let compressor {
+                    var end = ByteBuffer()
+                    try await writer.write(try end.compressStream(with: compressor, flush: .finish))
+                    try compressor.finishStream()
+                }
                 try await writer.finish(nil)
             }
-            return Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: body)
+            var headers: HTTPFields = [.contentType: "application/x-ndjson"]
+            if gzip { headers[.contentEncoding] = "gzip" }
+            return Response(status: .ok, headers: headers, body: body)
         }
 
         router.post(RouterPath(stringLiteral: FederationAPI.notifyPath)) { _, context -> Response in

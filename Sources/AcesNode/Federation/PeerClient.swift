@@ -1,5 +1,6 @@
 import AcesCore
 import AsyncHTTPClient
+import CompressNIO
 import Foundation
 import NIOCore
 import NIOHTTP1
@@ -29,11 +30,27 @@ struct PeerClient: Sendable {
     /// Returns the bytes received.
     @discardableResult
     func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Int {
-        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)"))
+        var request = HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)")
+        request.headers.add(name: "Accept-Encoding", value: "gzip")
+        let response = try await send(request)
+        let decompressor: NIODecompressor?
+        switch response.headers.first(name: "Content-Encoding")?.lowercased() {
+        case nil, "identity": decompressor = nil
+        case "gzip": decompressor = CompressionAlgorithm.gzip().decompressor
+        case let other?: throw SyncError.garbage("unknown content encoding '\(other.prefix(20))'")
+        }
+        try decompressor?.startStream()
+        defer { try? decompressor?.finishStream() }
         var pending = [UInt8]()
         var received = 0
-        for try await buffer in response.body {
-            received += buffer.readableBytes
+        for try await wire in response.body {
+            received += wire.readableBytes
+            var buffer = wire
+            if let decompressor {
+                do { buffer = try buffer.decompressStream(with: decompressor, maxSize: 64 << 20) } catch {
+                    throw SyncError.garbage("the compressed stream is damaged")
+                }
+            }
             buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
             var start = 0
             while let nl = pending[start...].firstIndex(of: 0x0a) {

@@ -117,40 +117,57 @@ public final class Syncer: Sendable {
         }
     }
 
-    /// Streams one origin's entries from a peer, applying each batch in one transaction.
+    /// Streams one origin's entries from a peer, applying each batch in one transaction. The
+    /// next batch is read and parsed while the previous one is applied, so both cores work.
     private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> (Int, EntryError?, Int) {
-        var batch = [Entry]()
-        batch.reserveCapacity(FederationAPI.streamChunk)
-        var applied = 0
-        var expected = seq + 1
-        var refusal: EntryError?
-        func flush() async throws {
-            guard !batch.isEmpty else { return }
-            let r = try await store.apply(batch, origin: origin, keys: keys, peer: client.peer.rawValue)
-            applied += r.applied
-            refusal = r.refusal
-            batch.removeAll(keepingCapacity: true)
-        }
-        let bytes = try await client.entries(of: origin, after: seq) { line in
-            do {
-                batch.append(try Entry(json: try JSONParser.parse(line)))
-            } catch {
-                try await flush()
-                if refusal != nil { return false }
-                let why = (error as? EntryError) ?? .malformed("not JSON (\(error))")
-                try await store.quarantine(origin: origin, seq: expected, reason: why, peer: client.peer.rawValue, raw: Array(line))
-                refusal = why
-                return false
+        let peer = client.peer.rawValue
+        let store = self.store
+        let keys = self.keys
+        return try await withThrowingTaskGroup(of: ApplyReport.self) { group in
+            var batch = [Entry]()
+            batch.reserveCapacity(FederationAPI.streamChunk)
+            var applied = 0
+            var expected = seq + 1
+            var refusal: EntryError?
+            var inFlight = false
+            /// Waits for the batch being applied, if any.
+            func settle() async throws {
+                guard inFlight, let r = try await group.next() else { return }
+                inFlight = false
+                applied += r.applied
+                if refusal == nil { refusal = r.refusal }
             }
-            expected += 1
-            if batch.count >= FederationAPI.streamChunk {
-                try await flush()
-                if refusal != nil { return false }
+            func submit() async throws {
+                try await settle()
+                guard refusal == nil, !batch.isEmpty else { return }
+                let run = batch
+                group.addTask { try await store.apply(run, origin: origin, keys: keys, peer: peer) }
+                inFlight = true
+                batch.removeAll(keepingCapacity: true)
             }
-            return true
+            let bytes = try await client.entries(of: origin, after: seq) { line in
+                do {
+                    batch.append(try Entry(json: try JSONParser.parse(line)))
+                } catch {
+                    try await submit()
+                    try await settle()
+                    if refusal != nil { return false }
+                    let why = (error as? EntryError) ?? .malformed("not JSON (\(error))")
+                    try await store.quarantine(origin: origin, seq: expected, reason: why, peer: peer, raw: Array(line))
+                    refusal = why
+                    return false
+                }
+                expected += 1
+                if batch.count >= FederationAPI.streamChunk {
+                    try await submit()
+                    if refusal != nil { return false }
+                }
+                return true
+            }
+            try await submit()
+            try await settle()
+            return (applied, refusal, bytes)
         }
-        if refusal == nil { try await flush() }
-        return (applied, refusal, bytes)
     }
 
     /// Runs until cancelled or a graceful shutdown: a loop per peer (periodic pass, at once when
