@@ -86,8 +86,9 @@ final class Applier {
     /// Applies one operation; returns false when its payload must not be stored (erased record).
     private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
         let table = op.kind.table
-        let select = try db.cachedStatement(sql: op.kind == .member ? "SELECT rowid, state FROM members WHERE id = ?" : "SELECT rowid, state FROM events WHERE id = ?")
+        let select = try db.cachedStatement(sql: op.kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL AS merged_into FROM events WHERE id = ?")
         select.setUncheckedArguments([op.id])
+        // (members also read merged_into, which makes a merged duplicate leave the directory)
         let row = try Row.fetchOne(select)
         var state = RecordState()
         if let row {
@@ -123,7 +124,10 @@ final class Applier {
                 }
             }
         }
-        columns.append(("removed", state.isRemoved.databaseValue))
+        var mergedInto: String? = row?["merged_into"]
+        if let change = columns.first(where: { $0.0 == "merged_into" }) { mergedInto = String.fromDatabaseValue(change.1) }
+        columns.append(("removed", (state.isRemoved || mergedInto != nil).databaseValue))
+        columns.append(("conflicted", (!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict)).databaseValue))
         columns.append(("state", Data(state.encoded).databaseValue))
 
         let names = columns.map(\.0)

@@ -86,6 +86,18 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v3-conflicts") { db in
+            try db.execute(
+                sql: """
+                    -- The survivor's id when an operator merged a duplicate member into another.
+                    ALTER TABLE members ADD COLUMN "merged_into" TEXT;
+                    -- Whether the record has a field with several heads or a delete beside an edit.
+                    ALTER TABLE members ADD COLUMN conflicted INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE events ADD COLUMN conflicted INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX members_conflicted ON members(id) WHERE conflicted = 1;
+                    CREATE INDEX events_conflicted ON events(id) WHERE conflicted = 1;
+                    """)
+        }
         return m
     }
 }

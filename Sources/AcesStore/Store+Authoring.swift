@@ -37,6 +37,8 @@ public enum Mutation: Sendable {
     case delete(RecordKind, id: String)
     /// Erases a record for good.
     case erase(RecordKind, id: String)
+    /// Writes fields of a removed record and replaces its removal: the record comes back.
+    case restore(RecordKind, id: String, values: [String: JSONValue])
 }
 
 /// Read access to the state inside the authoring transaction.
@@ -108,7 +110,7 @@ extension Store {
 
     private func operation(for m: Mutation, db: Database, author: Author) throws -> (LogOperation, Payload?) {
         switch m {
-        case .set(let kind, let id, let values):
+        case .set(let kind, let id, let values), .restore(let kind, let id, let values):
             guard RecordID.isValid(id), !values.isEmpty else { throw StoreError.invalid("a write needs a record id and at least one field") }
             let state = try Record.fetchState(db, kind: kind, id: id) ?? RecordState()
             if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
@@ -117,6 +119,7 @@ extension Store {
                 guard let f = kind.field(name) else { throw StoreError.invalid("\(kind.rawValue) has no field '\(name)'") }
                 bases[name] = state.fields[f.index]?.heads.map(\.version) ?? []
             }
+            if case .restore = m { bases[LogOperation.removedField] = state.fields[RecordState.removedIndex]?.heads.map(\.version) ?? [] }
             let payload = Payload(salt: author.randomBytes(16), values: values)
             return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: payload.digest), payload)
         case .delete(let kind, let id), .erase(let kind, let id):

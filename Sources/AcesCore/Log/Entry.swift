@@ -80,7 +80,7 @@ extension Entry {
             guard p.digest == digest else {
                 throw EntryError.digestMismatch(origin: envelope.origin, seq: envelope.seq, operation: i)
             }
-            guard Set(p.values.keys) == Set(op.bases.keys) else {
+            guard Set(p.values.keys) == Set(op.bases.keys).subtracting([LogOperation.removedField]) else {
                 throw EntryError.malformed("entry \(envelope.version) operation \(i): values name other fields than the operation")
             }
             payloads.append(p)

@@ -69,7 +69,7 @@ extension LogOperation {
         var bases = [String: [Version]]()
         for (name, bj) in fieldsJSON {
             let isRemoved = name == LogOperation.removedField
-            guard kind.field(name) != nil || (isRemoved && action != .set) else {
+            guard kind.field(name) != nil || isRemoved else {
                 throw EntryError.malformed("operation \(i) names an unknown field '\(name.prefix(40))' of \(kind.rawValue)")
             }
             guard case .array(let items) = bj, items.count <= Envelope.maxBases else {
@@ -92,7 +92,9 @@ extension LogOperation {
         }
         var digest: Digest32? = nil
         if action == .set {
-            guard !bases.isEmpty else { throw EntryError.malformed("operation \(i) sets no field") }
+            guard bases.keys.contains(where: { $0 != LogOperation.removedField }) else {
+                throw EntryError.malformed("operation \(i) sets no field")
+            }
             guard case .string(let d)? = o["digest"], let dg = Digest32(hex: d), d == dg.hex else {
                 throw EntryError.malformed("operation \(i) digest must be 64 lowercase hex digits")
             }

@@ -38,6 +38,9 @@ public struct RecordState: Sendable, Hashable {
             update(RecordState.removedIndex) {
                 $0.apply(stamp, bases: op.bases[LogOperation.removedField] ?? [], isHeld: isHeld)
             }
+        } else if let restored = op.bases[LogOperation.removedField] {
+            // A set that names removals as its base restores the record: it replaces them.
+            update(RecordState.removedIndex) { $0.replace(restored, isHeld: isHeld) }
         }
         if op.action == .erase { erased = true }
         changes.sort { $0.index < $1.index }

@@ -77,6 +77,10 @@ extension FieldSpec {
                 }
             }
             return items.isEmpty ? .null : value
+        case .recordID:
+            let s = try string(value)
+            guard RecordID.isValid(s) else { throw FieldError(field: name, reason: "must be a record id") }
+            return .string(s)
         case .count:
             guard let n = value.intValue, (0...1_000_000).contains(n) else {
                 throw FieldError(field: name, reason: "must be a whole number from 0 to 1000000")

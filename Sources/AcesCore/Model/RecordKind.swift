@@ -38,6 +38,8 @@ public struct FieldSpec: Sendable, Hashable {
         .init(name: "links", index: 8, type: .urlList, required: false),
         .init(name: "visibility", index: 9, type: .choice(["public", "members", "chapter"]), required: true),
         .init(name: "status", index: 10, type: .choice(["active", "inactive"]), required: true),
+        // Set when an operator merged this record into another (a duplicate identity): the id of the survivor.
+        .init(name: "merged_into", index: 11, type: .recordID, required: false),
     ]
 
     static let eventFields: [FieldSpec] = [
@@ -76,4 +78,6 @@ public enum FieldType: Sendable, Hashable {
     case urlList
     /// A whole number from 0 to 1,000,000.
     case count
+    /// The id of another record.
+    case recordID
 }

@@ -1,0 +1,82 @@
+import AcesCore
+import AcesStore
+import AcesTestSupport
+import Foundation
+import Testing
+
+@Suite struct DeleteConflictTests {
+    func pair() throws -> (TestNode, TestNode, KeyRing, String) {
+        let dir = TempDir()
+        let clock = ManualClock()
+        let fr = try TestNode("fr", in: dir, clock: clock), de = try TestNode("de", in: dir, clock: clock)
+        let keys = keyRing([fr, de])
+        let id = fr.newID()
+        try fr.write([.set(.member, id: id, values: TestNode.member(1))])
+        try sync(from: fr, to: de, keys: keys)
+        return (fr, de, keys, id)
+    }
+
+    func settle(_ n: TestNode, _ c: Conflict, _ r: Resolution) throws {
+        try n.store.author(as: n.author) { draft in try draft.mutations(resolving: c, with: r) }
+    }
+
+    @Test func aDeleteBesideAnEditIsAConflictThatCanBeSettledEitherWay() throws {
+        for keepDelete in [true, false] {
+            let (fr, de, keys, id) = try pair()
+            try de.write([.set(.member, id: id, values: ["city": "Berlin"])])
+            try fr.write([.delete(.member, id: id)])  // later: the automatic winner is the delete
+            try sync(from: fr, to: de, keys: keys)
+            try sync(from: de, to: fr, keys: keys)
+            let c = try #require(try fr.store.conflicts().first)
+            #expect(c.kind == .delete)
+            #expect(try de.store.conflicts().map(\.id) == [c.id])
+            #expect(try fr.store.record(.member, id: id)?.removed == true)
+            try settle(de, c, .take(ChapterID(keepDelete ? "fr" : "de")!))
+            try sync(from: de, to: fr, keys: keys)
+            for n in [fr, de] {
+                #expect(try n.store.conflicts().isEmpty)
+                let r = try #require(try n.store.record(.member, id: id))
+                #expect(r.removed == keepDelete)
+                if !keepDelete { #expect(r.values["city"] == "Berlin") }
+            }
+            #expect(try fr.store.stateDigest() == de.store.stateDigest())
+        }
+    }
+
+    @Test func aResolutionMadeWhileAnotherEditIsInFlightIsANewVisibleConflict() throws {
+        let (fr, de, keys, id) = try pair()
+        try fr.write([.set(.member, id: id, values: ["city": "Lyon"])])
+        try de.write([.set(.member, id: id, values: ["city": "Berlin"])])
+        try sync(from: fr, to: de, keys: keys)
+        let c = try #require(try de.store.conflicts().first)
+        try fr.write([.set(.member, id: id, values: ["city": "Nice"])])  // in flight, not yet seen by de
+        try settle(de, c, .value("Bonn"))
+        try sync(from: fr, to: de, keys: keys)
+        try sync(from: de, to: fr, keys: keys)
+        let after = try fr.store.conflicts()
+        #expect(after.count == 1 && after[0].id != c.id)
+        #expect(Set(after[0].candidates.compactMap { $0.value?.stringValue }) == ["Nice", "Bonn"])
+        #expect(try de.store.conflicts().map(\.id) == after.map(\.id))
+    }
+
+    @Test func settlingEverythingWithTheLatestStrategyKeepsTheAutomaticWinners() throws {
+        let (fr, de, keys, id) = try pair()
+        try fr.write([.set(.member, id: id, values: ["city": "Lyon", "role": "Press officer"])])
+        try de.write([.set(.member, id: id, values: ["city": "Berlin", "role": "Brand manager"])])
+        try sync(from: de, to: fr, keys: keys)
+        let before = try #require(try fr.store.record(.member, id: id))
+        #expect(try fr.store.conflicts().count == 2)
+        try fr.store.author(as: fr.author) { draft in
+            var ms = [Mutation]()
+            var values = [String: JSONValue]()
+            for c in try draft.openConflicts() {
+                for case .set(_, _, let v) in try draft.mutations(resolving: c, with: .latest) { values.merge(v) { $1 } }
+            }
+            ms.append(.set(.member, id: id, values: values))
+            return ms
+        }
+        let after = try #require(try fr.store.record(.member, id: id))
+        #expect(try fr.store.conflicts().isEmpty)
+        #expect(after.values["city"] == before.values["city"] && after.values["role"] == before.values["role"])
+    }
+}
