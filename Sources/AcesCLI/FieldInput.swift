@@ -44,7 +44,8 @@ enum FieldInput {
 /// Shows one record for a person: its fields, then what is in conflict.
 enum RecordText {
     static func show(_ r: Record, extra: [(String, String)] = []) {
-        Out.line("\(r.kind.rawValue) \(r.id)\(r.removed ? (r.state.erased ? "  [erased]" : "  [removed]") : "")")
+        let tag = r.state.erased ? "  [erased]" : r.values["merged_into"] != nil ? "  [merged]" : r.removed ? "  [removed]" : ""
+        Out.line("\(r.kind.rawValue) \(r.id)\(tag)")
         let rows = r.kind.fields.compactMap { f in r.values[f.name].map { (f.name, $0.display) } } + extra
         let width = rows.map(\.0.count).max() ?? 0
         for (k, v) in rows {

@@ -121,9 +121,15 @@ struct StatusCommand: ParsableCommand {
         let store = try dir.openStore()
         let heads = try store.heads()
         let key = dir.config.keys.last
+        // Validity never depends on local time, so an origin whose clock runs ahead is accepted;
+        // it is flagged here (its timestamps win concurrent edits until real time catches up).
+        let now = Int64(Date().timeIntervalSince1970 * 1000)
+        let ahead = heads.filter { $0.hlc.millis > now + 60_000 }
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
+                "clock_ahead": .object(Dictionary(uniqueKeysWithValues: ahead.map { ($0.origin.rawValue, .number(Double($0.hlc.millis - now))) })),
+                "conflicts": .number(Double(try store.conflicts().count)),
                 "public_url": dir.config.web.map { .string($0.url) } ?? .null,
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
@@ -143,6 +149,11 @@ struct StatusCommand: ParsableCommand {
         for h in heads where h.frozen != nil {
             Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
         }
+        for h in ahead {
+            Out.line("FLAG     origin '\(h.origin)' stamps entries \((h.hlc.millis - now) / 1000) s ahead of this node's clock")
+        }
+        let open = try store.conflicts().count
+        if open > 0 { Out.line("conflicts \(open) open (see 'aces conflicts list')") }
         let refused = try store.quarantined(limit: 100_000).count
         if refused > 0 { Out.line("refused  \(refused) entries kept in quarantine") }
         Out.line()

@@ -80,3 +80,32 @@ import Testing
         #expect(after.values["city"] == before.values["city"] && after.values["role"] == before.values["role"])
     }
 }
+
+@Suite struct ClockTests {
+    @Test func aFarFutureTimestampIsAcceptedAndDoesNotDragTheLocalClock() throws {
+        let dir = TempDir()
+        let now = ManualClock(1_800_000_000_000)
+        let future = ManualClock(1_800_000_000_000 + 86_400_000)  // a peer a day ahead
+        let fr = try TestNode("fr", in: dir, clock: now), de = try TestNode("de", in: dir, clock: future)
+        let keys = keyRing([fr, de])
+        let id = fr.newID()
+        try fr.write([.set(.member, id: id, values: TestNode.member(1))])
+        try sync(from: fr, to: de, keys: keys)
+        try de.write([.set(.member, id: id, values: ["city": "Berlin"])])
+        let report = try fr.store.apply(de.store.entries(of: de.chapter, after: 0, limit: 10), origin: de.chapter, keys: keys)
+        #expect(report.applied == 1 && report.refusal == nil)
+        #expect(try fr.store.heads().first { $0.origin == de.chapter }?.hlc.millis == future.now())
+        // Our next write is stamped from our own clock, not the skewed one, and still wins
+        // because it names the far-future version as its base.
+        let e = try #require(try fr.write([.set(.member, id: id, values: ["city": "Lyon"])]))
+        #expect(e.envelope.hlc.millis < future.now())
+        #expect(try fr.store.record(.member, id: id)?.values["city"] == "Lyon")
+        // A peer's timestamp within a minute ahead does move our clock past it.
+        let near = try TestNode("uk", in: dir, clock: ManualClock(now.now() + 30_000))
+        let keys2 = keyRing([fr, de, near])
+        try near.write([.set(.member, id: near.newID(), values: TestNode.member(2, chapter: "uk"))])
+        _ = try fr.store.apply(near.store.entries(of: near.chapter, after: 0, limit: 10), origin: near.chapter, keys: keys2)
+        let e2 = try #require(try fr.write([.set(.member, id: id, values: ["city": "Nantes"])]))
+        #expect(e2.envelope.hlc.millis >= near.clock.now())
+    }
+}
