@@ -171,3 +171,30 @@ import Testing
         #expect(bad.status != 0 && bad.stderr.contains("not a peer"))
     }
 }
+
+@Suite struct CLIConflictTests {
+    @Test func conflictCommandsExplainWhatIsMissing() throws {
+        let dir = TempDir()
+        let data = dir.file("fr")
+        #expect(try AcesProcess.run(["init", "--data", data, "--chapter", "fr"]).status == 0)
+        let list = try AcesProcess.run(["conflicts", "list", "--data", data])
+        #expect(list.status == 0 && list.stdout.contains("No open conflicts."))
+        #expect(try AcesProcess.run(["conflicts", "list", "--data", data, "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        let cases: [([String], String)] = [
+            (["conflicts", "resolve", "--data", data], "name the conflict's id"),
+            (["conflicts", "resolve", "abc123", "--data", data], "exactly one of --take"),
+            (["conflicts", "resolve", "abc123", "--take", "fr", "--value", "x", "--data", data], "exactly one of --take"),
+            (["conflicts", "resolve", "abc123", "--take", "fr", "--data", data], "no open conflict"),
+            (["conflicts", "resolve", "--all", "--data", data], "--strategy latest"),
+            (["conflicts", "list", "--kind", "weird", "--data", data], "field, delete or duplicate"),
+        ]
+        for (args, expected) in cases {
+            let r = try AcesProcess.run(args)
+            #expect(r.status != 0, "accepted: \(args)")
+            #expect(r.stderr.contains(expected), "for \(args): \(r.stderr)")
+        }
+        let all = try AcesProcess.run(["conflicts", "resolve", "--all", "--strategy", "latest", "--data", data])
+        #expect(all.status == 0 && all.stdout.contains("Settled 0 conflict(s)"))
+        #expect(try AcesProcess.run(["log", "verify", "--data", data]).stdout.contains("0 entries"))
+    }
+}
