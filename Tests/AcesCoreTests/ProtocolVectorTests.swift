@@ -92,3 +92,39 @@ import Testing
         #expect(CanonicalJSON.isCanonical(entries[1].envelopeBytes))
     }
 }
+
+@Suite struct CanonicalEnvelopeTests {
+    @Test func theDirectWriterMatchesTheGenericCanonicalEncoder() throws {
+        let (_, entries) = try ProtocolVectorTests.makeEntries()
+        for e in entries { #expect(e.envelope.canonicalBytes == CanonicalJSON.encode(e.envelope.json)) }
+        let odd = Envelope(
+            origin: ChapterID("be-nl")!, seq: 1 << 39, prev: .zero, hlc: HLC(millis: HLC.maxMillis, counter: 65_535), keyID: "be-nl-\u{e9}\"\\",
+            operations: [
+                LogOperation(kind: .event, id: "01969a2e-1c00-7000-8000-000000000002", action: .erase, bases: [
+                    "_removed": [Version("fr:3")!], "end": [], "capacity": [Version("de:9")!, Version("uk:12")!],
+                ], digest: nil),
+                LogOperation(kind: .member, id: "01969a2e-1c00-7000-8000-000000000003", action: .set, bases: ["city": []], digest: .zero),
+            ])
+        #expect(odd.canonicalBytes == CanonicalJSON.encode(odd.json))
+    }
+}
+
+@Suite struct WireLineTests {
+    @Test func aWireLineReadsLikeItsJSON() throws {
+        let (_, entries) = try ProtocolVectorTests.makeEntries()
+        for e in entries {
+            let line = CanonicalJSON.encode(e.json)
+            let fast = try Entry(wireLine: line)
+            #expect(fast.hash == e.hash && fast.payloads == e.payloads && fast.envelope == e.envelope)
+            // Whitespace between members is fine; the envelope itself must stay canonical.
+            let spaced = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: ",\"signature\"", with: " , \"signature\"").utf8)
+            #expect(try Entry(wireLine: spaced).hash == e.hash)
+        }
+        let e = entries[1]
+        let text = String(decoding: CanonicalJSON.encode(e.json), as: UTF8.self)
+        let nonCanonical = text.replacingOccurrences(of: "{\"hlc\"", with: "{ \"hlc\"")
+        #expect(throws: EntryError.malformed("the envelope is not in canonical form")) { try Entry(wireLine: Array(nonCanonical.utf8)) }
+        #expect(throws: EntryError.self) { try Entry(wireLine: Array("{\"envelope\":{}}".utf8)) }
+        #expect(throws: EntryError.self) { try Entry(wireLine: Array("{\"envelope\":".utf8)) }
+    }
+}

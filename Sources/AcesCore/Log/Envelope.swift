@@ -55,7 +55,4 @@ public struct Envelope: Sendable, Hashable {
             "ops": .array(ops),
         ])
     }
-
-    /// The canonical bytes that are hashed and signed.
-    public var canonicalBytes: [UInt8] { CanonicalJSON.encode(json) }
 }

@@ -147,7 +147,7 @@ public final class Syncer: Sendable {
             }
             let bytes = try await client.entries(of: origin, after: seq) { line in
                 do {
-                    batch.append(try Entry(json: try JSONParser.parse(line)))
+                    batch.append(try Entry(wireLine: line))
                 } catch {
                     try await submit()
                     try await settle()
