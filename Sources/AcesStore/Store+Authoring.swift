@@ -81,16 +81,20 @@ extension Store {
                 if mutations.isEmpty { continue }
                 var operations = [LogOperation]()
                 var payloads = [Payload?]()
-                for m in mutations {
-                    let (op, payload) = try operation(for: m, db: db, author: author)
+                var payloadBytes: [UInt8] = [0x5b]
+                for (k, m) in mutations.enumerated() {
+                    let (op, payload, bytes) = try operation(for: m, db: db, author: author)
                     operations.append(op)
                     payloads.append(payload)
+                    if k > 0 { payloadBytes.append(0x2c) }
+                    payloadBytes.append(contentsOf: bytes ?? Array("null".utf8))
                 }
+                payloadBytes.append(0x5d)
                 let own = try applier.origin(author.origin)
                 let envelope = Envelope(
                     origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
                     operations: operations)
-                let entry = Entry.sign(envelope, payloads: payloads, with: author.key)
+                let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
                 try applier.append(entry)
                 entries.append(entry)
             }
@@ -108,7 +112,8 @@ extension Store {
         return HLC(packed: last)
     }
 
-    private func operation(for m: Mutation, db: Database, author: Author) throws -> (LogOperation, Payload?) {
+    /// The operation for a mutation, its payload, and the payload's canonical bytes.
+    private func operation(for m: Mutation, db: Database, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
         switch m {
         case .set(let kind, let id, let values), .restore(let kind, let id, let values):
             guard RecordID.isValid(id), !values.isEmpty else { throw StoreError.invalid("a write needs a record id and at least one field") }
@@ -121,7 +126,8 @@ extension Store {
             }
             if case .restore = m { bases[LogOperation.removedField] = state.fields[RecordState.removedIndex]?.heads.map(\.version) ?? [] }
             let payload = Payload(salt: author.randomBytes(16), values: values)
-            return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: payload.digest), payload)
+            let bytes = payload.canonicalBytes
+            return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: Digest32.sha256(bytes)), payload, bytes)
         case .delete(let kind, let id), .erase(let kind, let id):
             guard let state = try Record.fetchState(db, kind: kind, id: id) else { throw StoreError.notFound(kind, id) }
             var bases = [String: [Version]]()
@@ -130,9 +136,9 @@ extension Store {
                 bases[name] = fh.heads.map(\.version)
             }
             if case .erase = m {
-                return (LogOperation(kind: kind, id: id, action: .erase, bases: bases, digest: nil), nil)
+                return (LogOperation(kind: kind, id: id, action: .erase, bases: bases, digest: nil), nil, nil)
             }
-            return (LogOperation(kind: kind, id: id, action: .delete, bases: bases, digest: nil), nil)
+            return (LogOperation(kind: kind, id: id, action: .delete, bases: bases, digest: nil), nil, nil)
         }
     }
 }

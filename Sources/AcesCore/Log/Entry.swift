@@ -23,11 +23,13 @@ public struct Entry: Sendable, Hashable {
         self.payloads = payloads
     }
 
-    /// Signs a new entry.
-    public static func sign(_ envelope: Envelope, payloads: [Payload?], with key: SigningKey) -> Entry {
+    /// Signs a new entry. `payloadBytes`, when given, is the canonical JSON array of the payloads.
+    public static func sign(_ envelope: Envelope, payloads: [Payload?], payloadBytes: [UInt8]? = nil, with key: SigningKey) -> Entry {
         let bytes = envelope.canonicalBytes
         let signature = key.sign(Digest32.sha256(bytes).bytes)
-        return Entry(envelope: envelope, envelopeBytes: bytes, signature: signature, payloads: payloads)
+        var entry = Entry(envelope: envelope, envelopeBytes: bytes, signature: signature, payloads: payloads)
+        entry.payloadBytes = payloadBytes
+        return entry
     }
 
     /// Whether `key` signed this entry's envelope.

@@ -51,8 +51,11 @@ public struct Payload: Sendable, Hashable {
         .object(["salt": .string(Base64URL.encode(salt)), "values": .object(values)])
     }
 
+    /// The payload's canonical JSON.
+    public var canonicalBytes: [UInt8] { CanonicalJSON.encode(json) }
+
     /// SHA-256 of the payload's canonical JSON.
-    public var digest: Digest32 { Digest32.sha256(CanonicalJSON.encode(json)) }
+    public var digest: Digest32 { Digest32.sha256(canonicalBytes) }
 
     /// Reads a payload from its JSON form.
     public init(json: JSONValue) throws(EntryError) {
