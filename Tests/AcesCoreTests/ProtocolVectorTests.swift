@@ -128,3 +128,33 @@ import Testing
         #expect(throws: EntryError.self) { try Entry(wireLine: Array("{\"envelope\":".utf8)) }
     }
 }
+
+@Suite struct FastEnvelopeDecodingTests {
+    @Test func theStrictReaderAgreesWithTheGeneralOneOnCanonicalEnvelopes() throws {
+        let (_, entries) = try ProtocolVectorTests.makeEntries()
+        for e in entries {
+            let fast = try #require(Envelope.decodeCanonical(e.envelopeBytes))
+            #expect(fast == (try Envelope(json: JSONParser.parse(e.envelopeBytes))))
+            #expect(fast.canonicalBytes == e.envelopeBytes)
+        }
+    }
+
+    @Test func theStrictReaderDeclinesAnythingNotExactlyCanonical() throws {
+        let (_, entries) = try ProtocolVectorTests.makeEntries()
+        let text = String(decoding: entries[1].envelopeBytes, as: UTF8.self)
+        let variants = [
+            text.replacingOccurrences(of: "{\"hlc\"", with: "{ \"hlc\""),
+            text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":02"),
+            text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":2.0"),
+            text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"m\\u0065mber\""),
+            text.replacingOccurrences(of: "\"v\":1}", with: "\"v\":1,\"x\":1}"),
+            text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"planet\""),
+            text.replacingOccurrences(of: "\"city\":[\"fr:1\"]", with: "\"city\":[\"fr:1\",\"fr:1\"]"),
+            text.replacingOccurrences(of: "\"city\":[\"fr:1\"]", with: "\"city\":[\"fr:2\"]"),
+            String(text.dropLast()),
+        ]
+        for v in variants {
+            #expect(Envelope.decodeCanonical(Array(v.utf8)) == nil, "accepted: \(v)")
+        }
+    }
+}

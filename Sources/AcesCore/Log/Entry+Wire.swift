@@ -13,20 +13,23 @@ extension Entry {
             return
         }
         let envBytes = Array(bytes[parts.envelope])
-        let envJSON: JSONValue
         let payloadsJSON: JSONValue
-        do {
-            envJSON = try JSONParser.parse(envBytes)
-            payloadsJSON = try JSONParser.parse(bytes[parts.payloads])
-        } catch { throw EntryError.malformed("not JSON (\(error))") }
+        do { payloadsJSON = try JSONParser.parse(bytes[parts.payloads]) } catch { throw EntryError.malformed("not JSON (\(error))") }
         guard case .array(let payloads) = payloadsJSON else { throw EntryError.malformed("payloads must be an array") }
         guard let sig = Base64URL.decode(bytes: bytes[parts.signature]), sig.count == 64 else {
             throw EntryError.malformed("the signature must be 64 bytes of base64url")
         }
-        let envelope = try Envelope(json: envJSON)
-        // Well-formed means canonical: compared with the direct writer, far cheaper than
-        // encoding the parsed tree again.
-        guard envelope.canonicalBytes == envBytes else { throw EntryError.malformed("the envelope is not in canonical form") }
+        // Fast path: a strict reader of the canonical layout; anything else is read generally,
+        // which either finds the precise fault or shows the bytes are not canonical.
+        let envelope: Envelope
+        if let fast = Envelope.decodeCanonical(envBytes) {
+            envelope = fast
+        } else {
+            let envJSON: JSONValue
+            do { envJSON = try JSONParser.parse(envBytes) } catch { throw EntryError.malformed("not JSON (\(error))") }
+            envelope = try Envelope(json: envJSON)
+            guard envelope.canonicalBytes == envBytes else { throw EntryError.malformed("the envelope is not in canonical form") }
+        }
         try self.init(envelope: envelope, envelopeBytes: envBytes, signature: sig, payloadsJSON: payloads)
         payloadBytes = Array(bytes[parts.payloads])
     }
