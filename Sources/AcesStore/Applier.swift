@@ -1,6 +1,7 @@
 import AcesCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Appends verified entries to the log and applies their operations to the state, inside one
 /// write transaction. Local authoring and remote sync both go through here, so the state is
@@ -61,12 +62,15 @@ final class Applier {
             }
         }
         let stored = !dropped && entry.payloadBytes != nil ? entry.payloadBytes! : CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)")
-        try insert.execute(arguments: [
-            Store.rowid(origin: o.id, seq: env.seq), Data(entry.hash.bytes), env.hlc.packed, Data(entry.envelopeBytes),
-            Data(entry.signature), Data(stored),
-        ])
+        let insert = RawStatement(try db.cachedStatement(
+            sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)"))
+        insert.bind(1, Store.rowid(origin: o.id, seq: env.seq))
+        insert.bind(2, entry.hash.bytes)
+        insert.bind(3, env.hlc.packed)
+        insert.bind(4, entry.envelopeBytes)
+        insert.bind(5, entry.signature)
+        insert.bind(6, stored)
+        try insert.run(db)
         o.headSeq = env.seq
         o.headHash = entry.hash
         o.headHLC = max(o.headHLC, env.hlc.packed)
@@ -86,21 +90,24 @@ final class Applier {
     /// Applies one operation; returns false when its payload must not be stored (erased record).
     private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
         let table = op.kind.table
-        let select = try db.cachedStatement(sql: op.kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL AS merged_into FROM events WHERE id = ?")
-        select.setUncheckedArguments([op.id])
-        // (members also read merged_into, which makes a merged duplicate leave the directory)
-        let row = try Row.fetchOne(select)
+        // Members also read merged_into, which makes a merged duplicate leave the directory.
+        let select = RawStatement(try db.cachedStatement(
+            sql: op.kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
+        select.bind(1, op.id)
         var state = RecordState()
-        if let row {
-            guard let s = RecordState(encoded: [UInt8](row["state"] as Data)) else {
+        var existing: (rowid: Int64, mergedInto: String?)?
+        if try select.step(db) {
+            guard let s = RecordState(encoded: select.bytes(1)) else {
                 throw StoreError.notAReplica("the state of \(op.kind.rawValue) \(op.id) is damaged")
             }
             state = s
+            existing = (select.int64(0), select.text(2))
         }
+        sqlite3_reset(select.handle)
         let wasErased = state.erased
         let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
 
-        var columns: [(String, DatabaseValue)] = []
+        var columns: [(String, JSONValue)] = []
         if state.erased {
             if !wasErased {
                 for f in op.kind.fields { columns.append((f.name, .null)) }
@@ -117,31 +124,31 @@ final class Applier {
                         value = try storedValue(of: w.version, kind: op.kind, id: op.id, field: field.name)
                     }
                 }
-                columns.append((field.name, value.databaseValue))
+                columns.append((field.name, value))
                 if field.name == "email" {
-                    let key = value.stringValue.map(EmailAddress.identityKey)
-                    columns.append(("email_key", key?.databaseValue ?? .null))
+                    columns.append(("email_key", value.stringValue.map { .string(EmailAddress.identityKey($0)) } ?? .null))
                 }
             }
         }
-        var mergedInto: String? = row?["merged_into"]
-        if let change = columns.first(where: { $0.0 == "merged_into" }) { mergedInto = String.fromDatabaseValue(change.1) }
-        columns.append(("removed", (state.isRemoved || mergedInto != nil).databaseValue))
-        columns.append(("conflicted", (!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict)).databaseValue))
-        columns.append(("state", Data(state.encoded).databaseValue))
+        var mergedInto = existing?.mergedInto
+        if let change = columns.first(where: { $0.0 == "merged_into" }) { mergedInto = change.1.stringValue }
+        columns.append(("removed", .bool(state.isRemoved || mergedInto != nil)))
+        columns.append(("conflicted", .bool(!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict))))
 
-        let names = columns.map(\.0)
-        if let row {
+        let names = columns.map(\.0) + ["state"]
+        let encodedState = state.encoded
+        if let existing {
             let key = "U" + table + names.joined(separator: ",")
             let sql = sqlCache[key] ?? {
                 let text = "UPDATE \(table) SET " + names.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
                 sqlCache[key] = text
                 return text
             }()
-            let rowid: Int64 = row["rowid"]
-            let statement = try db.cachedStatement(sql: sql)
-            statement.setUncheckedArguments(StatementArguments(columns.map(\.1) + [rowid.databaseValue]))
-            try statement.execute()
+            let update = RawStatement(try db.cachedStatement(sql: sql))
+            for (k, c) in columns.enumerated() { update.bind(Int32(k + 1), c.1) }
+            update.bind(Int32(columns.count + 1), encodedState)
+            update.bind(Int32(columns.count + 2), existing.rowid)
+            try update.run(db)
         } else {
             let key = "I" + table + names.joined(separator: ",")
             let sql = sqlCache[key] ?? {
@@ -150,9 +157,11 @@ final class Applier {
                 sqlCache[key] = text
                 return text
             }()
-            let statement = try db.cachedStatement(sql: sql)
-            statement.setUncheckedArguments(StatementArguments([op.id.databaseValue] + columns.map(\.1)))
-            try statement.execute()
+            let insert = RawStatement(try db.cachedStatement(sql: sql))
+            insert.bind(1, op.id)
+            for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.1) }
+            insert.bind(Int32(columns.count + 2), encodedState)
+            try insert.run(db)
         }
         if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
         return !state.erased
