@@ -8,6 +8,9 @@ public enum FederationAPI {
     public static let notifyPath = "/federation/v1/notify"
     /// Entries read from the database and written to the wire at a time.
     public static let streamChunk = 1_000
+    /// Entries a receiver verifies and applies in one transaction. Larger batches write the
+    /// B-tree's upper pages and the WAL frames less often; two batches in memory stay a few MB.
+    public static let applyBatch = 2_500
     /// The longest line a receiver accepts.
     public static let maxLineBytes = 1 << 20
 

@@ -125,7 +125,7 @@ public final class Syncer: Sendable {
         let keys = self.keys
         return try await withThrowingTaskGroup(of: ApplyReport.self) { group in
             var batch = [Entry]()
-            batch.reserveCapacity(FederationAPI.streamChunk)
+            batch.reserveCapacity(FederationAPI.applyBatch)
             var applied = 0
             var expected = seq + 1
             var refusal: EntryError?
@@ -158,7 +158,7 @@ public final class Syncer: Sendable {
                     return false
                 }
                 expected += 1
-                if batch.count >= FederationAPI.streamChunk {
+                if batch.count >= FederationAPI.applyBatch {
                     try await submit()
                     if refusal != nil { return false }
                 }
