@@ -90,7 +90,7 @@ extension ConflictsCommand {
                 try store.author(as: author) { draft in
                     var mutations = [Mutation]()
                     var touched = Set<String>()
-                    for c in try ConflictFinderAccess.all(draft) {
+                    for c in try draft.openConflicts() {
                         guard c.kind != .duplicate, !touched.contains(c.records[0]) else { skipped += 1; continue }
                         touched.insert(c.records[0])
                         mutations += try draft.mutations(resolving: c, with: .latest)
@@ -127,11 +127,6 @@ extension ConflictsCommand {
             return order.map { .set(sets[$0]!.0, id: $0, values: sets[$0]!.1) } + others
         }
     }
-}
-
-/// Reads the open conflicts inside an authoring transaction.
-enum ConflictFinderAccess {
-    static func all(_ draft: Draft) throws -> [Conflict] { try draft.openConflicts() }
 }
 
 enum ConflictText {

@@ -7,7 +7,7 @@ struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
         abstract: "Add, change, remove and look up members of the directory.",
-        subcommands: [Add.self, Update.self, Remove.self, Show.self, List.self]
+        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self]
     )
 }
 
@@ -122,6 +122,61 @@ extension MemberCommand {
                 return [.delete(.member, id: id)]
             }
             Out.line("Removed member \(id).")
+        }
+    }
+
+    struct Erase: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Erase a member for good (GDPR Art. 17), or show which nodes have confirmed an erasure.",
+            discussion: """
+                aces member erase ID --reason "request of 2026-11-29, ticket 4711"
+                aces member erase --status ID
+                The erase is a signed entry: every node that receives it removes the member's values from
+                its state and from every stored entry (the digests stay, so logs still verify). No later or
+                concurrent edit brings them back. The reason stays on this node; write no personal data in it.
+                """)
+        @OptionGroup var node: NodeOptions
+        @Argument(help: "The member's id.") var id: String
+        @Option(help: "Why (kept on this node only).") var reason: String?
+        @Flag(help: "Show which peers hold the erase entry.") var status = false
+        @OptionGroup var output: OutputOptions
+
+        func validate() throws {
+            _ = try FieldInput.recordID(.member, id)
+            if status { guard reason == nil else { throw ValidationError("--status takes no --reason") } } else {
+                guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
+                    throw ValidationError("--reason is required: say why the member is erased (no personal data)")
+                }
+            }
+        }
+
+        func run() throws {
+            let id = try FieldInput.recordID(.member, id)
+            let dir = try node.node()
+            let store = try dir.openStore()
+            if !status {
+                let e = try store.erase(.member, id: id, reason: reason!, as: try dir.author())
+                if output.json { return Out.json(["id": .string(id), "entry": .string(e.envelope.version.description)]) }
+                return Out.line("Erased member \(id) in entry \(e.envelope.version); it reaches the other nodes with the next sync.")
+            }
+            guard let erasure = try store.erasure(of: .member, id: id) else {
+                throw StoreError.invalid("member \(id) is not erased on this node")
+            }
+            let peers = try store.peerStatuses()
+            let rows: [(String, String)] = peers.map { p in
+                guard p.lastSuccess != nil else { return (p.chapter, "unknown (no successful sync yet)") }
+                let held = p.heads[erasure.version.origin.rawValue] ?? 0
+                return (p.chapter, held >= erasure.version.seq ? "confirmed (holds \(erasure.version))" : "not yet (holds \(erasure.version.origin):\(held))")
+            }
+            if output.json {
+                return Out.json([
+                    "id": .string(id), "entry": .string(erasure.version.description), "reason": erasure.reason.map { .string($0) } ?? .null,
+                    "peers": .object(Dictionary(uniqueKeysWithValues: rows.map { ($0.0, .bool($0.1.hasPrefix("confirmed"))) })),
+                ])
+            }
+            Out.line("member \(id) erased by entry \(erasure.version)\(erasure.reason.map { " (\($0))" } ?? "")")
+            Out.line("  \(dir.chapter)  confirmed (this node)")
+            for (c, text) in rows { Out.line("  \(c)  \(text)") }
         }
     }
 

@@ -20,6 +20,8 @@ final class Applier {
     private(set) var origins: [ChapterID: Origin] = [:]
     /// SQL text by table and column list, so the per-operation statements are built once.
     private var sqlCache: [String: String] = [:]
+    /// Whether any operation applied here erased a record.
+    private(set) var erasedAny = false
 
     init(_ db: Database) throws {
         self.db = db
@@ -182,6 +184,7 @@ final class Applier {
     /// Removes every stored value of an erased record from the log; digests stay, so the
     /// chain and signatures still verify.
     private func scrub(kind: RecordKind, id: String) throws {
+        erasedAny = true
         let rows = try Row.fetchAll(
             db, sql: "SELECT rowid, envelope, payloads FROM entries WHERE instr(envelope, ?) > 0", arguments: [id])
         let update = try db.cachedStatement(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?")

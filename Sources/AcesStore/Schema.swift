@@ -98,6 +98,22 @@ enum Schema {
                     CREATE INDEX events_conflicted ON events(id) WHERE conflicted = 1;
                     """)
         }
+        m.registerMigration("v4-erasure") { db in
+            try db.execute(
+                sql: """
+                    -- Erasures authored on this node, with the operator's reason (kept here only).
+                    CREATE TABLE erasures (
+                        record TEXT PRIMARY KEY NOT NULL,
+                        kind TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        reason TEXT NOT NULL,
+                        erased_at INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    -- Each peer's heads at the last pass, to show which peers hold an entry.
+                    ALTER TABLE peers ADD COLUMN heads TEXT NOT NULL DEFAULT '{}';
+                    """)
+        }
         return m
     }
 }

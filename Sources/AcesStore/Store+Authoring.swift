@@ -71,36 +71,39 @@ extension Store {
     /// skip. All or nothing: if one throws, none is written.
     @discardableResult
     public func authorMany(as author: Author, count: Int, _ build: (Draft, Int) throws -> [Mutation]) throws -> [Entry] {
-        try pool.write { db -> [Entry] in
-            let applier = try Applier(db)
-            if try applier.origin(author.origin).frozen != nil { throw StoreError.frozen(author.origin) }
-            var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
-            var entries = [Entry]()
-            for i in 0..<count {
-                let mutations = try build(Draft(db: db), i)
-                if mutations.isEmpty { continue }
-                var operations = [LogOperation]()
-                var payloads = [Payload?]()
-                var payloadBytes: [UInt8] = [0x5b]
-                for (k, m) in mutations.enumerated() {
-                    let (op, payload, bytes) = try operation(for: m, db: db, author: author)
-                    operations.append(op)
-                    payloads.append(payload)
-                    if k > 0 { payloadBytes.append(0x2c) }
-                    payloadBytes.append(contentsOf: bytes ?? Array("null".utf8))
-                }
-                payloadBytes.append(0x5d)
-                let own = try applier.origin(author.origin)
-                let envelope = Envelope(
-                    origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
-                    operations: operations)
-                let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
-                try applier.append(entry)
-                entries.append(entry)
+        try pool.write { db -> [Entry] in try authorEntries(db, as: author, count: count, build) }
+    }
+
+    /// The body of `authorMany`, inside a write transaction the caller holds.
+    func authorEntries(_ db: Database, as author: Author, count: Int, _ build: (Draft, Int) throws -> [Mutation]) throws -> [Entry] {
+        let applier = try Applier(db)
+        if try applier.origin(author.origin).frozen != nil { throw StoreError.frozen(author.origin) }
+        var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
+        var entries = [Entry]()
+        for i in 0..<count {
+            let mutations = try build(Draft(db: db), i)
+            if mutations.isEmpty { continue }
+            var operations = [LogOperation]()
+            var payloads = [Payload?]()
+            var payloadBytes: [UInt8] = [0x5b]
+            for (k, m) in mutations.enumerated() {
+                let (op, payload, bytes) = try operation(for: m, db: db, author: author)
+                operations.append(op)
+                payloads.append(payload)
+                if k > 0 { payloadBytes.append(0x2c) }
+                payloadBytes.append(contentsOf: bytes ?? Array("null".utf8))
             }
-            try applier.finish()
-            return entries
+            payloadBytes.append(0x5d)
+            let own = try applier.origin(author.origin)
+            let envelope = Envelope(
+                origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
+                operations: operations)
+            let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
+            try applier.append(entry)
+            entries.append(entry)
         }
+        try applier.finish()
+        return entries
     }
 
     /// The clock's starting point: our own newest timestamp, and every other origin's newest one

@@ -15,9 +15,12 @@ public struct PeerStatus: Sendable, Equatable {
     public var lag: [String: Int64]
     /// Entries received from this peer in the last pass.
     public var received: Int
+    /// The peer's heads (origin → seq) at the last pass.
+    public var heads: [String: Int64] = [:]
 
     public init(chapter: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0,
-                skewMillis: Int64? = nil, lag: [String: Int64] = [:], received: Int = 0) {
+                skewMillis: Int64? = nil, lag: [String: Int64] = [:], received: Int = 0, heads: [String: Int64] = [:]) {
+        self.heads = heads
         self.chapter = chapter
         self.lastAttempt = lastAttempt
         self.lastSuccess = lastSuccess
@@ -76,16 +79,17 @@ extension Store {
             let lag = CanonicalJSON.encode(.object(s.lag.mapValues { .number(Double($0)) }))
             try db.execute(
                 sql: """
-                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received, heads)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(chapter) DO UPDATE SET last_attempt = excluded.last_attempt, last_success = excluded.last_success,
                         last_error = excluded.last_error, failures = excluded.failures, skew_ms = excluded.skew_ms, lag = excluded.lag,
-                        received = excluded.received
+                        received = excluded.received, heads = excluded.heads
                     """,
                 arguments: [
                     s.chapter, s.lastAttempt.map { Int64($0.timeIntervalSince1970 * 1000) },
                     s.lastSuccess.map { Int64($0.timeIntervalSince1970 * 1000) }, s.lastError, s.failures, s.skewMillis,
                     String(decoding: lag, as: UTF8.self), s.received,
+                    String(decoding: CanonicalJSON.encode(.object(s.heads.mapValues { .number(Double($0)) })), as: UTF8.self),
                 ])
         }
     }
@@ -96,10 +100,12 @@ extension Store {
             try Row.fetchAll(db, sql: "SELECT * FROM peers ORDER BY chapter").map { r in
                 let lagText: String = r["lag"] ?? "{}"
                 let lag = (try? JSONParser.parse(lagText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
+                let headsText: String = r["heads"] ?? "{}"
+                let heads = (try? JSONParser.parse(headsText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
                 func date(_ col: String) -> Date? { (r[col] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
                 return PeerStatus(
                     chapter: r["chapter"], lastAttempt: date("last_attempt"), lastSuccess: date("last_success"), lastError: r["last_error"],
-                    failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"])
+                    failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"], heads: heads)
             }
         }
     }

@@ -20,6 +20,9 @@ public struct ApplyReport: Sendable {
     public var duplicates = 0
     /// Why the first refused entry was refused; nothing after it was applied.
     public var refusal: EntryError?
+    /// Whether an applied entry erased a record (the caller checkpoints the WAL so the erased
+    /// values leave it too).
+    public var erased = false
 }
 
 extension Store {
@@ -123,6 +126,7 @@ extension Store {
         for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
         try applier.finish()
         report.applied = verdict.accepted
+        report.erased = applier.erasedAny
         if let why = verdict.refusal, let i = verdict.refusedIndex {
             try quarantine(fresh[i], why)
             report.refusal = why

@@ -198,3 +198,28 @@ import Testing
         #expect(try AcesProcess.run(["log", "verify", "--data", data]).stdout.contains("0 entries"))
     }
 }
+
+@Suite struct CLIErasureTests {
+    @Test func eraseNeedsAReasonRemovesTheValuesAndReportsItsStatus() throws {
+        let dir = TempDir()
+        let data = dir.file("fr")
+        #expect(try AcesProcess.run(["init", "--data", data, "--chapter", "fr"]).status == 0)
+        let id = try AcesProcess.run(["member", "add", "--data", data, "--email", "gone-q9@example.org", "--name", "Gone Q9"]).stdout
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+        let noReason = try AcesProcess.run(["member", "erase", id, "--data", data])
+        #expect(noReason.status != 0 && noReason.stderr.contains("--reason is required"))
+        let notErased = try AcesProcess.run(["member", "erase", id, "--status", "--data", data])
+        #expect(notErased.status != 0 && notErased.stderr.contains("is not erased"))
+        let erased = try AcesProcess.run(["member", "erase", id, "--reason", "request 1", "--data", data])
+        #expect(erased.status == 0 && erased.stdout.contains("in entry fr:2"))
+        let again = try AcesProcess.run(["member", "erase", id, "--reason", "request 1", "--data", data])
+        #expect(again.status != 0 && again.stderr.contains("already erased"))
+        let status = try AcesProcess.run(["member", "erase", id, "--status", "--data", data])
+        #expect(status.status == 0 && status.stdout.contains("erased by entry fr:2 (request 1)"))
+        let show = try AcesProcess.run(["member", "show", id, "--data", data])
+        #expect(show.stdout.contains("[erased]") && !show.stdout.contains("Gone Q9"))
+        #expect(try AcesProcess.run(["log", "verify", "--data", data]).status == 0)
+        let bytes = (FileManager.default.contents(atPath: data + "/aces.sqlite") ?? Data()) + (FileManager.default.contents(atPath: data + "/aces.sqlite-wal") ?? Data())
+        #expect(bytes.range(of: Data("gone-q9@example.org".utf8)) == nil)
+    }
+}

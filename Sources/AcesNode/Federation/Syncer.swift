@@ -90,6 +90,7 @@ public final class Syncer: Sendable {
                 }
             }
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
+            status.heads = Dictionary(uniqueKeysWithValues: theirs.origins.map { ($0.origin.rawValue, $0.seq) })
             status.lag = Dictionary(uniqueKeysWithValues: theirs.origins.compactMap { h in
                 let behind = h.seq - (after[h.origin] ?? 0)
                 return behind > 0 ? (h.origin.rawValue, behind) : nil
@@ -130,11 +131,13 @@ public final class Syncer: Sendable {
             var expected = seq + 1
             var refusal: EntryError?
             var inFlight = false
+            var erased = false
             /// Waits for the batch being applied, if any.
             func settle() async throws {
                 guard inFlight, let r = try await group.next() else { return }
                 inFlight = false
                 applied += r.applied
+                erased = erased || r.erased
                 if refusal == nil { refusal = r.refusal }
             }
             func submit() async throws {
@@ -166,6 +169,8 @@ public final class Syncer: Sendable {
             }
             try await submit()
             try await settle()
+            // An erasure arrived: move the WAL into the main file so the old values leave it too.
+            if erased { try? await store.checkpoint() }
             return (applied, refusal, bytes)
         }
     }
