@@ -191,10 +191,23 @@ struct BenchSeedCommand: ParsableCommand {
         commandName: "bench-seed", abstract: "Author the benchmark workload into a node (for profiling).", shouldDisplay: false)
     @OptionGroup var node: NodeOptions
     @Option(help: "Entries to author.") var entries = 100_000
+    @Option(help: "Entries per transaction.") var chunk = 5_000
+    @Flag(help: "Print 'ack SEQ' after each committed transaction (for crash tests).") var ack = false
+
+    func validate() throws {
+        guard entries > 0, chunk > 0 else { throw ValidationError("--entries and --chunk must be positive") }
+    }
 
     func run() throws {
         let dir = try node.node()
-        let rate = try Workload(entries: entries).author(into: dir.openStore(), as: dir.author())
-        Out.line(String(format: "authored %d entries at %.0f entries/s", entries, rate))
+        let store = try dir.openStore()
+        let author = try dir.author()
+        if !ack {
+            let rate = try Workload(entries: entries).author(into: store, as: author, chunk: chunk)
+            return Out.line(String(format: "authored %d entries at %.0f entries/s", entries, rate))
+        }
+        try Workload(entries: entries).author(into: store, as: author, chunk: chunk) { seq in
+            FileHandle.standardOutput.write(Data("ack \(seq)\n".utf8))
+        }
     }
 }

@@ -24,7 +24,9 @@ public struct Workload: Sendable {
     }
 
     /// Authors the workload into `store`, `chunk` entries per transaction; returns entries/s.
-    public func author(into store: Store, as author: Author, chunk: Int = 5_000) throws -> Double {
+    /// `committed` is called with the last seq of each committed transaction.
+    @discardableResult
+    public func author(into store: Store, as author: Author, chunk: Int = 5_000, committed: (Int64) -> Void = { _ in }) throws -> Double {
         var ids = [String]()
         var sample = SampleData(seed: 7)
         let start = DispatchTime.now().uptimeNanoseconds
@@ -32,9 +34,10 @@ public struct Workload: Sendable {
         while done < entries {
             let n = min(chunk, entries - done)
             let base = done
-            try store.authorMany(as: author, count: n) { _, k in
+            let written = try store.authorMany(as: author, count: n) { _, k in
                 [Workload.mutation(base + k, ids: &ids, sample: &sample, chapter: author.origin, author: author)]
             }
+            if let last = written.last { committed(last.envelope.seq) }
             done += n
         }
         return Double(entries) / Bench.seconds(since: start)
