@@ -73,3 +73,13 @@ import Testing
         await fed.stopAll()
     }
 }
+
+@Suite struct ShippedRosterTests {
+    @Test func theShippedChapterProfilesLoad() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let roster = try Roster.load(from: root.appendingPathComponent("chapters").path)
+        #expect(roster.chapters.map(\.id) == ["de", "fr", "uk"])
+        #expect(roster.profile(ChapterID("uk")!)?.name == "United Kingdom")
+        #expect(roster.profile(ChapterID("fr")!)?.timezone == "Europe/Paris")
+    }
+}

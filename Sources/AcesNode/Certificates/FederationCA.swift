@@ -11,7 +11,7 @@ import X509
 public struct IssuedCertificate: Sendable, CustomStringConvertible, CustomDebugStringConvertible, CustomReflectable {
     /// The certificate, one `-----BEGIN CERTIFICATE-----` block.
     public let certificatePEM: String
-    /// The certificate's private key, PKCS#8 (`-----BEGIN PRIVATE KEY-----`). Keep it secret.
+    /// The certificate's private key, PKCS#8 PEM. Keep it secret.
     public let privateKeyPEM: String
 
     /// Pairs a certificate with its private key, for example after reading both from files.
