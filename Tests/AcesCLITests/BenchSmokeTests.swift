@@ -1,0 +1,21 @@
+import AcesCore
+import AcesTestSupport
+import Foundation
+import Testing
+
+/// The benchmark runs end to end at a tiny size (no timing is asserted: figures only exist).
+@Suite struct BenchSmokeTests {
+    @Test func theBenchmarkRunsAndWritesItsFigures() throws {
+        let dir = TempDir()
+        let json = dir.file("bench.json")
+        let r = try AcesProcess.run(["bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--json", json])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("catchup.entries_per_s"))
+        let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))
+        for name in ["catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.bytes_per_entry", "catchup.peak_rss_mb",
+                     "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms"] {
+            let median = figures[name]?["median"]?.doubleValue
+            #expect(median != nil && median! > 0, "\(name) missing or zero")
+        }
+    }
+}
