@@ -23,6 +23,9 @@ struct DemoCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        for port in basePort..<(basePort + 6) where !LocalFederation.canListen(host: "127.0.0.1", port: port) {
+            throw ValidationError("port \(port) is in use; choose other ports with --base-port (the demo uses six from it)")
+        }
         let base = dir ?? (NSTemporaryDirectory() + "aces-demo-" + UUID().uuidString.prefix(8).lowercased())
         let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
         let nodes = try LocalFederation.create(at: base, chapters: chapters, basePort: basePort, syncInterval: 10)

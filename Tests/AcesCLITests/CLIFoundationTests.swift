@@ -2,6 +2,9 @@ import AcesCore
 import AcesNode
 import AcesTestSupport
 import Foundation
+#if canImport(Glibc)
+    import Glibc
+#endif
 import GRDB
 import Testing
 
@@ -221,5 +224,31 @@ import Testing
         #expect(try AcesProcess.run(["log", "verify", "--data", data]).status == 0)
         let bytes = (FileManager.default.contents(atPath: data + "/aces.sqlite") ?? Data()) + (FileManager.default.contents(atPath: data + "/aces.sqlite-wal") ?? Data())
         #expect(bytes.range(of: Data("gone-q9@example.org".utf8)) == nil)
+    }
+}
+
+@Suite struct CLIPortTests {
+    @Test func aNodeWhosePortIsTakenRefusesToStartWithOneSentence() throws {
+        let dir = TempDir()
+        let ports = AcesNode.LocalFederation.freePorts(4)
+        _ = try AcesNode.LocalFederation.create(
+            at: dir.file("fed"), chapters: [ChapterID("fr")!, ChapterID("uk")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])])
+        // Hold fr's federation port.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        addr.sin_port = UInt16(ports[1]).bigEndian
+        let bound = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        #expect(bound == 0 && listen(fd, 1) == 0)
+        let r = try AcesProcess.run(["serve", "--data", dir.file("fed/fr")])
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("the port is in use"))
+        #expect(!r.stderr.contains("Fatal error"))
+        let demo = try AcesProcess.run(["demo", "--base-port", String(ports[1] - 1), "--seconds", "0.1"])
+        #expect(demo.status != 0 && demo.stderr.contains("is in use; choose other ports with --base-port"))
     }
 }

@@ -3,6 +3,7 @@ import AcesStore
 import AsyncHTTPClient
 import Foundation
 import Hummingbird
+import HummingbirdCore
 import HummingbirdTLS
 import Logging
 import NIOConcurrencyHelpers
@@ -34,20 +35,26 @@ public final class NodeServer: Service, Sendable {
         guard let fed = directory.config.federation, let web = directory.config.web else {
             throw NodeError.config("aces.toml needs [federation] and [web] sections to serve (see 'aces federation create')")
         }
-        let tls = try directory.tlsMaterial()
-        let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger)
-        self.syncer = syncer
-        self.http = http
-        let roster = try directory.roster()
-        let chapter = directory.chapter
-
         guard let fedAddress = HostPort(fed.listen), let webAddress = HostPort(web.listen) else {
             throw NodeError.config("aces.toml: a listen address is not host:port")
         }
+        // Refuse at once, with one sentence, rather than failing inside the running servers.
+        for a in [fedAddress, webAddress] where !LocalFederation.canListen(host: a.host, port: a.port) {
+            throw NodeError.config("cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
+        }
+        let tls = try directory.tlsMaterial()
+        let federationServer = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.server)
+        let roster = try directory.roster()
+        let chapter = directory.chapter
+        // Last, since an HTTP client must be shut down once made: nothing after this throws.
+        let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger)
+        self.syncer = syncer
+        self.http = http
+
         let ports = self.ports
         let federationApp = Application(
             router: FederationRouter.make(chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger),
-            server: try .tls(.http1(), tlsConfiguration: tls.server),
+            server: federationServer,
             configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
             onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
             logger: logger)
@@ -91,6 +98,7 @@ public enum FederationClient {
             throw NodeError.config("aces.toml names no roster; set roster = \"path/to/chapters\"")
         }
         let sync = directory.config.sync ?? NodeConfig.SyncConfig()
+        let keys = try directory.keyRing()
         let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
         var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
         // Connection attempts are retried until the connect timeout, so keep it short: a peer
@@ -104,7 +112,7 @@ public enum FederationClient {
             peers[c] = PeerClient(http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
         }
         let syncer = Syncer(
-            chapter: directory.chapter, store: store, keys: try directory.keyRing(), peers: peers,
+            chapter: directory.chapter, store: store, keys: keys, peers: peers,
             interval: sync.intervalSeconds ?? 30, logger: logger)
         return (syncer, http)
     }
