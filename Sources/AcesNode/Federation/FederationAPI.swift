@@ -19,6 +19,12 @@ public enum FederationAPI {
         public let origin: ChapterID
         public let seq: Int64
         public let hash: Digest32
+
+        public init(origin: ChapterID, seq: Int64, hash: Digest32) {
+            self.origin = origin
+            self.seq = seq
+            self.hash = hash
+        }
     }
 
     /// The answer to `GET heads`.
