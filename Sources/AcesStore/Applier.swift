@@ -22,6 +22,29 @@ final class Applier {
     private var sqlCache: [String: String] = [:]
     /// Whether any operation applied here erased a record.
     private(set) var erasedAny = false
+    /// Rows read by `currentState` for an operation about to be applied, so authoring reads
+    /// each record once.
+    private var prefetched: [String: (rowid: Int64, state: RecordState, mergedInto: String?)] = [:]
+
+    /// The record's current merge state (nil if never seen), remembered for the next apply.
+    func currentState(_ kind: RecordKind, id: String) throws -> RecordState? {
+        guard let row = try readRow(kind, id: id) else { return nil }
+        prefetched[kind.rawValue + id] = row
+        return row.state
+    }
+
+    private func readRow(_ kind: RecordKind, id: String) throws -> (rowid: Int64, state: RecordState, mergedInto: String?)? {
+        // Members also read merged_into, which makes a merged duplicate leave the directory.
+        let select = RawStatement(try db.cachedStatement(
+            sql: kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
+        select.bind(1, id)
+        defer { sqlite3_reset(select.handle) }
+        guard try select.step(db) else { return nil }
+        guard let s = RecordState(encoded: select.bytes(1)) else {
+            throw StoreError.notAReplica("the state of \(kind.rawValue) \(id) is damaged")
+        }
+        return (select.int64(0), s, select.text(2))
+    }
 
     init(_ db: Database) throws {
         self.db = db
@@ -92,20 +115,12 @@ final class Applier {
     /// Applies one operation; returns false when its payload must not be stored (erased record).
     private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
         let table = op.kind.table
-        // Members also read merged_into, which makes a merged duplicate leave the directory.
-        let select = RawStatement(try db.cachedStatement(
-            sql: op.kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
-        select.bind(1, op.id)
         var state = RecordState()
         var existing: (rowid: Int64, mergedInto: String?)?
-        if try select.step(db) {
-            guard let s = RecordState(encoded: select.bytes(1)) else {
-                throw StoreError.notAReplica("the state of \(op.kind.rawValue) \(op.id) is damaged")
-            }
-            state = s
-            existing = (select.int64(0), select.text(2))
+        if let row = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id) {
+            state = row.state
+            existing = (row.rowid, row.mergedInto)
         }
-        sqlite3_reset(select.handle)
         let wasErased = state.erased
         let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
 

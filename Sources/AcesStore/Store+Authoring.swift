@@ -83,11 +83,21 @@ extension Store {
         for i in 0..<count {
             let mutations = try build(Draft(db: db), i)
             if mutations.isEmpty { continue }
+            var touched = Set<String>()
+            for m in mutations {
+                let (kind, id): (RecordKind, String) = switch m {
+                case .set(let k, let id, _), .restore(let k, let id, _): (k, id)
+                case .delete(let k, let id), .erase(let k, let id): (k, id)
+                }
+                guard touched.insert(kind.rawValue + "/" + id).inserted else {
+                    throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
+                }
+            }
             var operations = [LogOperation]()
             var payloads = [Payload?]()
             var payloadBytes: [UInt8] = [0x5b]
             for (k, m) in mutations.enumerated() {
-                let (op, payload, bytes) = try operation(for: m, db: db, author: author)
+                let (op, payload, bytes) = try operation(for: m, applier: applier, author: author)
                 operations.append(op)
                 payloads.append(payload)
                 if k > 0 { payloadBytes.append(0x2c) }
@@ -116,11 +126,11 @@ extension Store {
     }
 
     /// The operation for a mutation, its payload, and the payload's canonical bytes.
-    private func operation(for m: Mutation, db: Database, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
+    private func operation(for m: Mutation, applier: Applier, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
         switch m {
         case .set(let kind, let id, let values), .restore(let kind, let id, let values):
             guard RecordID.isValid(id), !values.isEmpty else { throw StoreError.invalid("a write needs a record id and at least one field") }
-            let state = try Record.fetchState(db, kind: kind, id: id) ?? RecordState()
+            let state = try applier.currentState(kind, id: id) ?? RecordState()
             if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
             var bases = [String: [Version]]()
             for name in values.keys {
@@ -132,7 +142,7 @@ extension Store {
             let bytes = payload.canonicalBytes
             return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: Digest32.sha256(bytes)), payload, bytes)
         case .delete(let kind, let id), .erase(let kind, let id):
-            guard let state = try Record.fetchState(db, kind: kind, id: id) else { throw StoreError.notFound(kind, id) }
+            guard let state = try applier.currentState(kind, id: id) else { throw StoreError.notFound(kind, id) }
             var bases = [String: [Version]]()
             for (index, fh) in state.fields where !fh.heads.isEmpty {
                 let name = index == RecordState.removedIndex ? LogOperation.removedField : kind.fields[index].name
