@@ -4,6 +4,7 @@ import AcesStore
 import ArgumentParser
 import Foundation
 import Logging
+import ServiceLifecycle
 
 struct BenchCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
@@ -39,20 +40,28 @@ struct BenchCommand: AsyncParsableCommand {
         logger.logLevel = .critical
         var figures = [Figure]()
         let wanted = Set(scenarios.split(separator: ",").map(String.init))
-        if wanted.contains("catchup") { figures += try await CatchUpBench(entries: entries, rounds: rounds, root: root, logger: logger).run() }
+        if wanted.contains("catchup") {
+            figures += try await CatchUpBench(entries: entries, rounds: rounds, root: root, logger: logger).run()
+        }
         if wanted.contains("propagation") { figures += try await PropagationBench(edits: edits, root: root, logger: logger).run() }
 
-        Out.line("Aces benchmark: \(entries) entries, \(rounds) round(s) after a warm-up; \(ProcessInfo.processInfo.activeProcessorCount) cores")
-        Out.table(["FIGURE", "MEDIAN", "SPREAD", "UNIT"], figures.map { f in
-            let s = Bench.summary(f.values)
-            let fmt = f.unit == "ratio" ? "%.2f" : (s.median < 100 ? "%.1f" : "%.0f")
-            return [f.name, String(format: fmt, s.median), String(format: fmt, s.spread), f.unit]
-        })
+        Out.line(
+            "Aces benchmark: \(entries) entries, \(rounds) round(s) after a warm-up; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        Out.table(
+            ["FIGURE", "MEDIAN", "SPREAD", "UNIT"],
+            figures.map { f in
+                let s = Bench.summary(f.values)
+                let fmt = f.unit == "ratio" ? "%.2f" : (s.median < 100 ? "%.1f" : "%.0f")
+                return [f.name, String(format: fmt, s.median), String(format: fmt, s.spread), f.unit]
+            })
         if let json {
             var obj = [String: JSONValue]()
             for f in figures {
                 let s = Bench.summary(f.values)
-                obj[f.name] = ["median": .number(s.median), "spread": .number(s.spread), "unit": .string(f.unit), "samples": .array(f.values.map { .number($0) })]
+                obj[f.name] = [
+                    "median": .number(s.median), "spread": .number(s.spread), "unit": .string(f.unit),
+                    "samples": .array(f.values.map { .number($0) }),
+                ]
             }
             obj["entries"] = .number(Double(entries))
             obj["cores"] = .number(Double(ProcessInfo.processInfo.activeProcessorCount))
@@ -87,7 +96,8 @@ struct CatchUpBench {
             let dir = root + "/catchup-\(round)"
             let ports = LocalFederation.freePorts(4)
             let nodes = try LocalFederation.create(
-                at: dir, chapters: [ChapterID("fr")!, ChapterID("de")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])], syncInterval: 3600)
+                at: dir, chapters: [ChapterID("fr")!, ChapterID("de")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])],
+                syncInterval: 3600)
             let fr = nodes[0], de = nodes[1]
             let a = try Workload(entries: entries).author(into: fr.openStore(), as: fr.author())
             var deConfig = de.config
@@ -95,10 +105,11 @@ struct CatchUpBench {
             _ = try de.saving(deConfig)
 
             let server = try NodeServer(directory: fr, logger: logger)
-            let task = Task { try await server.run() }
+            let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+            let task = Task { try await group.run() }
             _ = await server.waitUntilListening()
             let child = try ChildProcess.run(["sync", "--data", de.path, "--peer", "fr", "--json"])
-            task.cancel()
+            await group.triggerGracefulShutdown()
             _ = try? await task.value
             guard child.status == 0, let report = try JSONParser.parse(child.stdout).arrayValue?.first,
                 let seconds = report["seconds"]?.doubleValue, let applied = report["applied"]?["fr"]?.intValue, applied == entries
@@ -140,7 +151,8 @@ struct PropagationBench {
         let dir = root + "/propagation"
         let p = LocalFederation.freePorts(6)
         let nodes = try LocalFederation.create(
-            at: dir, chapters: ["fr", "uk", "de"].compactMap(ChapterID.init), ports: [(p[0], p[1]), (p[2], p[3]), (p[4], p[5])], syncInterval: 30)
+            at: dir, chapters: ["fr", "uk", "de"].compactMap(ChapterID.init), ports: [(p[0], p[1]), (p[2], p[3]), (p[4], p[5])],
+            syncInterval: 30)
         let line = ["fr": ["uk"], "uk": ["fr", "de"], "de": ["uk"]]
         var servers = [NodeServer]()
         for n in nodes {
@@ -148,7 +160,10 @@ struct PropagationBench {
             c.sync?.peers = line[n.chapter.rawValue]
             servers.append(try NodeServer(directory: try n.saving(c), logger: logger))
         }
-        let tasks = servers.map { s in Task { try await s.run() } }
+        // One group: a graceful shutdown reaches every node at once (never a cancellation racing
+        // a connection being accepted).
+        let group = ServiceGroup(configuration: .init(services: [NodesService(servers: servers)], logger: logger))
+        let task = Task { try await group.run() }
         for s in servers { _ = await s.waitUntilListening() }
         var trips = [Double]()
         for i in 0..<(edits + 5) {
@@ -157,8 +172,8 @@ struct PropagationBench {
             }
             if i >= 5 { trips.append(t * 1000) }
         }
-        for t in tasks { t.cancel() }
-        for t in tasks { _ = try? await t.value }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
         let sorted = trips.sorted()
         func pct(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
         return [

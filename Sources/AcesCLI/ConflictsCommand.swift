@@ -26,18 +26,24 @@ extension ConflictsCommand {
         }
 
         func run() throws {
-            let list = try node.node().openStore().conflicts(kind: kind.flatMap(Conflict.Kind.init), chapter: chapter.flatMap(ChapterID.init))
+            let list = try node.node().openStore().conflicts(
+                kind: kind.flatMap(Conflict.Kind.init), chapter: chapter.flatMap(ChapterID.init))
             if output.json { return Out.json(.array(list.map(ConflictText.json))) }
             if list.isEmpty { return Out.line("No open conflicts.") }
-            Out.table(["ID", "KIND", "RECORD", "FIELD", "SIDES", "CHAPTER"], list.map { c in
-                [c.id, c.kind.rawValue, "\(c.recordKind.rawValue) \(c.records.joined(separator: " "))", c.field ?? "",
-                 c.candidates.map(\.version.origin.rawValue).joined(separator: ", "), c.chapter ?? ""]
-            })
+            Out.table(
+                ["ID", "KIND", "RECORD", "FIELD", "SIDES", "CHAPTER"],
+                list.map { c in
+                    [
+                        c.id, c.kind.rawValue, "\(c.recordKind.rawValue) \(c.records.joined(separator: " "))", c.field ?? "",
+                        c.candidates.map(\.version.origin.rawValue).joined(separator: ", "), c.chapter ?? "",
+                    ]
+                })
         }
     }
 
     struct Show: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Show each side of a conflict: who, when, with which key, what it replaced.")
+        static let configuration = CommandConfiguration(
+            abstract: "Show each side of a conflict: who, when, with which key, what it replaced.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "The conflict's id (from 'aces conflicts list').") var id: String
         @OptionGroup var output: OutputOptions
@@ -74,9 +80,13 @@ extension ConflictsCommand {
                 }
                 return
             }
-            guard id != nil else { throw ValidationError("name the conflict's id (see 'aces conflicts list'), or use --all --strategy latest") }
+            guard id != nil else {
+                throw ValidationError("name the conflict's id (see 'aces conflicts list'), or use --all --strategy latest")
+            }
             guard strategy == nil else { throw ValidationError("--strategy goes with --all") }
-            guard chosen == 1 else { throw ValidationError("say how to settle it: exactly one of --take ORIGIN, --value VALUE or --merge-into MEMBER_ID") }
+            guard chosen == 1 else {
+                throw ValidationError("say how to settle it: exactly one of --take ORIGIN, --value VALUE or --merge-into MEMBER_ID")
+            }
             if let take, ChapterID(take) == nil { throw ValidationError("--take: \(ChapterID.rule)") }
             if let mergeInto { _ = try FieldInput.recordID(.member, mergeInto) }
         }
@@ -105,7 +115,11 @@ extension ConflictsCommand {
             try store.author(as: author) { draft in
                 guard let c = try draft.conflict(id: id) else { throw ConflictText.gone(id) }
                 let resolution: Resolution
-                if let take { resolution = .take(ChapterID(take)!) } else if let mergeInto { resolution = .mergeInto(mergeInto.lowercased()) } else {
+                if let take {
+                    resolution = .take(ChapterID(take)!)
+                } else if let mergeInto {
+                    resolution = .mergeInto(mergeInto.lowercased())
+                } else {
                     resolution = .value(ConflictText.parse(value!, field: c.field.flatMap { c.recordKind.field($0) }))
                 }
                 return try draft.mutations(resolving: c, with: resolution)
@@ -122,7 +136,9 @@ extension ConflictsCommand {
                 if case .set(let k, let id, let v) = m {
                     if sets[id] == nil { order.append(id) }
                     sets[id, default: (k, [:])].1.merge(v) { $1 }
-                } else { others.append(m) }
+                } else {
+                    others.append(m)
+                }
             }
             return order.map { .set(sets[$0]!.0, id: $0, values: sets[$0]!.1) } + others
         }
@@ -153,20 +169,24 @@ enum ConflictText {
             "id": .string(c.id), "kind": .string(c.kind.rawValue), "record_kind": .string(c.recordKind.rawValue),
             "records": .array(c.records.map { .string($0) }), "field": c.field.map { .string($0) } ?? .null,
             "chapter": c.chapter.map { .string($0) } ?? .null,
-            "sides": .array(c.candidates.map { s in
-                [
-                    "version": .string(s.version.description), "origin": .string(s.version.origin.rawValue), "time": .string(time(s.hlc)),
-                    "key": .string(s.keyID), "action": .string(s.action.rawValue), "record": .string(s.record),
-                    "value": s.value ?? .null, "winner": .bool(s.isWinner),
-                    "replaced": .array(s.replaced.map { ["version": .string($0.version.description), "value": $0.value ?? .null] }),
-                ]
-            }),
+            "sides": .array(
+                c.candidates.map { s in
+                    [
+                        "version": .string(s.version.description), "origin": .string(s.version.origin.rawValue),
+                        "time": .string(time(s.hlc)),
+                        "key": .string(s.keyID), "action": .string(s.action.rawValue), "record": .string(s.record),
+                        "value": s.value ?? .null, "winner": .bool(s.isWinner),
+                        "replaced": .array(s.replaced.map { ["version": .string($0.version.description), "value": $0.value ?? .null] }),
+                    ]
+                }),
         ]
     }
 
     static func show(_ c: Conflict) {
         switch c.kind {
-        case .field: Out.line("conflict \(c.id): \(c.recordKind.rawValue) \(c.records[0]), field '\(c.field!)', \(c.candidates.count) concurrent values")
+        case .field:
+            Out.line(
+                "conflict \(c.id): \(c.recordKind.rawValue) \(c.records[0]), field '\(c.field!)', \(c.candidates.count) concurrent values")
         case .delete: Out.line("conflict \(c.id): \(c.recordKind.rawValue) \(c.records[0]) was deleted while another chapter edited it")
         case .duplicate: Out.line("conflict \(c.id): \(c.records.count) members share one email address")
         }
@@ -178,14 +198,17 @@ enum ConflictText {
             case (.delete, _): what = s.action == .erase ? "erased the record" : "deleted the record"
             case (.duplicate, _): what = "member \(s.record): \(s.fields["name"]?.display ?? "") (\(s.fields["chapter"]?.display ?? ""))"
             }
-            Out.line("  \(s.version.origin.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(what)\(s.isWinner ? "   <- automatic winner" : "")")
+            Out.line(
+                "  \(s.version.origin.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(what)\(s.isWinner ? "   <- automatic winner" : "")"
+            )
             Out.line("       entry \(s.version) at \(time(s.hlc)), key \(s.keyID)")
             for r in s.replaced { Out.line("       replaced \(r.version): \(r.value.map { "\"\($0.display)\"" } ?? "(no value)")") }
         }
         let origins = Array(Set(c.candidates.map(\.version.origin.rawValue))).sorted()
         switch c.kind {
         case .field:
-            Out.line("Settle it: aces conflicts resolve \(c.id) " + origins.map { "--take \($0)" }.joined(separator: " | ") + " | --value VALUE")
+            Out.line(
+                "Settle it: aces conflicts resolve \(c.id) " + origins.map { "--take \($0)" }.joined(separator: " | ") + " | --value VALUE")
         case .delete:
             Out.line("Settle it: aces conflicts resolve \(c.id) " + origins.map { "--take \($0)" }.joined(separator: " | "))
         case .duplicate:

@@ -37,13 +37,21 @@ struct DemoCommand: AsyncParsableCommand {
             let start = Date()
             try node.openStore().authorMany(as: author, count: count + 4) { _, k in
                 if k < count {
-                    return [.set(.member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
-                                 values: sample.member(chapter: node.chapter, n: k))]
+                    return [
+                        .set(
+                            .member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                            values: sample.member(chapter: node.chapter, n: k))
+                    ]
                 }
-                return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
-                             values: sample.event(chapter: node.chapter, from: Date(), daysAhead: 5 + (k - count) * 11 + i * 3))]
+                return [
+                    .set(
+                        .event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                        values: sample.event(chapter: node.chapter, from: Date(), daysAhead: 5 + (k - count) * 11 + i * 3))
+                ]
             }
-            Out.line("  \(node.chapter): authored \(count) members and 4 events as signed entries in \(Int(Date().timeIntervalSince(start) * 1000)) ms")
+            Out.line(
+                "  \(node.chapter): authored \(count) members and 4 events as signed entries in \(Int(Date().timeIntervalSince(start) * 1000)) ms"
+            )
         }
         var logger = Logger(label: "aces-demo")
         logger.logLevel = ProcessInfo.processInfo.environment["ACES_LOG_LEVEL"].flatMap(Logger.Level.init(rawValue:)) ?? .warning
@@ -84,8 +92,10 @@ struct DemoMonitor: Service {
         for s in servers { _ = await s.waitUntilListening() }
         let start = Date()
         let converged = try await Convergence.wait(servers.map(\.store), seconds: 60)
-        Out.line(converged ? "All three nodes hold the same state (digest \(try servers[0].store.stateDigest().hex.prefix(16))…) after \(Int(Date().timeIntervalSince(start) * 1000)) ms."
-                           : "The nodes have not converged after 60 s; see 'aces peers'.")
+        Out.line(
+            converged
+                ? "All three nodes hold the same state (digest \(try servers[0].store.stateDigest().hex.prefix(16))…) after \(Int(Date().timeIntervalSince(start) * 1000)) ms."
+                : "The nodes have not converged after 60 s; see 'aces peers'.")
         if converged, let trip = try await Convergence.timeOneEdit(from: servers[0], to: Array(servers.dropFirst())) {
             Out.line("One edit on \(servers[0].directory.chapter) reached every other node in \(Int(trip * 1000)) ms.")
         }
@@ -97,7 +107,9 @@ struct DemoMonitor: Service {
         }
         Out.line()
         Out.line(seconds == nil ? "Press Ctrl-C to stop." : "Stopping after \(Int(seconds!)) s.")
-        if let seconds { try await Task.sleep(for: .milliseconds(Int(seconds * 1000))) } else {
+        if let seconds {
+            try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
+        } else {
             try await gracefulShutdown()
         }
     }

@@ -30,7 +30,9 @@ struct EventFields: ParsableArguments {
         }
         let zone = timezone ?? current?.values["timezone"]?.stringValue
         var raw = [String: JSONValue]()
-        let pairs: [(String, String?)] = [("title", title), ("description", description), ("venue", venue), ("url", url), ("timezone", timezone)]
+        let pairs: [(String, String?)] = [
+            ("title", title), ("description", description), ("venue", venue), ("url", url), ("timezone", timezone),
+        ]
         for (k, s) in pairs { if let s { raw[k] = .string(s) } }
         if let capacity { raw["capacity"] = .number(Double(capacity)) }
         for (name, text) in [("start", start), ("end", end)] {
@@ -74,7 +76,8 @@ extension EventCommand {
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            for (flag, v) in [("--title", fields.title), ("--start", fields.start), ("--end", fields.end), ("--tz", fields.timezone)] where v == nil {
+            for (flag, v) in [("--title", fields.title), ("--start", fields.start), ("--end", fields.end), ("--tz", fields.timezone)]
+            where v == nil {
                 throw ValidationError("\(flag) is required")
             }
             _ = try fields.values()
@@ -108,7 +111,9 @@ extension EventCommand {
         func validate() throws {
             _ = try FieldInput.recordID(.event, id)
             _ = try FieldInput.cleared(.event, clear)
-            let given = [fields.title, fields.description, fields.start, fields.end, fields.timezone, fields.venue, fields.url].contains { $0 != nil }
+            let given = [fields.title, fields.description, fields.start, fields.end, fields.timezone, fields.venue, fields.url].contains {
+                $0 != nil
+            }
             guard given || fields.capacity != nil || !clear.isEmpty else {
                 throw ValidationError("name at least one field to change, e.g. --venue 'Le Loft'")
             }
@@ -184,9 +189,11 @@ extension EventCommand {
             Out.table(
                 ["ID", "START", "TITLE", "CHAPTER", "STATUS"],
                 records.map { r in
-                    [r.id, EventTime.local(r.values["start"]?.stringValue, zone: r.values["timezone"]?.stringValue),
-                     r.values["title"]?.display ?? "", r.values["chapter"]?.display ?? "",
-                     r.removed ? "removed" : (r.values["status"]?.display ?? "")]
+                    [
+                        r.id, EventTime.local(r.values["start"]?.stringValue, zone: r.values["timezone"]?.stringValue),
+                        r.values["title"]?.display ?? "", r.values["chapter"]?.display ?? "",
+                        r.removed ? "removed" : (r.values["status"]?.display ?? ""),
+                    ]
                 })
         }
     }
@@ -195,9 +202,11 @@ extension EventCommand {
 enum EventText {
     static func show(_ r: Record) {
         let zone = r.values["timezone"]?.stringValue
-        RecordText.show(r, extra: [
-            ("starts", EventTime.local(r.values["start"]?.stringValue, zone: zone)),
-            ("ends", EventTime.local(r.values["end"]?.stringValue, zone: zone)),
-        ])
+        RecordText.show(
+            r,
+            extra: [
+                ("starts", EventTime.local(r.values["start"]?.stringValue, zone: zone)),
+                ("ends", EventTime.local(r.values["end"]?.stringValue, zone: zone)),
+            ])
     }
 }

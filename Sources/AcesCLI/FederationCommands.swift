@@ -97,7 +97,8 @@ struct SyncCommand: AsyncParsableCommand {
         if let p = peer.flatMap(ChapterID.init) {
             guard syncer.peerChapters.contains(p) else {
                 try await http.shutdown()
-                throw ValidationError("'\(p)' is not a peer of this node (peers: \(syncer.peerChapters.map(\.rawValue).joined(separator: ", ")))")
+                throw ValidationError(
+                    "'\(p)' is not a peer of this node (peers: \(syncer.peerChapters.map(\.rawValue).joined(separator: ", ")))")
             }
             do { results = [(p, .success(try await syncer.pull(from: p)))] } catch let e as SyncError { results = [(p, .failure(e))] }
         } else {
@@ -106,15 +107,22 @@ struct SyncCommand: AsyncParsableCommand {
         try await http.shutdown()
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - started) / 1e9
         if output.json {
-            Out.json(.array(results.map { peer, r in
-                switch r {
-                case .success(let rep):
-                    ["peer": .string(peer.rawValue), "seconds": .number(seconds), "bytes": .number(Double(rep.bytes)),
-                     "peak_rss_mb": .number(Bench.peakRSSMegabytes()), "applied": .object(Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
-                     "refused": .object(Dictionary(uniqueKeysWithValues: rep.refused.map { ($0.key.rawValue, .string($0.value.description)) }))]
-                case .failure(let e): ["peer": .string(peer.rawValue), "error": .string(e.description)]
-                }
-            }))
+            Out.json(
+                .array(
+                    results.map { peer, r in
+                        switch r {
+                        case .success(let rep):
+                            [
+                                "peer": .string(peer.rawValue), "seconds": .number(seconds), "bytes": .number(Double(rep.bytes)),
+                                "peak_rss_mb": .number(Bench.peakRSSMegabytes()),
+                                "applied": .object(
+                                    Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                                "refused": .object(
+                                    Dictionary(uniqueKeysWithValues: rep.refused.map { ($0.key.rawValue, .string($0.value.description)) })),
+                            ]
+                        case .failure(let e): ["peer": .string(peer.rawValue), "error": .string(e.description)]
+                        }
+                    }))
         } else {
             for (peer, r) in results {
                 switch r {
@@ -147,20 +155,28 @@ struct PeersCommand: ParsableCommand {
         let statuses = try dir.openStore().peerStatuses()
         func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
         if output.json {
-            Out.json(.array(statuses.map { s in
-                ["peer": .string(s.chapter), "last_attempt": s.lastAttempt.map { .string(Instant.format($0)) } ?? .null,
-                 "last_success": s.lastSuccess.map { .string(Instant.format($0)) } ?? .null,
-                 "last_error": s.lastError.map { .string($0) } ?? .null, "failures": .number(Double(s.failures)),
-                 "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
-                 "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received))]
-            }))
+            Out.json(
+                .array(
+                    statuses.map { s in
+                        [
+                            "peer": .string(s.chapter), "last_attempt": s.lastAttempt.map { .string(Instant.format($0)) } ?? .null,
+                            "last_success": s.lastSuccess.map { .string(Instant.format($0)) } ?? .null,
+                            "last_error": s.lastError.map { .string($0) } ?? .null, "failures": .number(Double(s.failures)),
+                            "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
+                            "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
+                        ]
+                    }))
             return
         }
         if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
-        Out.table(["PEER", "LAST SUCCESS", "SKEW", "LAG", "LAST ERROR"], statuses.map { s in
-            [s.chapter, time(s.lastSuccess), s.skewMillis.map { "\($0) ms" } ?? "",
-             s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-             s.lastError ?? ""]
-        })
+        Out.table(
+            ["PEER", "LAST SUCCESS", "SKEW", "LAG", "LAST ERROR"],
+            statuses.map { s in
+                [
+                    s.chapter, time(s.lastSuccess), s.skewMillis.map { "\($0) ms" } ?? "",
+                    s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
+                    s.lastError ?? "",
+                ]
+            })
     }
 }

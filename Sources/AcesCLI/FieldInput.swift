@@ -9,7 +9,9 @@ enum FieldInput {
         var out = [String: JSONValue]()
         for (name, value) in raw {
             guard let spec = kind.field(name) else { throw ValidationError("\(kind.rawValue) has no field '\(name)'") }
-            do { out[name] = try spec.validate(value) } catch { throw ValidationError("--\(error.field == "links" ? "link" : error.field) \(error.reason)") }
+            do { out[name] = try spec.validate(value) } catch {
+                throw ValidationError("--\(error.field == "links" ? "link" : error.field) \(error.reason)")
+            }
         }
         return out
     }

@@ -39,9 +39,10 @@ extension LogCommand {
                         if case .object(var obj) = j {
                             obj["hash"] = .string(e.hash.hex)
                             obj["signature"] = .string(Base64URL.encode(e.signature))
-                            obj["erased"] = .array(e.payloads.enumerated().compactMap { i, p in
-                                p == nil && e.envelope.operations[i].action == .set ? .number(Double(i)) : nil
-                            })
+                            obj["erased"] = .array(
+                                e.payloads.enumerated().compactMap { i, p in
+                                    p == nil && e.envelope.operations[i].action == .set ? .number(Double(i)) : nil
+                                })
                             j = .object(obj)
                         }
                         all.append(j)
@@ -51,7 +52,9 @@ extension LogCommand {
                         Out.line("\(env.version)  \(Instant.format(time))  key \(env.keyID)  hash \(e.hash.hex.prefix(16))")
                         for op in env.operations {
                             let fields = op.bases.keys.filter { $0 != LogOperation.removedField }.sorted().joined(separator: ", ")
-                            Out.line("    \(op.action.rawValue) \(op.kind.rawValue) \(op.id)\(fields.isEmpty || op.action != .set ? "" : "  (\(fields))")")
+                            Out.line(
+                                "    \(op.action.rawValue) \(op.kind.rawValue) \(op.id)\(fields.isEmpty || op.action != .set ? "" : "  (\(fields))")"
+                            )
                         }
                     }
                 }
@@ -74,10 +77,12 @@ extension LogCommand {
             if output.json {
                 Out.json([
                     "valid": .bool(result.isValid),
-                    "checked": .object(Dictionary(uniqueKeysWithValues: result.checked.map { ($0.key.rawValue, .number(Double($0.value))) })),
-                    "problems": .array(result.problems.map {
-                        ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "reason": .string($0.reason)]
-                    }),
+                    "checked": .object(
+                        Dictionary(uniqueKeysWithValues: result.checked.map { ($0.key.rawValue, .number(Double($0.value))) })),
+                    "problems": .array(
+                        result.problems.map {
+                            ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "reason": .string($0.reason)]
+                        }),
                 ])
             } else if result.isValid {
                 Out.line("ok: \(total) entries of \(result.checked.count) origin(s) verified")
@@ -128,16 +133,20 @@ struct StatusCommand: ParsableCommand {
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
-                "clock_ahead": .object(Dictionary(uniqueKeysWithValues: ahead.map { ($0.origin.rawValue, .number(Double($0.hlc.millis - now))) })),
+                "clock_ahead": .object(
+                    Dictionary(uniqueKeysWithValues: ahead.map { ($0.origin.rawValue, .number(Double($0.hlc.millis - now))) })),
                 "conflicts": .number(Double(try store.conflicts().count)),
                 "public_url": dir.config.web.map { .string($0.url) } ?? .null,
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
-                "origins": .array(heads.map {
-                    ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex),
-                     "frozen": $0.frozen.map { .string($0) } ?? .null]
-                }),
+                "origins": .array(
+                    heads.map {
+                        [
+                            "origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex),
+                            "frozen": $0.frozen.map { .string($0) } ?? .null,
+                        ]
+                    }),
             ])
             return
         }
@@ -157,8 +166,10 @@ struct StatusCommand: ParsableCommand {
         let refused = try store.quarantined(limit: 100_000).count
         if refused > 0 { Out.line("refused  \(refused) entries kept in quarantine") }
         Out.line()
-        Out.table(["ORIGIN", "ENTRIES", "HEAD", "STATE"], heads.map {
-            [$0.origin.rawValue, String($0.seq), String($0.hash.hex.prefix(16)), $0.frozen.map { "FROZEN: \($0)" } ?? "ok"]
-        })
+        Out.table(
+            ["ORIGIN", "ENTRIES", "HEAD", "STATE"],
+            heads.map {
+                [$0.origin.rawValue, String($0.seq), String($0.hash.hex.prefix(16)), $0.frozen.map { "FROZEN: \($0)" } ?? "ok"]
+            })
     }
 }

@@ -63,7 +63,8 @@ extension MemberCommand {
             let id = FieldInput.newID(author)
             try store.author(as: author) { draft in
                 if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
-                    throw StoreError.invalid("a member with this email already exists (\(other)); change it with 'aces member update \(other)'")
+                    throw StoreError.invalid(
+                        "a member with this email already exists (\(other)); change it with 'aces member update \(other)'")
                 }
                 return [.set(.member, id: id, values: values.filter { $0.value != .null })]
             }
@@ -143,7 +144,9 @@ extension MemberCommand {
 
         func validate() throws {
             _ = try FieldInput.recordID(.member, id)
-            if status { guard reason == nil else { throw ValidationError("--status takes no --reason") } } else {
+            if status {
+                guard reason == nil else { throw ValidationError("--status takes no --reason") }
+            } else {
                 guard let reason, !reason.trimmingCharacters(in: .whitespaces).isEmpty else {
                     throw ValidationError("--reason is required: say why the member is erased (no personal data)")
                 }
@@ -166,7 +169,11 @@ extension MemberCommand {
             let rows: [(String, String)] = peers.map { p in
                 guard p.lastSuccess != nil else { return (p.chapter, "unknown (no successful sync yet)") }
                 let held = p.heads[erasure.version.origin.rawValue] ?? 0
-                return (p.chapter, held >= erasure.version.seq ? "confirmed (holds \(erasure.version))" : "not yet (holds \(erasure.version.origin):\(held))")
+                return (
+                    p.chapter,
+                    held >= erasure.version.seq
+                        ? "confirmed (holds \(erasure.version))" : "not yet (holds \(erasure.version.origin):\(held))"
+                )
             }
             if output.json {
                 return Out.json([
@@ -217,8 +224,10 @@ extension MemberCommand {
             Out.table(
                 ["ID", "NAME", "ORGANISATION", "CITY", "CHAPTER"],
                 records.map { r in
-                    [r.id, r.values["name"]?.display ?? "", r.values["organisation"]?.display ?? "", r.values["city"]?.display ?? "",
-                     (r.values["chapter"]?.display ?? "") + (r.removed ? " (removed)" : "")]
+                    [
+                        r.id, r.values["name"]?.display ?? "", r.values["organisation"]?.display ?? "", r.values["city"]?.display ?? "",
+                        (r.values["chapter"]?.display ?? "") + (r.removed ? " (removed)" : ""),
+                    ]
                 })
         }
     }

@@ -35,8 +35,10 @@ final class Applier {
 
     private func readRow(_ kind: RecordKind, id: String) throws -> (rowid: Int64, state: RecordState, mergedInto: String?)? {
         // Members also read merged_into, which makes a merged duplicate leave the directory.
-        let select = RawStatement(try db.cachedStatement(
-            sql: kind == .member ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
+        let select = RawStatement(
+            try db.cachedStatement(
+                sql: kind == .member
+                    ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
         select.bind(1, id)
         defer { sqlite3_reset(select.handle) }
         guard try select.step(db) else { return nil }
@@ -86,9 +88,11 @@ final class Applier {
                 dropped = true
             }
         }
-        let stored = !dropped && entry.payloadBytes != nil ? entry.payloadBytes! : CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
-        let insert = RawStatement(try db.cachedStatement(
-            sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)"))
+        let stored =
+            !dropped && entry.payloadBytes != nil ? entry.payloadBytes! : CanonicalJSON.encode(.array(payloads.map { $0?.json ?? .null }))
+        let insert = RawStatement(
+            try db.cachedStatement(
+                sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)"))
         insert.bind(1, Store.rowid(origin: o.id, seq: env.seq))
         insert.bind(2, entry.hash.bytes)
         insert.bind(3, env.hlc.packed)
@@ -156,11 +160,13 @@ final class Applier {
         let encodedState = state.encoded
         if let existing {
             let key = "U" + table + names.joined(separator: ",")
-            let sql = sqlCache[key] ?? {
-                let text = "UPDATE \(table) SET " + names.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
-                sqlCache[key] = text
-                return text
-            }()
+            let sql =
+                sqlCache[key]
+                ?? {
+                    let text = "UPDATE \(table) SET " + names.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
+                    sqlCache[key] = text
+                    return text
+                }()
             let update = RawStatement(try db.cachedStatement(sql: sql))
             for (k, c) in columns.enumerated() { update.bind(Int32(k + 1), c.1) }
             update.bind(Int32(columns.count + 1), encodedState)
@@ -168,12 +174,15 @@ final class Applier {
             try update.run(db)
         } else {
             let key = "I" + table + names.joined(separator: ",")
-            let sql = sqlCache[key] ?? {
-                let text = "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
-                    + String(repeating: ", ?", count: names.count) + ")"
-                sqlCache[key] = text
-                return text
-            }()
+            let sql =
+                sqlCache[key]
+                ?? {
+                    let text =
+                        "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
+                        + String(repeating: ", ?", count: names.count) + ")"
+                    sqlCache[key] = text
+                    return text
+                }()
             let insert = RawStatement(try db.cachedStatement(sql: sql))
             insert.bind(1, op.id)
             for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.1) }

@@ -11,11 +11,13 @@ public enum PlainUpsert {
         let fields = RecordKind.member.fields.map(\.name)
         try queue.write { db in
             try db.execute(sql: "PRAGMA journal_mode = WAL")
-            try db.execute(sql: "CREATE TABLE members (id TEXT PRIMARY KEY, " + fields.map { "\"\($0)\" TEXT" }.joined(separator: ", ") + ")")
+            try db.execute(
+                sql: "CREATE TABLE members (id TEXT PRIMARY KEY, " + fields.map { "\"\($0)\" TEXT" }.joined(separator: ", ") + ")")
         }
         let start = DispatchTime.now().uptimeNanoseconds
         try queue.write { db in
-            let sql = "INSERT INTO members(id, " + fields.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
+            let sql =
+                "INSERT INTO members(id, " + fields.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
                 + String(repeating: ", ?", count: fields.count) + ") ON CONFLICT(id) DO UPDATE SET "
                 + fields.map { "\"\($0)\" = coalesce(excluded.\"\($0)\", \"\($0)\")" }.joined(separator: ", ")
             let statement = try db.makeStatement(sql: sql)

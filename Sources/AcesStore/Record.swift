@@ -46,7 +46,11 @@ public struct Record: Sendable, Hashable {
             case .int64(let i): values[f.name] = .number(Double(i))
             case .double(let d): values[f.name] = .number(d)
             case .string(let s):
-                if f.type == .urlList, let v = try? JSONParser.parse(Array(s.utf8)) { values[f.name] = v } else { values[f.name] = .string(s) }
+                if f.type == .urlList, let v = try? JSONParser.parse(Array(s.utf8)) {
+                    values[f.name] = v
+                } else {
+                    values[f.name] = .string(s)
+                }
             case .blob: continue
             }
         }
@@ -106,13 +110,16 @@ extension Store {
         }
         let textFields = kind == .member ? ["name", "organisation", "role", "city", "bio"] : ["title", "description", "venue"]
         for word in (filter.text ?? "").split(whereSeparator: { $0.isWhitespace }) {
-            let pattern = "%" + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
+            let pattern =
+                "%"
+                + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
             clauses.append("(" + textFields.map { "\"\($0)\" LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
             args.append(contentsOf: Array(repeating: pattern.databaseValue, count: textFields.count))
         }
         let order = kind == .member ? "\"name\" COLLATE NOCASE, id" : "\"start\", id"
-        let sql = "SELECT \(Record.columns(kind)) FROM \(kind.table)"
+        let sql =
+            "SELECT \(Record.columns(kind)) FROM \(kind.table)"
             + (clauses.isEmpty ? "" : " WHERE " + clauses.joined(separator: " AND ")) + " ORDER BY \(order) LIMIT ? OFFSET ?"
         args.append(filter.limit.databaseValue)
         args.append(filter.offset.databaseValue)

@@ -85,10 +85,11 @@ extension Store {
             if mutations.isEmpty { continue }
             var touched = Set<String>()
             for m in mutations {
-                let (kind, id): (RecordKind, String) = switch m {
-                case .set(let k, let id, _), .restore(let k, let id, _): (k, id)
-                case .delete(let k, let id), .erase(let k, let id): (k, id)
-                }
+                let (kind, id): (RecordKind, String) =
+                    switch m {
+                    case .set(let k, let id, _), .restore(let k, let id, _): (k, id)
+                    case .delete(let k, let id), .erase(let k, let id): (k, id)
+                    }
                 guard touched.insert(kind.rawValue + "/" + id).inserted else {
                     throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
                 }
@@ -129,7 +130,9 @@ extension Store {
     private func operation(for m: Mutation, applier: Applier, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
         switch m {
         case .set(let kind, let id, let values), .restore(let kind, let id, let values):
-            guard RecordID.isValid(id), !values.isEmpty else { throw StoreError.invalid("a write needs a record id and at least one field") }
+            guard RecordID.isValid(id), !values.isEmpty else {
+                throw StoreError.invalid("a write needs a record id and at least one field")
+            }
             let state = try applier.currentState(kind, id: id) ?? RecordState()
             if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
             var bases = [String: [Version]]()

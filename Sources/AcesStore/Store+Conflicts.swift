@@ -56,7 +56,8 @@ extension Draft {
             var folded = [String: JSONValue]()
             for other in c.records where other != survivor {
                 guard let r = try record(.member, id: other) else { continue }
-                for (name, v) in r.values where keep.values[name] == nil && folded[name] == nil && !["merged_into", "email"].contains(name) {
+                for (name, v) in r.values where keep.values[name] == nil && folded[name] == nil && !["merged_into", "email"].contains(name)
+                {
                     folded[name] = v
                 }
                 mutations.append(.set(.member, id: other, values: ["merged_into": .string(survivor)]))
@@ -64,7 +65,8 @@ extension Draft {
             if !folded.isEmpty { mutations.insert(.set(.member, id: survivor, values: folded), at: 0) }
             return mutations
         case (.duplicate, _):
-            throw StoreError.invalid("a duplicate identity is settled with --merge-into MEMBER_ID (one of \(c.records.joined(separator: ", ")))")
+            throw StoreError.invalid(
+                "a duplicate identity is settled with --merge-into MEMBER_ID (one of \(c.records.joined(separator: ", ")))")
         case (_, .mergeInto):
             throw StoreError.invalid("--merge-into settles duplicate identities only")
         case (.delete, .value):
@@ -104,7 +106,8 @@ struct ConflictFinder {
     func all(kind: Conflict.Kind? = nil, chapter: ChapterID? = nil) throws -> [Conflict] {
         var out = [Conflict]()
         for recordKind in RecordKind.allCases where kind != .duplicate {
-            let rows = try Row.fetchAll(db, sql: "SELECT \(Record.columns(recordKind)) FROM \(recordKind.table) WHERE conflicted = 1 ORDER BY id")
+            let rows = try Row.fetchAll(
+                db, sql: "SELECT \(Record.columns(recordKind)) FROM \(recordKind.table) WHERE conflicted = 1 ORDER BY id")
             for row in rows {
                 let r = try Record(kind: recordKind, row: row)
                 if let chapter, r.values["chapter"]?.stringValue != chapter.rawValue { continue }
@@ -117,7 +120,11 @@ struct ConflictFinder {
             }
         }
         if kind == nil || kind == .duplicate { out += try duplicates(chapter: chapter) }
-        return out.sorted { ($0.kind.rawValue, $0.records.joined(separator: ","), $0.field ?? "") < ($1.kind.rawValue, $1.records.joined(separator: ","), $1.field ?? "") }
+        return out.sorted {
+            ($0.kind.rawValue, $0.records.joined(separator: ","), $0.field ?? "") < (
+                $1.kind.rawValue, $1.records.joined(separator: ","), $1.field ?? ""
+            )
+        }
     }
 
     private func fieldConflict(_ r: Record, index: Int) throws -> Conflict {
@@ -127,7 +134,8 @@ struct ConflictFinder {
         let candidates = try heads.map { h in try candidate(h, kind: r.kind, record: r.id, field: name, isWinner: h == winner) }
         return Conflict(
             id: Conflict.makeID(["field", r.kind.rawValue, r.id, name] + heads.map(\.version.description).sorted()),
-            kind: .field, recordKind: r.kind, records: [r.id], field: name, chapter: r.values["chapter"]?.stringValue, candidates: candidates)
+            kind: .field, recordKind: r.kind, records: [r.id], field: name, chapter: r.values["chapter"]?.stringValue,
+            candidates: candidates)
     }
 
     private func deleteConflict(_ r: Record) throws -> Conflict {
@@ -142,7 +150,8 @@ struct ConflictFinder {
         }
         return Conflict(
             id: Conflict.makeID(["delete", r.kind.rawValue, r.id] + stamps.map(\.version.description).sorted()),
-            kind: .delete, recordKind: r.kind, records: [r.id], field: nil, chapter: r.values["chapter"]?.stringValue, candidates: candidates)
+            kind: .delete, recordKind: r.kind, records: [r.id], field: nil, chapter: r.values["chapter"]?.stringValue,
+            candidates: candidates)
     }
 
     private func duplicates(chapter: ChapterID?) throws -> [Conflict] {
@@ -166,9 +175,11 @@ struct ConflictFinder {
                     version: c.version, hlc: c.hlc, keyID: c.keyID, action: .set, record: r.id, value: r.values["email"],
                     fields: r.values, replaced: [], isWinner: false)
             }
-            out.append(Conflict(
-                id: Conflict.makeID(["duplicate"] + ids.sorted()), kind: .duplicate, recordKind: .member, records: ids.sorted(), field: nil,
-                chapter: records.first?.values["chapter"]?.stringValue, candidates: candidates))
+            out.append(
+                Conflict(
+                    id: Conflict.makeID(["duplicate"] + ids.sorted()), kind: .duplicate, recordKind: .member, records: ids.sorted(),
+                    field: nil,
+                    chapter: records.first?.values["chapter"]?.stringValue, candidates: candidates))
         }
         return out
     }
@@ -194,7 +205,8 @@ struct ConflictFinder {
 
     private func operation(_ v: Version, kind: RecordKind, record: String) throws -> (Envelope, LogOperation, Payload?)? {
         guard let o = originIDs[v.origin],
-            let row = try Row.fetchOne(db, sql: "SELECT envelope, payloads FROM entries WHERE rowid = ?", arguments: [Store.rowid(origin: o, seq: v.seq)])
+            let row = try Row.fetchOne(
+                db, sql: "SELECT envelope, payloads FROM entries WHERE rowid = ?", arguments: [Store.rowid(origin: o, seq: v.seq)])
         else { return nil }
         let env = try Envelope(json: try JSONParser.parse([UInt8](row["envelope"] as Data)))
         guard let i = env.operations.firstIndex(where: { $0.kind == kind && $0.id == record }) else { return nil }

@@ -18,8 +18,10 @@ public struct PeerStatus: Sendable, Equatable {
     /// The peer's heads (origin → seq) at the last pass.
     public var heads: [String: Int64] = [:]
 
-    public init(chapter: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0,
-                skewMillis: Int64? = nil, lag: [String: Int64] = [:], received: Int = 0, heads: [String: Int64] = [:]) {
+    public init(
+        chapter: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0,
+        skewMillis: Int64? = nil, lag: [String: Int64] = [:], received: Int = 0, heads: [String: Int64] = [:]
+    ) {
         self.heads = heads
         self.chapter = chapter
         self.lastAttempt = lastAttempt
@@ -119,11 +121,15 @@ extension Store {
 
 extension Store {
     /// Keeps a received line that could not even be read as an entry, with the reason.
-    public func quarantine(origin: ChapterID, seq: Int64, reason: EntryError, peer: String?, raw: [UInt8], now: Date = Date()) async throws {
+    public func quarantine(origin: ChapterID, seq: Int64, reason: EntryError, peer: String?, raw: [UInt8], now: Date = Date()) async throws
+    {
         try await pool.write { db in
             try db.execute(
                 sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [origin.rawValue, seq, reason.code, reason.description, peer, Data(raw.prefix(1 << 16)), Int64(now.timeIntervalSince1970)])
+                arguments: [
+                    origin.rawValue, seq, reason.code, reason.description, peer, Data(raw.prefix(1 << 16)),
+                    Int64(now.timeIntervalSince1970),
+                ])
         }
     }
 }

@@ -77,7 +77,8 @@ extension Store {
     }
 
     /// The same as `apply`, from async code, without blocking a cooperative thread.
-    public func apply(_ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String? = nil, now: Date = Date()) async throws -> ApplyReport {
+    public func apply(_ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String? = nil, now: Date = Date()) async throws -> ApplyReport
+    {
         try await pool.write { db in try Store.apply(db, run, origin: origin, keys: keys, peer: peer, now: now) }
     }
 

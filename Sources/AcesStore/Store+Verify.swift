@@ -30,7 +30,9 @@ extension Store {
                 guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = ?", arguments: [head.origin.rawValue])
                 else { continue }
                 let rows = try Row.fetchCursor(
-                    db, sql: "SELECT rowid, hash, hlc, envelope, signature, payloads FROM entries WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
+                    db,
+                    sql:
+                        "SELECT rowid, hash, hlc, envelope, signature, payloads FROM entries WHERE rowid > ? AND rowid <= ? ORDER BY rowid",
                     arguments: [Store.rowid(origin: id, seq: 0), Store.rowid(origin: id, seq: (1 << 40) - 1)])
                 var prev = Digest32.zero
                 var expected: Int64 = 1
@@ -48,9 +50,11 @@ extension Store {
                 }
                 if result.problems.last?.origin != head.origin && count != head.seq {
                     result.problems.append(
-                        LogProblem(origin: head.origin, seq: count + 1, reason: "the log ends at seq \(count) but the head says \(head.seq)"))
+                        LogProblem(
+                            origin: head.origin, seq: count + 1, reason: "the log ends at seq \(count) but the head says \(head.seq)"))
                 } else if result.problems.last?.origin != head.origin && prev != head.hash {
-                    result.problems.append(LogProblem(origin: head.origin, seq: count, reason: "the head hash does not match the last entry"))
+                    result.problems.append(
+                        LogProblem(origin: head.origin, seq: count, reason: "the head hash does not match the last entry"))
                 }
                 result.checked[head.origin] = count
             }

@@ -57,10 +57,11 @@ public struct Store: Sendable {
         c.prepareDatabase { db in
             // 32 MiB of page cache per connection, and checkpoints every ~16 MiB of WAL rather than
             // every 4 MiB: a catch-up writes hundreds of megabytes.
-            try db.execute(sql: """
-                PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
-                PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4000
-                """)
+            try db.execute(
+                sql: """
+                    PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
+                    PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4000
+                    """)
         }
         return c
     }

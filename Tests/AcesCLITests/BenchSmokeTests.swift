@@ -12,8 +12,10 @@ import Testing
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("catchup.entries_per_s"))
         let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))
-        for name in ["catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.bytes_per_entry", "catchup.peak_rss_mb",
-                     "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms"] {
+        for name in [
+            "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.bytes_per_entry", "catchup.peak_rss_mb",
+            "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms",
+        ] {
             let median = figures[name]?["median"]?.doubleValue
             #expect(median != nil && median! > 0, "\(name) missing or zero")
         }

@@ -2,11 +2,12 @@ import AcesCore
 import AcesNode
 import AcesTestSupport
 import Foundation
+import GRDB
+import Testing
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import GRDB
-import Testing
 
 /// The `aces` executable, run as a chapter admin would run it.
 @Suite struct CLIFoundationTests {
@@ -99,10 +100,28 @@ import Testing
             (["member", "update", "42", "--data", data, "--city", "Lyon"], "is not a member id"),
             (["member", "update", id, "--data", data], "at least one field"),
             (["member", "remove", unknown, "--data", data], "no member with id"),
-            (["event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T17:30", "--tz", "Europe/Paris"], "end after it starts"),
-            (["event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz", "Europe/Lutetia"], "not a known IANA time zone"),
-            (["event", "add", "--data", data, "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz", "Europe/Paris"], "--title is required"),
-            (["event", "add", "--data", data, "--title", "T", "--start", "14/03/2027", "--end", "2027-03-14T19:30", "--tz", "Europe/Paris"], "is not a local time"),
+            (
+                [
+                    "event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T17:30", "--tz",
+                    "Europe/Paris",
+                ], "end after it starts"
+            ),
+            (
+                [
+                    "event", "add", "--data", data, "--title", "T", "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz",
+                    "Europe/Lutetia",
+                ], "not a known IANA time zone"
+            ),
+            (
+                ["event", "add", "--data", data, "--start", "2027-03-14T18:30", "--end", "2027-03-14T19:30", "--tz", "Europe/Paris"],
+                "--title is required"
+            ),
+            (
+                [
+                    "event", "add", "--data", data, "--title", "T", "--start", "14/03/2027", "--end", "2027-03-14T19:30", "--tz",
+                    "Europe/Paris",
+                ], "is not a local time"
+            ),
             (["event", "cancel", unknown, "--data", data], "no event with id"),
             (["member", "list", "--data", dir.path], "is not an Aces node"),
             (["member", "list"], "--data DIR or the ACES_DATA"),
@@ -147,7 +166,9 @@ import Testing
     @Test func theDemoStartsThreeNodesThatConvergeAndStopsCleanly() throws {
         let dir = TempDir()
         let port = AcesNode.LocalFederation.freePorts(1)[0]
-        let r = try AcesProcess.run(["demo", "--dir", dir.file("demo"), "--members", "30", "--seconds", "0.5", "--base-port", String(max(1024, min(port, 60_000)))])
+        let r = try AcesProcess.run([
+            "demo", "--dir", dir.file("demo"), "--members", "30", "--seconds", "0.5", "--base-port", String(max(1024, min(port, 60_000))),
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("All three nodes hold the same state"))
         #expect(r.stdout.contains("reached every other node in"))
@@ -158,7 +179,9 @@ import Testing
     @Test func syncAndPeersWorkFromTheCommandLine() throws {
         let dir = TempDir()
         let port = AcesNode.LocalFederation.freePorts(1)[0]
-        let create = try AcesProcess.run(["federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(max(1024, min(port, 60_000)))])
+        let create = try AcesProcess.run([
+            "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(max(1024, min(port, 60_000))),
+        ])
         #expect(create.status == 0, "\(create.stderr)")
         let status = try JSONParser.parse(try AcesProcess.run(["status", "--json", "--data", dir.file("fed/fr")]).stdout)
         #expect(status["federation_url"]?.stringValue?.hasPrefix("https://127.0.0.1:") == true)
@@ -182,7 +205,9 @@ import Testing
         #expect(try AcesProcess.run(["init", "--data", data, "--chapter", "fr"]).status == 0)
         let list = try AcesProcess.run(["conflicts", "list", "--data", data])
         #expect(list.status == 0 && list.stdout.contains("No open conflicts."))
-        #expect(try AcesProcess.run(["conflicts", "list", "--data", data, "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines) == "[]")
+        #expect(
+            try AcesProcess.run(["conflicts", "list", "--data", data, "--json"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+                == "[]")
         let cases: [([String], String)] = [
             (["conflicts", "resolve", "--data", data], "name the conflict's id"),
             (["conflicts", "resolve", "abc123", "--data", data], "exactly one of --take"),
@@ -222,7 +247,9 @@ import Testing
         let show = try AcesProcess.run(["member", "show", id, "--data", data])
         #expect(show.stdout.contains("[erased]") && !show.stdout.contains("Gone Q9"))
         #expect(try AcesProcess.run(["log", "verify", "--data", data]).status == 0)
-        let bytes = (FileManager.default.contents(atPath: data + "/aces.sqlite") ?? Data()) + (FileManager.default.contents(atPath: data + "/aces.sqlite-wal") ?? Data())
+        let bytes =
+            (FileManager.default.contents(atPath: data + "/aces.sqlite") ?? Data())
+            + (FileManager.default.contents(atPath: data + "/aces.sqlite-wal") ?? Data())
         #expect(bytes.range(of: Data("gone-q9@example.org".utf8)) == nil)
     }
 }

@@ -3,10 +3,11 @@ import AcesNode
 import AcesStore
 import AcesTestSupport
 import Foundation
+import Testing
+
 #if canImport(Glibc)
     import Glibc
 #endif
-import Testing
 
 /// Nodes killed with SIGKILL at several moments come back consistent, lose nothing they had
 /// acknowledged, apply nothing twice, and converge again.
@@ -66,8 +67,9 @@ import Testing
     func killedWhileApplyingASyncResumesAndConverges(after seconds: Double) async throws {
         let dir = TempDir()
         let ports = LocalFederation.freePorts(4)
-        let nodes = try LocalFederation.create(at: dir.file("fed"), chapters: [ChapterID("fr")!, ChapterID("de")!],
-                                               ports: [(ports[0], ports[1]), (ports[2], ports[3])], syncInterval: 3600)
+        let nodes = try LocalFederation.create(
+            at: dir.file("fed"), chapters: [ChapterID("fr")!, ChapterID("de")!],
+            ports: [(ports[0], ports[1]), (ports[2], ports[3])], syncInterval: 3600)
         let (fr, de) = (nodes[0], nodes[1])
         try Workload(entries: 3_000).author(into: fr.openStore(), as: fr.author())
         let serve = Process()
@@ -86,9 +88,10 @@ import Testing
             addr.sin_family = sa_family_t(AF_INET)
             addr.sin_addr.s_addr = inet_addr("127.0.0.1")
             addr.sin_port = port.bigEndian
-            up = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            } == 0
+            up =
+                withUnsafePointer(to: &addr) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+                } == 0
             close(fd)
             if !up { try await Task.sleep(for: .milliseconds(25)) }
         }

@@ -38,7 +38,9 @@ struct IndependentVerifierTests {
         let port = String(min(max(LocalFederation.freePorts(1)[0], 1024), 60_000))
         #expect(try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port]).status == 0)
         for n in 0..<3 {
-            #expect(try AcesProcess.run(["member", "add", "--data", fed + "/fr", "--email", "p\(n)@example.org", "--name", "Zoë \(n)"]).status == 0)
+            #expect(
+                try AcesProcess.run(["member", "add", "--data", fed + "/fr", "--email", "p\(n)@example.org", "--name", "Zoë \(n)"]).status
+                    == 0)
         }
         let log = try AcesProcess.run(["log", "show", "--json", "--limit", "100000", "--data", fed + "/fr"]).stdout
         let script = root.appendingPathComponent("docs/verify_log.py").path

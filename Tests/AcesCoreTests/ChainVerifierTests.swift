@@ -16,7 +16,10 @@ import Testing
             let p = Payload(salt: [UInt8](repeating: UInt8(i), count: 16), values: ["city": .string("City \(i)")])
             let env = Envelope(
                 origin: fr, seq: Int64(i), prev: prev, hlc: HLC(millis: startMillis + Int64(i), counter: 0), keyID: keyID ?? self.keyID,
-                operations: [LogOperation(kind: .member, id: "01969a2e-1c00-7000-8000-000000000001", action: .set, bases: ["city": []], digest: p.digest)])
+                operations: [
+                    LogOperation(
+                        kind: .member, id: "01969a2e-1c00-7000-8000-000000000001", action: .set, bases: ["city": []], digest: p.digest)
+                ])
             let e = Entry.sign(env, payloads: [p], with: signer ?? key)
             out.append(e)
             prev = e.hash
@@ -61,8 +64,10 @@ import Testing
         var run = chain(6)
         // Re-sign entries 5 and 6 with a key that is not the origin's, under the origin's key id.
         let forged = chain(6, signer: other)
-        let e5 = Entry(envelope: run[4].envelope, envelopeBytes: run[4].envelopeBytes, signature: forged[4].signature, payloads: run[4].payloads)
-        let env6 = Envelope(origin: fr, seq: 6, prev: e5.hash, hlc: run[5].envelope.hlc, keyID: keyID, operations: run[5].envelope.operations)
+        let e5 = Entry(
+            envelope: run[4].envelope, envelopeBytes: run[4].envelopeBytes, signature: forged[4].signature, payloads: run[4].payloads)
+        let env6 = Envelope(
+            origin: fr, seq: 6, prev: e5.hash, hlc: run[5].envelope.hlc, keyID: keyID, operations: run[5].envelope.operations)
         let e6 = Entry.sign(env6, payloads: run[5].payloads, with: other)
         run[4] = e5
         run[5] = e6

@@ -13,27 +13,42 @@ import Testing
         let fr = ChapterID("fr")!
         let keyID = key.publicKey.keyID(chapter: fr)
         let member = "01969a2e-1c00-7000-8000-000000000001"
-        let p1 = Payload(salt: [UInt8](repeating: 0x11, count: 16), values: [
-            "chapter": "fr", "email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public", "status": "active",
-        ])
+        let p1 = Payload(
+            salt: [UInt8](repeating: 0x11, count: 16),
+            values: [
+                "chapter": "fr", "email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public",
+                "status": "active",
+            ])
         let e1 = Entry.sign(
             Envelope(
                 origin: fr, seq: 1, prev: .zero, hlc: HLC(millis: 1_767_225_600_000, counter: 0), keyID: keyID,
-                operations: [LogOperation(kind: .member, id: member, action: .set, bases: Dictionary(uniqueKeysWithValues: p1.values.keys.map { ($0, []) }), digest: p1.digest)]),
+                operations: [
+                    LogOperation(
+                        kind: .member, id: member, action: .set, bases: Dictionary(uniqueKeysWithValues: p1.values.keys.map { ($0, []) }),
+                        digest: p1.digest)
+                ]),
             payloads: [p1], with: key)
         let p2 = Payload(salt: [UInt8](repeating: 0x22, count: 16), values: ["city": "Marseille"])
         let e2 = Entry.sign(
             Envelope(
                 origin: fr, seq: 2, prev: e1.hash, hlc: HLC(millis: 1_767_225_600_000, counter: 1), keyID: keyID,
-                operations: [LogOperation(kind: .member, id: member, action: .set, bases: ["city": [Version(origin: fr, seq: 1)]], digest: p2.digest)]),
+                operations: [
+                    LogOperation(kind: .member, id: member, action: .set, bases: ["city": [Version(origin: fr, seq: 1)]], digest: p2.digest)
+                ]),
             payloads: [p2], with: key)
         let e3 = Entry.sign(
             Envelope(
                 origin: fr, seq: 3, prev: e2.hash, hlc: HLC(millis: 1_767_225_660_000, counter: 0), keyID: keyID,
-                operations: [LogOperation(kind: .member, id: member, action: .delete, bases: [
-                    "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)], "email": [Version(origin: fr, seq: 1)],
-                    "name": [Version(origin: fr, seq: 1)], "status": [Version(origin: fr, seq: 1)], "visibility": [Version(origin: fr, seq: 1)],
-                ], digest: nil)]),
+                operations: [
+                    LogOperation(
+                        kind: .member, id: member, action: .delete,
+                        bases: [
+                            "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)],
+                            "email": [Version(origin: fr, seq: 1)],
+                            "name": [Version(origin: fr, seq: 1)], "status": [Version(origin: fr, seq: 1)],
+                            "visibility": [Version(origin: fr, seq: 1)],
+                        ], digest: nil)
+                ]),
             payloads: [nil], with: key)
         return (key, [e1, e2, e3])
     }
@@ -43,16 +58,17 @@ import Testing
             "seed": .string(Hex.encode(key.seed)),
             "public_key": .string(key.publicKey.base64url),
             "key_id": .string(key.publicKey.keyID(chapter: ChapterID("fr")!)),
-            "entries": .array(entries.map { e in
-                .object([
-                    "entry": e.json,
-                    "canonical_envelope": .string(String(decoding: e.envelopeBytes, as: UTF8.self)),
-                    "envelope_sha256": .string(Digest32.sha256(e.envelopeBytes).hex),
-                    "signature_hex": .string(Hex.encode(e.signature)),
-                    "hash": .string(e.hash.hex),
-                    "payload_digests": .array(e.payloads.map { $0.map { .string($0.digest.hex) } ?? .null }),
-                ])
-            }),
+            "entries": .array(
+                entries.map { e in
+                    .object([
+                        "entry": e.json,
+                        "canonical_envelope": .string(String(decoding: e.envelopeBytes, as: UTF8.self)),
+                        "envelope_sha256": .string(Digest32.sha256(e.envelopeBytes).hex),
+                        "signature_hex": .string(Hex.encode(e.signature)),
+                        "hash": .string(e.hash.hex),
+                        "payload_digests": .array(e.payloads.map { $0.map { .string($0.digest.hex) } ?? .null }),
+                    ])
+                }),
         ])
     }
 
@@ -98,11 +114,14 @@ import Testing
         let (_, entries) = try ProtocolVectorTests.makeEntries()
         for e in entries { #expect(e.envelope.canonicalBytes == CanonicalJSON.encode(e.envelope.json)) }
         let odd = Envelope(
-            origin: ChapterID("be-nl")!, seq: 1 << 39, prev: .zero, hlc: HLC(millis: HLC.maxMillis, counter: 65_535), keyID: "be-nl-\u{e9}\"\\",
+            origin: ChapterID("be-nl")!, seq: 1 << 39, prev: .zero, hlc: HLC(millis: HLC.maxMillis, counter: 65_535),
+            keyID: "be-nl-\u{e9}\"\\",
             operations: [
-                LogOperation(kind: .event, id: "01969a2e-1c00-7000-8000-000000000002", action: .erase, bases: [
-                    "_removed": [Version("fr:3")!], "end": [], "capacity": [Version("de:9")!, Version("uk:12")!],
-                ], digest: nil),
+                LogOperation(
+                    kind: .event, id: "01969a2e-1c00-7000-8000-000000000002", action: .erase,
+                    bases: [
+                        "_removed": [Version("fr:3")!], "end": [], "capacity": [Version("de:9")!, Version("uk:12")!],
+                    ], digest: nil),
                 LogOperation(kind: .member, id: "01969a2e-1c00-7000-8000-000000000003", action: .set, bases: ["city": []], digest: .zero),
             ])
         #expect(odd.canonicalBytes == CanonicalJSON.encode(odd.json))
@@ -117,7 +136,8 @@ import Testing
             let fast = try Entry(wireLine: line)
             #expect(fast.hash == e.hash && fast.payloads == e.payloads && fast.envelope == e.envelope)
             // Whitespace between members is fine; the envelope itself must stay canonical.
-            let spaced = Array(String(decoding: line, as: UTF8.self).replacingOccurrences(of: ",\"signature\"", with: " , \"signature\"").utf8)
+            let spaced = Array(
+                String(decoding: line, as: UTF8.self).replacingOccurrences(of: ",\"signature\"", with: " , \"signature\"").utf8)
             #expect(try Entry(wireLine: spaced).hash == e.hash)
         }
         let e = entries[1]

@@ -50,10 +50,15 @@ import Testing
         let b = RecordID.v7(millis: 1, random: [UInt8](repeating: 9, count: 10))
         let de = fed.node("de")
         try de.openStore().author(as: try de.author()) { _ in
-            [.set(.member, id: b, values: [
-                "chapter": "de", "email": "M1-FR@Example.org", "name": "Member One", "city": "Köln", "organisation": "Pixel Republic",
-                "visibility": "public", "status": "active",
-            ])]
+            [
+                .set(
+                    .member, id: b,
+                    values: [
+                        "chapter": "de", "email": "M1-FR@Example.org", "name": "Member One", "city": "Köln",
+                        "organisation": "Pixel Republic",
+                        "visibility": "public", "status": "active",
+                    ])
+            ]
         }
         try await fed.start("fr", "uk", "de")
         #expect(try await fed.converge(["fr", "uk", "de"]))

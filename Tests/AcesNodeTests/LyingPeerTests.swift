@@ -6,6 +6,7 @@ import Foundation
 import Hummingbird
 import HummingbirdTLS
 import NIOCore
+import ServiceLifecycle
 import Testing
 
 /// A peer holding a real federation certificate (uk's) that answers with crafted streams:
@@ -17,20 +18,28 @@ import Testing
         let uk = fed.node("uk")
         let router = Router(context: FederationContext.self)
         router.get("/federation/v1/heads") { _, _ -> Response in
-            let heads = FederationAPI.Heads(chapter: ChapterID("uk")!, time: Int64(Date().timeIntervalSince1970 * 1000),
-                                            origins: [.init(origin: ChapterID("fr")!, seq: seq, hash: .zero)])
+            let heads = FederationAPI.Heads(
+                chapter: ChapterID("uk")!, time: Int64(Date().timeIntervalSince1970 * 1000),
+                origins: [.init(origin: ChapterID("fr")!, seq: seq, hash: .zero)])
             return Response(status: .ok, body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(heads.json))))
         }
         router.get("/federation/v1/entries") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
         let address = HostPort(uk.config.federation!.listen)!
-        let app = Application(router: router, server: try .tls(.http1(), tlsConfiguration: try uk.tlsMaterial().server),
-                              configuration: .init(address: .hostname(address.host, port: address.port)), logger: fed.logger)
-        let task = Task { try await app.runService() }
+        let app = Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: try uk.tlsMaterial().server),
+            configuration: .init(address: .hostname(address.host, port: address.port)), logger: fed.logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: fed.logger))
+        let task = Task { try await group.run() }
         try await Task.sleep(for: .milliseconds(300))
-        defer { task.cancel() }
-        try await run()
+        do { try await run() } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
     }
 
     func lines(_ store: Store, _ origin: ChapterID) async throws -> [[UInt8]] {
@@ -40,16 +49,6 @@ import Testing
 
     func joined(_ ls: [[UInt8]]) -> [UInt8] { ls.flatMap { $0 + [0x0a] } }
 
-    func deSyncer(_ fed: RunningFederation) throws -> (Syncer, Store, () async throws -> Void) {
-        let de = fed.node("de")
-        let store = try de.openStore()
-        var config = de.config
-        config.sync?.peers = ["uk"]
-        let node = try de.saving(config)
-        let (syncer, http) = try FederationClient.make(directory: node, store: store, tls: try node.tlsMaterial(), logger: fed.logger)
-        return (syncer, store, { try await http.shutdown() })
-    }
-
     @Test func replayedReorderedTruncatedAndForgedStreamsAreRefused() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
         let id = try fed.addMember(on: "fr", 1)
@@ -57,53 +56,57 @@ import Testing
         try fed.update(on: "fr", id: id, ["city": "Nice"])
         let fr = ChapterID("fr")!
         let honest = try await lines(fed.store("fr"), fr)
-        let (syncer, store, close) = try deSyncer(fed)
         let uk = ChapterID("uk")!
+        try await fed.withSyncer(for: "de", peers: ["uk"]) { syncer, store in
 
-        // Reordered: 2 before 1.
-        try await withLyingPeer(fed, seq: 3, body: joined([honest[1], honest[0], honest[2]])) {
-            let r = try await syncer.pull(from: uk)
-            #expect(r.refused[fr]?.code == "gap")
-            #expect((try await store.heads().first { $0.origin == fr }?.seq ?? 0) == 0)
+            // Reordered: 2 before 1.
+            try await withLyingPeer(fed, seq: 3, body: joined([honest[1], honest[0], honest[2]])) {
+                let r = try await syncer.pull(from: uk)
+                #expect(r.refused[fr]?.code == "gap")
+                #expect((try await store.heads().first { $0.origin == fr }?.seq ?? 0) == 0)
+            }
+            // Truncated: the stream ends in the middle of entry 2.
+            try await withLyingPeer(fed, seq: 3, body: joined([honest[0]]) + Array(honest[1].prefix(honest[1].count / 2))) {
+                await #expect(throws: SyncError.self) { _ = try await syncer.pull(from: uk) }
+                let status = try store.peerStatuses().first
+                #expect(status?.lastError?.contains("garbage") == true)
+            }
+            // Replayed: after de holds 1 and 2, the peer sends 1, 2, 3 again: 1 and 2 are skipped, 3 applied once.
+            let firstTwo = try fed.store("fr").entries(of: fr, after: 0, limit: 2)
+            _ = try await store.apply(firstTwo, origin: fr, keys: fed.node("de").keyRing())
+            try await withLyingPeer(fed, seq: 3, body: joined(honest)) {
+                let r = try await syncer.pull(from: uk)
+                #expect(r.applied[fr] == 1 && r.refused.isEmpty)
+                #expect(try await store.heads().first { $0.origin == fr }?.seq == 3)
+            }
+            // An entry signed by uk's key that claims to come from fr.
+            let ukKey = try fed.node("uk").signingKey()
+            let frHead = try #require(try await store.heads().first { $0.origin == fr })
+            let p = Payload(salt: [UInt8](repeating: 5, count: 16), values: ["city": "Forged"])
+            let forged = Entry.sign(
+                Envelope(
+                    origin: fr, seq: 4, prev: frHead.hash, hlc: HLC(millis: Int64(Date().timeIntervalSince1970 * 1000), counter: 0),
+                    keyID: ukKey.id,
+                    operations: [LogOperation(kind: .member, id: id, action: .set, bases: ["city": []], digest: p.digest)]),
+                payloads: [p], with: ukKey.key)
+            try await withLyingPeer(fed, seq: 4, body: joined([CanonicalJSON.encode(forged.json)])) {
+                let r = try await syncer.pull(from: uk)
+                #expect(r.refused[fr]?.code == "unknown_key")
+            }
+            // An entry signed by fr's own key, stamped before the key's validity.
+            let frKey = try fed.node("fr").signingKey()
+            let early = Entry.sign(
+                Envelope(
+                    origin: fr, seq: 4, prev: frHead.hash, hlc: HLC(millis: 1_000, counter: 0), keyID: frKey.id,
+                    operations: [LogOperation(kind: .member, id: id, action: .set, bases: ["city": []], digest: p.digest)]),
+                payloads: [p], with: frKey.key)
+            try await withLyingPeer(fed, seq: 4, body: joined([CanonicalJSON.encode(early.json)])) {
+                let r = try await syncer.pull(from: uk)
+                #expect(r.refused[fr]?.code == "unknown_key")
+            }
+            #expect(try store.record(.member, id: id)?.values["city"] == "Nice")
+            #expect(try store.verifyLog(keys: fed.node("de").keyRing()).isValid)
         }
-        // Truncated: the stream ends in the middle of entry 2.
-        try await withLyingPeer(fed, seq: 3, body: joined([honest[0]]) + Array(honest[1].prefix(honest[1].count / 2))) {
-            await #expect(throws: SyncError.self) { _ = try await syncer.pull(from: uk) }
-            let status = try store.peerStatuses().first
-            #expect(status?.lastError?.contains("garbage") == true)
-        }
-        // Replayed: after de holds 1 and 2, the peer sends 1, 2, 3 again: 1 and 2 are skipped, 3 applied once.
-        let firstTwo = try fed.store("fr").entries(of: fr, after: 0, limit: 2)
-        _ = try await store.apply(firstTwo, origin: fr, keys: fed.node("de").keyRing())
-        try await withLyingPeer(fed, seq: 3, body: joined(honest)) {
-            let r = try await syncer.pull(from: uk)
-            #expect(r.applied[fr] == 1 && r.refused.isEmpty)
-            #expect(try await store.heads().first { $0.origin == fr }?.seq == 3)
-        }
-        // An entry signed by uk's key that claims to come from fr.
-        let ukKey = try fed.node("uk").signingKey()
-        let frHead = try #require(try await store.heads().first { $0.origin == fr })
-        let p = Payload(salt: [UInt8](repeating: 5, count: 16), values: ["city": "Forged"])
-        let forged = Entry.sign(
-            Envelope(origin: fr, seq: 4, prev: frHead.hash, hlc: HLC(millis: Int64(Date().timeIntervalSince1970 * 1000), counter: 0), keyID: ukKey.id,
-                     operations: [LogOperation(kind: .member, id: id, action: .set, bases: ["city": []], digest: p.digest)]),
-            payloads: [p], with: ukKey.key)
-        try await withLyingPeer(fed, seq: 4, body: joined([CanonicalJSON.encode(forged.json)])) {
-            let r = try await syncer.pull(from: uk)
-            #expect(r.refused[fr]?.code == "unknown_key")
-        }
-        // An entry signed by fr's own key, stamped before the key's validity.
-        let frKey = try fed.node("fr").signingKey()
-        let early = Entry.sign(
-            Envelope(origin: fr, seq: 4, prev: frHead.hash, hlc: HLC(millis: 1_000, counter: 0), keyID: frKey.id,
-                     operations: [LogOperation(kind: .member, id: id, action: .set, bases: ["city": []], digest: p.digest)]),
-            payloads: [p], with: frKey.key)
-        try await withLyingPeer(fed, seq: 4, body: joined([CanonicalJSON.encode(early.json)])) {
-            let r = try await syncer.pull(from: uk)
-            #expect(r.refused[fr]?.code == "unknown_key")
-        }
-        #expect(try store.record(.member, id: id)?.values["city"] == "Nice")
-        #expect(try store.verifyLog(keys: fed.node("de").keyRing()).isValid)
-        try await close()
+        await fed.stopAll()
     }
 }

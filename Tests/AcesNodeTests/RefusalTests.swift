@@ -44,7 +44,9 @@ import Testing
                 sig[10] ^= 0xff
                 try db.execute(sql: "UPDATE entries SET signature = ? WHERE rowid = ?", arguments: [Data(sig), rowid(3)])
             case .unknownKey:
-                let env = String(decoding: try Data.fetchOne(db, sql: "SELECT envelope FROM entries WHERE rowid = ?", arguments: [rowid(1)])!, as: UTF8.self)
+                let env = String(
+                    decoding: try Data.fetchOne(db, sql: "SELECT envelope FROM entries WHERE rowid = ?", arguments: [rowid(1)])!,
+                    as: UTF8.self)
                 let forged = env.replacingOccurrences(of: #""key":"fr-"#, with: #""key":"fr-0"#)
                 try db.execute(sql: "UPDATE entries SET envelope = ? WHERE rowid = ?", arguments: [Data(forged.utf8), rowid(1)])
             case .gap:
@@ -52,8 +54,12 @@ import Testing
             case .malformedJSON:
                 try db.execute(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?", arguments: [Data("[{\"salt\":".utf8), rowid(2)])
             case .valueChanged:
-                let p = String(decoding: try Data.fetchOne(db, sql: "SELECT payloads FROM entries WHERE rowid = ?", arguments: [rowid(2)])!, as: UTF8.self)
-                try db.execute(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?", arguments: [Data(p.replacingOccurrences(of: "Lyon", with: "Nice").utf8), rowid(2)])
+                let p = String(
+                    decoding: try Data.fetchOne(db, sql: "SELECT payloads FROM entries WHERE rowid = ?", arguments: [rowid(2)])!,
+                    as: UTF8.self)
+                try db.execute(
+                    sql: "UPDATE entries SET payloads = ? WHERE rowid = ?",
+                    arguments: [Data(p.replacingOccurrences(of: "Lyon", with: "Nice").utf8), rowid(2)])
             }
         }
         try q.close()
@@ -73,22 +79,21 @@ import Testing
 
         // de pulls from the lying relay only.
         let de = fed.node("de")
-        let store = try de.openStore()
-        let (syncer, http) = try FederationClient.make(directory: de, store: store, tls: try de.tlsMaterial(), logger: fed.logger)
-        let report = try await syncer.pull(from: ChapterID("uk")!)
-        #expect(report.refused[ChapterID("fr")!]?.code == t.expectedCode)
-        #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq ?? 0 == t.appliedBefore)
-        #expect(try store.quarantined().contains { $0.code == t.expectedCode && $0.peer == "uk" })
-        let status = try #require(try store.peerStatuses().first { $0.chapter == "uk" })
-        #expect(status.lastError?.contains("origin fr") == true)
-        #expect(try store.verifyLog(keys: de.keyRing()).isValid)
+        try await fed.withSyncer(for: "de") { syncer, store in
+            let report = try await syncer.pull(from: ChapterID("uk")!)
+            #expect(report.refused[ChapterID("fr")!]?.code == t.expectedCode)
+            #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq ?? 0 == t.appliedBefore)
+            #expect(try store.quarantined().contains { $0.code == t.expectedCode && $0.peer == "uk" })
+            let status = try #require(try store.peerStatuses().first { $0.chapter == "uk" })
+            #expect(status.lastError?.contains("origin fr") == true)
+            #expect(try store.verifyLog(keys: de.keyRing()).isValid)
 
-        // The honest origin is still reachable: de completes from fr.
-        try await fed.start("fr")
-        let honest = try await syncer.pull(from: ChapterID("fr")!)
-        #expect(honest.refused.isEmpty)
-        #expect(try store.stateDigest() == fed.store("fr").stateDigest())
-        try await http.shutdown()
+            // The honest origin is still reachable: de completes from fr.
+            try await fed.start("fr")
+            let honest = try await syncer.pull(from: ChapterID("fr")!)
+            #expect(honest.refused.isEmpty)
+            #expect(try store.stateDigest() == fed.store("fr").stateDigest())
+        }
         await fed.stopAll()
     }
 
@@ -102,7 +107,9 @@ import Testing
         // No client certificate: the handshake (or the first request) fails.
         var noCert = TLSConfiguration.makeClientConfiguration()
         noCert.trustRoots = .certificates(tls.ca)
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: noCert)) { client in
+        try await HTTPClient.withHTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: noCert)
+        ) { client in
             await #expect(throws: (any Error).self) { _ = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5)) }
         }
 
@@ -113,7 +120,9 @@ import Testing
         foreign.trustRoots = .certificates(tls.ca)
         foreign.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(stranger.certificatePEM.utf8)).map { .certificate($0) }
         foreign.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(stranger.privateKeyPEM.utf8), format: .pem))
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: foreign)) { client in
+        try await HTTPClient.withHTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: foreign)
+        ) { client in
             await #expect(throws: (any Error).self) { _ = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5)) }
         }
 
@@ -124,13 +133,18 @@ import Testing
         unlisted.trustRoots = .certificates(tls.ca)
         unlisted.certificateChain = try NIOSSLCertificate.fromPEMBytes(Array(es.certificatePEM.utf8)).map { .certificate($0) }
         unlisted.privateKey = .privateKey(try NIOSSLPrivateKey(bytes: Array(es.privateKeyPEM.utf8), format: .pem))
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: unlisted)) { client in
+        try await HTTPClient.withHTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: unlisted)
+        ) { client in
             let r = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
             #expect(r.status.code == 403)
         }
 
         // The roster's own uk certificate is let in.
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: try fed.node("uk").tlsMaterial().client)) { client in
+        try await HTTPClient.withHTTPClient(
+            eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+            configuration: .init(tlsConfiguration: try fed.node("uk").tlsMaterial().client)
+        ) { client in
             let r = try await client.execute(HTTPClientRequest(url: url), timeout: .seconds(5))
             #expect(r.status.code == 200)
         }

@@ -4,13 +4,14 @@ import AcesStore
 import AcesTestSupport
 import Foundation
 import Logging
+import ServiceLifecycle
 
 /// Several real nodes on loopback, each with its own SQLite replica, certificate and listeners,
 /// served in this process over real TLS.
 final class RunningFederation: @unchecked Sendable {
     let dir = TempDir()
     private(set) var nodes: [ChapterID: NodeDirectory] = [:]
-    private var running: [ChapterID: (server: NodeServer, task: Task<Void, any Error>)] = [:]
+    private var running: [ChapterID: (server: NodeServer, group: ServiceGroup, task: Task<Void, any Error>)] = [:]
     let logger: Logger
 
     /// `peers` restricts who pulls from whom (e.g. a line topology); by default everyone.
@@ -35,22 +36,26 @@ final class RunningFederation: @unchecked Sendable {
     func start(_ chapters: String...) async throws {
         for c in chapters {
             let server = try NodeServer(directory: node(c), logger: logger)
-            let task = Task { try await server.run() }
-            running[ChapterID(c)!] = (server, task)
+            // A service group, so stopping is a graceful shutdown (stop accepting, drain) as with
+            // SIGTERM, never a cancellation racing an incoming connection.
+            let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+            let task = Task { try await group.run() }
+            running[ChapterID(c)!] = (server, group, task)
             guard await server.waitUntilListening() else { throw NodeError.config("node \(c) did not start") }
         }
     }
 
     func stop(_ chapters: String...) async {
-        for c in chapters {
-            guard let r = running.removeValue(forKey: ChapterID(c)!) else { continue }
-            r.task.cancel()
-            _ = try? await r.task.value
-        }
+        let stopping = chapters.compactMap { running.removeValue(forKey: ChapterID($0)!) }
+        for r in stopping { await r.group.triggerGracefulShutdown() }
+        for r in stopping { _ = try? await r.task.value }
     }
 
     func stopAll() async {
-        for c in running.keys { await stop(c.rawValue) }
+        let stopping = Array(running.values)
+        running.removeAll()
+        for r in stopping { await r.group.triggerGracefulShutdown() }
+        for r in stopping { _ = try? await r.task.value }
     }
 
     func server(_ c: String) -> NodeServer? { running[ChapterID(c)!]?.server }
@@ -62,7 +67,11 @@ final class RunningFederation: @unchecked Sendable {
         let author = try node.author()
         let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
         try node.openStore().author(as: author) { _ in
-            [.set(.member, id: id, values: TestNode.member(n, chapter: c, city: city).merging(["email": .string("m\(n)-\(c)@example.org")]) { $1 })]
+            [
+                .set(
+                    .member, id: id,
+                    values: TestNode.member(n, chapter: c, city: city).merging(["email": .string("m\(n)-\(c)@example.org")]) { $1 })
+            ]
         }
         return id
     }
@@ -85,5 +94,28 @@ final class RunningFederation: @unchecked Sendable {
             try await Task.sleep(for: .milliseconds(50))
         }
         return false
+    }
+}
+
+extension RunningFederation {
+    /// Runs `body` with a sync client for node `c` (as `aces sync` builds it), and always shuts
+    /// the client down, whether `body` returns or throws.
+    func withSyncer<T>(for c: String, peers: [String]? = nil, _ body: (Syncer, Store) async throws -> T) async throws -> T {
+        var node = node(c)
+        if let peers {
+            var config = node.config
+            config.sync?.peers = peers
+            node = try node.saving(config)
+        }
+        let store = try node.openStore()
+        let (syncer, http) = try FederationClient.make(directory: node, store: store, tls: try node.tlsMaterial(), logger: logger)
+        do {
+            let result = try await body(syncer, store)
+            try await http.shutdown()
+            return result
+        } catch {
+            try? await http.shutdown()
+            throw error
+        }
     }
 }

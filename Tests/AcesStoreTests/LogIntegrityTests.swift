@@ -49,7 +49,9 @@ import Testing
     @Test func aDeletedEntryIsNamedAsAGap() throws {
         let (_, fr, _) = try seeded()
         let queue = try DatabaseQueue(path: fr.store.path)
-        try queue.write { db in try db.execute(sql: "DELETE FROM entries WHERE rowid = (SELECT rowid FROM entries ORDER BY rowid LIMIT 1 OFFSET 2)") }
+        try queue.write { db in
+            try db.execute(sql: "DELETE FROM entries WHERE rowid = (SELECT rowid FROM entries ORDER BY rowid LIMIT 1 OFFSET 2)")
+        }
         try queue.close()
         let result = try fr.store.verifyLog(keys: keyRing([fr]))
         #expect(result.problems.first?.seq == 4)
@@ -70,7 +72,9 @@ import Testing
         let report = try rebuilt.store.apply(entries, origin: fr.chapter, keys: keyRing([fr]))
         #expect(report.applied == 5 && report.refusal == nil)
         #expect(try rebuilt.store.stateDigest() == fr.store.stateDigest())
-        #expect(try rebuilt.store.records(.member, filter: .init(includeRemoved: true)) == fr.store.records(.member, filter: .init(includeRemoved: true)))
+        #expect(
+            try rebuilt.store.records(.member, filter: .init(includeRemoved: true))
+                == fr.store.records(.member, filter: .init(includeRemoved: true)))
     }
 
     @Test func nothingIsWrittenWhenAWriteFails() throws {

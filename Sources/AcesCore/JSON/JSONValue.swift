@@ -44,9 +44,9 @@ extension JSONValue {
     /// lies within ±2^53 (the range where doubles represent every integer).
     public var intValue: Int? {
         guard case .number(let d) = self,
-              d.isFinite,
-              d.rounded(.towardZero) == d,
-              d.magnitude <= 9_007_199_254_740_992.0
+            d.isFinite,
+            d.rounded(.towardZero) == d,
+            d.magnitude <= 9_007_199_254_740_992.0
         else { return nil }
         return Int(d)
     }

@@ -66,7 +66,8 @@ extension Entry {
     /// Assembles an entry from stored or received parts, checking payloads against the envelope.
     public init(envelope: Envelope, envelopeBytes: [UInt8], signature: [UInt8], payloadsJSON: [JSONValue]) throws(EntryError) {
         guard payloadsJSON.count == envelope.operations.count else {
-            throw EntryError.malformed("entry \(envelope.version) has \(payloadsJSON.count) payloads for \(envelope.operations.count) operations")
+            throw EntryError.malformed(
+                "entry \(envelope.version) has \(payloadsJSON.count) payloads for \(envelope.operations.count) operations")
         }
         var payloads = [Payload?]()
         payloads.reserveCapacity(payloadsJSON.count)

@@ -17,10 +17,12 @@ public struct Workload: Sendable {
         }
         let id = ids[Int(sample.next() % UInt64(ids.count))]
         let bio = String(repeating: "Community manager for regional newsrooms, short video and live formats. ", count: 4).prefix(240)
-        return .set(.member, id: id, values: [
-            "bio": .string(bio + " #\(i)"), "city": .string(["Lyon", "Paris", "Lille", "Nantes"][i % 4]),
-            "role": .string(["Social media lead", "Content strategist", "Press officer"][i % 3]),
-        ])
+        return .set(
+            .member, id: id,
+            values: [
+                "bio": .string(bio + " #\(i)"), "city": .string(["Lyon", "Paris", "Lille", "Nantes"][i % 4]),
+                "role": .string(["Social media lead", "Content strategist", "Press officer"][i % 3]),
+            ])
     }
 
     /// Authors the workload into `store`, `chunk` entries per transaction; returns entries/s.

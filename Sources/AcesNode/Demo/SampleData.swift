@@ -32,12 +32,18 @@ public struct SampleData: Sendable {
             zone: "Europe/Berlin", venues: ["Factory Berlin", "Werk1, München", "betahaus, Hamburg"], domain: "example.de"),
     ]
 
-    static let organisations = ["Agence Nova", "Brightside Social", "Kommunikation & Co", "Pixel Republic", "Northwind Media",
-                                "Studio Hashtag", "Civic Voices", "Lumen PR", "Open Newsroom", "Festival Digital"]
-    static let roles = ["Community manager", "Social media lead", "Content strategist", "Head of digital", "Press officer",
-                        "Influencer relations", "Data journalist", "Brand manager", "Video producer", "Freelance consultant"]
-    static let topics = ["Short video", "Community building", "Crisis communication", "Analytics", "Accessibility on social",
-                         "Newsletters", "Live streaming", "Employer branding"]
+    static let organisations = [
+        "Agence Nova", "Brightside Social", "Kommunikation & Co", "Pixel Republic", "Northwind Media",
+        "Studio Hashtag", "Civic Voices", "Lumen PR", "Open Newsroom", "Festival Digital",
+    ]
+    static let roles = [
+        "Community manager", "Social media lead", "Content strategist", "Head of digital", "Press officer",
+        "Influencer relations", "Data journalist", "Brand manager", "Video producer", "Freelance consultant",
+    ]
+    static let topics = [
+        "Short video", "Community building", "Crisis communication", "Analytics", "Accessibility on social",
+        "Newsletters", "Live streaming", "Employer branding",
+    ]
 
     private var state: UInt64
     public init(seed: UInt64) { state = seed &+ 0x9E37_79B9_7F4A_7C15 }
@@ -64,7 +70,8 @@ public struct SampleData: Sendable {
             "chapter": .string(chapter.rawValue), "email": .string("\(local).\(n)@\(p.domain)"), "name": .string("\(first) \(last)"),
             "organisation": .string(pick(SampleData.organisations)), "role": .string(pick(SampleData.roles)),
             "city": .string(pick(p.cities)), "country": .string(p.country),
-            "bio": .string("\(pick(SampleData.roles)) working on \(pick(SampleData.topics).lowercased()) and \(pick(SampleData.topics).lowercased())."),
+            "bio": .string(
+                "\(pick(SampleData.roles)) working on \(pick(SampleData.topics).lowercased()) and \(pick(SampleData.topics).lowercased())."),
             "visibility": .string(visibility), "status": "active",
         ]
     }

@@ -96,7 +96,10 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
     }
 
-    public init(chapter: String, roster: String? = nil, keys: [KeyConfig], federation: FederationConfig? = nil, web: WebConfig? = nil, sync: SyncConfig? = nil) {
+    public init(
+        chapter: String, roster: String? = nil, keys: [KeyConfig], federation: FederationConfig? = nil, web: WebConfig? = nil,
+        sync: SyncConfig? = nil
+    ) {
         self.chapter = chapter
         self.roster = roster
         self.keys = keys

@@ -67,7 +67,8 @@ public struct NodeDirectory: Sendable {
             throw NodeError.key("the signing key file \(file) is missing")
         }
         guard mode & 0o077 == 0 else {
-            throw NodeError.key("the signing key file \(file) is readable by others (mode \(String(mode, radix: 8))); run 'chmod 600 \(file)'")
+            throw NodeError.key(
+                "the signing key file \(file) is readable by others (mode \(String(mode, radix: 8))); run 'chmod 600 \(file)'")
         }
         guard let text = try? String(contentsOfFile: file, encoding: .utf8),
             let seed = Base64URL.decode(text.trimmingCharacters(in: .whitespacesAndNewlines))
@@ -107,7 +108,8 @@ public struct NodeDirectory: Sendable {
         var ring = try roster()?.keyRing ?? KeyRing()
         for k in config.keys {
             ring.add(
-                KeyGrant(keyID: k.id, publicKey: try PublicSigningKey(base64url: k.publicKey), validFrom: k.validFrom, validUntil: k.validUntil),
+                KeyGrant(
+                    keyID: k.id, publicKey: try PublicSigningKey(base64url: k.publicKey), validFrom: k.validFrom, validUntil: k.validUntil),
                 for: chapter)
         }
         return ring

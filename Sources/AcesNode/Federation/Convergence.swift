@@ -22,18 +22,29 @@ public enum Convergence {
         let author = try origin.directory.author()
         let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
         let start = DispatchTime.now().uptimeNanoseconds
-        guard let entry = try origin.store.author(as: author, { _ in
-            [.set(.event, id: id, values: [
-                "chapter": .string(origin.directory.chapter.rawValue), "title": "Propagation probe", "start": "2030-01-01T18:00:00Z",
-                "end": "2030-01-01T19:00:00Z", "timezone": "Europe/Paris", "status": "scheduled",
-            ])]
-        }) else { return nil }
+        guard
+            let entry = try origin.store.author(
+                as: author,
+                { _ in
+                    [
+                        .set(
+                            .event, id: id,
+                            values: [
+                                "chapter": .string(origin.directory.chapter.rawValue), "title": "Propagation probe",
+                                "start": "2030-01-01T18:00:00Z",
+                                "end": "2030-01-01T19:00:00Z", "timezone": "Europe/Paris", "status": "scheduled",
+                            ])
+                    ]
+                })
+        else { return nil }
         let seq = entry.envelope.seq
         let deadline = Date().addingTimeInterval(30)
         var pending = others
         while !pending.isEmpty && Date() < deadline {
             var still = [NodeServer]()
-            for s in pending where (try await s.store.heads().first { $0.origin == entry.envelope.origin }?.seq ?? 0) < seq { still.append(s) }
+            for s in pending where (try await s.store.heads().first { $0.origin == entry.envelope.origin }?.seq ?? 0) < seq {
+                still.append(s)
+            }
             pending = still
             if !pending.isEmpty { try await Task.sleep(for: .milliseconds(2)) }
         }

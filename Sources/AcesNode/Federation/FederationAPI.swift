@@ -37,7 +37,8 @@ public enum FederationAPI {
         public var json: JSONValue {
             .object([
                 "chapter": .string(chapter.rawValue), "time": .number(Double(time)),
-                "origins": .array(origins.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "hash": .string($0.hash.hex)] }),
+                "origins": .array(
+                    origins.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "hash": .string($0.hash.hex)] }),
             ])
         }
 

@@ -28,7 +28,10 @@ public struct FederationContext: RequestContext {
 
 /// The routes of the federation listener: heads, entries after a cursor (streamed), notify.
 enum FederationRouter {
-    static func make(chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void, logger: Logger) -> Router<FederationContext> {
+    static func make(
+        chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
+        logger: Logger
+    ) -> Router<FederationContext> {
         let router = Router(context: FederationContext.self)
         router.add(middleware: PeerCheck(roster: roster))
 
@@ -47,7 +50,9 @@ enum FederationRouter {
             let afterText = request.uri.queryParameters["after"].map(String.init) ?? "0"
             guard let after = Int64(afterText), after >= 0 else { return problem(.badRequest, "after must be a whole number") }
             let limitText = request.uri.queryParameters["limit"].map(String.init)
-            guard limitText == nil || Int(limitText!).map({ $0 > 0 }) == true else { return problem(.badRequest, "limit must be a positive whole number") }
+            guard limitText == nil || Int(limitText!).map({ $0 > 0 }) == true else {
+                return problem(.badRequest, "limit must be a positive whole number")
+            }
             let limit = limitText.flatMap { Int($0) } ?? Int.max
             let gzip = request.headers[.acceptEncoding]?.contains("gzip") ?? false
             let body = ResponseBody { writer in
@@ -88,7 +93,9 @@ enum FederationRouter {
     }
 
     static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {
-        Response(status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v))))
+        Response(
+            status: status, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: CanonicalJSON.encode(v)))
+        )
     }
 
     static func problem(_ status: HTTPResponse.Status, _ message: String) -> Response {

@@ -30,7 +30,9 @@ public enum LocalFederation {
         syncInterval: Double = 30, host: String = "127.0.0.1"
     ) throws -> [NodeDirectory] {
         let fm = FileManager.default
-        guard Set(chapters).count == chapters.count, !chapters.isEmpty else { throw NodeError.config("name each chapter once, e.g. --chapters fr,uk,de") }
+        guard Set(chapters).count == chapters.count, !chapters.isEmpty else {
+            throw NodeError.config("name each chapter once, e.g. --chapters fr,uk,de")
+        }
         if let existing = try? fm.contentsOfDirectory(atPath: dir), !existing.isEmpty {
             throw NodeError.config("\(dir) already exists and is not empty; choose a new folder")
         }

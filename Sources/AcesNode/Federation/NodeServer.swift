@@ -40,7 +40,8 @@ public final class NodeServer: Service, Sendable {
         }
         // Refuse at once, with one sentence, rather than failing inside the running servers.
         for a in [fedAddress, webAddress] where !LocalFederation.canListen(host: a.host, port: a.port) {
-            throw NodeError.config("cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
+            throw NodeError.config(
+                "cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
         }
         let tls = try directory.tlsMaterial()
         let federationServer = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.server)
@@ -53,7 +54,8 @@ public final class NodeServer: Service, Sendable {
 
         let ports = self.ports
         let federationApp = Application(
-            router: FederationRouter.make(chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger),
+            router: FederationRouter.make(
+                chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger),
             server: federationServer,
             configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
             onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },

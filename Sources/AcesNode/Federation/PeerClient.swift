@@ -58,7 +58,9 @@ struct PeerClient: Sendable {
                 start = nl + 1
             }
             pending.removeFirst(start)
-            if pending.count > FederationAPI.maxLineBytes { throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes") }
+            if pending.count > FederationAPI.maxLineBytes {
+                throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes")
+            }
         }
         if !pending.isEmpty { throw SyncError.garbage("the stream ended in the middle of an entry") }
         return received

@@ -15,7 +15,8 @@ enum PublicRouter {
             let heads = try await store.heads()
             return FederationRouter.json([
                 "chapter": .string(directory.chapter.rawValue),
-                "origins": .array(heads.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex)] }),
+                "origins": .array(
+                    heads.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex)] }),
             ])
         }
         return router

@@ -58,7 +58,9 @@ public final class Syncer: Sendable {
         await withTaskGroup(of: (ChapterID, Result<PullReport, SyncError>).self) { group in
             for peer in peerChapters {
                 group.addTask {
-                    do { return (peer, .success(try await self.pull(from: peer))) } catch let e as SyncError { return (peer, .failure(e)) } catch {
+                    do { return (peer, .success(try await self.pull(from: peer))) } catch let e as SyncError {
+                        return (peer, .failure(e))
+                    } catch {
                         return (peer, .failure(.unreachable(PeerClient.describe(error))))
                     }
                 }
@@ -86,15 +88,18 @@ public final class Syncer: Sendable {
                 if applied > 0 { report.applied[head.origin] = applied }
                 if let refusal {
                     report.refused[head.origin] = refusal
-                    logger.warning("refused entries", metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
+                    logger.warning(
+                        "refused entries",
+                        metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
                 }
             }
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
             status.heads = Dictionary(uniqueKeysWithValues: theirs.origins.map { ($0.origin.rawValue, $0.seq) })
-            status.lag = Dictionary(uniqueKeysWithValues: theirs.origins.compactMap { h in
-                let behind = h.seq - (after[h.origin] ?? 0)
-                return behind > 0 ? (h.origin.rawValue, behind) : nil
-            })
+            status.lag = Dictionary(
+                uniqueKeysWithValues: theirs.origins.compactMap { h in
+                    let behind = h.seq - (after[h.origin] ?? 0)
+                    return behind > 0 ? (h.origin.rawValue, behind) : nil
+                })
             status.received = report.total
             if let (o, e) = report.refused.first {
                 status.lastError = "origin \(o): \(e)"
@@ -105,7 +110,9 @@ public final class Syncer: Sendable {
                 status.lastSuccess = Date()
             }
             try await store.record(status)
-            logger.info("sync pass", metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
+            logger.info(
+                "sync pass",
+                metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
             if report.total > 0 { announce() }
             return report
         } catch {

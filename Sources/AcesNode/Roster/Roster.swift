@@ -23,7 +23,10 @@ public struct ChapterProfile: Codable, Sendable, Equatable {
         case publicURL = "public_url"
     }
 
-    public init(id: String, name: String, country: String, timezone: String, federationURL: String? = nil, publicURL: String? = nil, keys: [RosterKey] = []) {
+    public init(
+        id: String, name: String, country: String, timezone: String, federationURL: String? = nil, publicURL: String? = nil,
+        keys: [RosterKey] = []
+    ) {
         self.id = id
         self.name = name
         self.country = country
@@ -95,7 +98,9 @@ public struct Roster: Sendable {
                 throw NodeError.config("\(file): \(error)")
             }
             guard let id = p.chapter else { throw NodeError.config("\(file): id: \(ChapterID.rule)") }
-            guard name == "\(id.rawValue).toml" else { throw NodeError.config("\(file): a chapter file is named after its id (\(id).toml)") }
+            guard name == "\(id.rawValue).toml" else {
+                throw NodeError.config("\(file): a chapter file is named after its id (\(id).toml)")
+            }
             guard IANATimeZone.isKnown(p.timezone) else { throw NodeError.config("\(file): timezone: not a known IANA time zone") }
             for url in [p.federationURL, p.publicURL].compactMap({ $0 }) where URL(string: url)?.host == nil {
                 throw NodeError.config("\(file): '\(url)' is not a URL")
