@@ -85,14 +85,8 @@ extension EventCommand {
 
         func run() throws {
             let dir = try node.node()
-            var values = try fields.values()
-            values["chapter"] = .string(dir.chapter.rawValue)
-            values["status"] = "scheduled"
-            let author = try dir.author()
-            let id = FieldInput.newID(author)
-            let store = try dir.openStore()
-            try store.author(as: author) { _ in [.set(.event, id: id, values: values.filter { $0.value != .null })] }
-            guard let r = try store.record(.event, id: id) else { throw StoreError.notFound(.event, id) }
+            let r = try Editor(directory: dir, store: try dir.openStore()).addEvent(try fields.values())
+            let id = r.id
             if output.json { Out.json(r.json) } else { Out.line(id) }
         }
     }

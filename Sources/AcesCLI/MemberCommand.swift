@@ -7,7 +7,7 @@ struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
         abstract: "Add, change, remove and look up members of the directory.",
-        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self]
+        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self]
     )
 }
 
@@ -54,21 +54,8 @@ extension MemberCommand {
 
         func run() throws {
             let dir = try node.node()
-            var values = try FieldInput.validated(.member, fields.raw)
-            values["chapter"] = .string(dir.chapter.rawValue)
-            if values["visibility"] == nil { values["visibility"] = "members" }
-            if values["status"] == nil { values["status"] = "active" }
-            let store = try dir.openStore()
-            let author = try dir.author()
-            let id = FieldInput.newID(author)
-            try store.author(as: author) { draft in
-                if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
-                    throw StoreError.invalid(
-                        "a member with this email already exists (\(other)); change it with 'aces member update \(other)'")
-                }
-                return [.set(.member, id: id, values: values.filter { $0.value != .null })]
-            }
-            guard let r = try store.record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            let r = try Editor(directory: dir, store: try dir.openStore()).addMember(try FieldInput.validated(.member, fields.raw))
+            let id = r.id
             if output.json { Out.json(r.json) } else { Out.line(id) }
         }
     }
@@ -94,16 +81,7 @@ extension MemberCommand {
             let id = try FieldInput.recordID(.member, id)
             let values = try FieldInput.validated(.member, fields.raw).merging(try FieldInput.cleared(.member, clear)) { a, _ in a }
             let dir = try node.node()
-            let store = try dir.openStore()
-            try store.author(as: try dir.author()) { draft in
-                guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
-                if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first(where: { $0 != id }) {
-                    throw StoreError.invalid("another member already has this email (\(other))")
-                }
-                let changed = values.filter { r.values[$0.key] ?? .null != $0.value }
-                return changed.isEmpty ? [] : [.set(.member, id: id, values: changed)]
-            }
-            guard let r = try store.record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            let r = try Editor(directory: dir, store: try dir.openStore()).updateMember(id, values)
             if output.json { Out.json(r.json) } else { RecordText.show(r) }
         }
     }
@@ -118,10 +96,7 @@ extension MemberCommand {
         func run() throws {
             let id = try FieldInput.recordID(.member, id)
             let dir = try node.node()
-            try dir.openStore().author(as: try dir.author()) { draft in
-                guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
-                return [.delete(.member, id: id)]
-            }
+            try Editor(directory: dir, store: try dir.openStore()).remove(.member, id: id)
             Out.line("Removed member \(id).")
         }
     }
@@ -158,7 +133,7 @@ extension MemberCommand {
             let dir = try node.node()
             let store = try dir.openStore()
             if !status {
-                let e = try store.erase(.member, id: id, reason: reason!, as: try dir.author())
+                let e = try Editor(directory: dir, store: store).eraseMember(id, reason: reason!)
                 if output.json { return Out.json(["id": .string(id), "entry": .string(e.envelope.version.description)]) }
                 return Out.line("Erased member \(id) in entry \(e.envelope.version); it reaches the other nodes with the next sync.")
             }

@@ -24,7 +24,21 @@ final class Applier {
     private(set) var erasedAny = false
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
     /// each record once.
-    private var prefetched: [String: (rowid: Int64, state: RecordState, mergedInto: String?)] = [:]
+    private var prefetched: [String: ExistingRow] = [:]
+    /// Members whose searchable text or presence changed in this transaction, reindexed once
+    /// each by `finish()`; `true` when the member was not in the index before.
+    private var searchDirty: [Int64: Bool] = [:]
+
+    /// What the applier reads of a record before changing it.
+    struct ExistingRow {
+        var rowid: Int64
+        var state: RecordState
+        var mergedInto: String?
+        var revision: Int64
+    }
+
+    /// Member fields the directory search covers.
+    static let searchFields: Set<String> = ["name", "organisation", "role", "city", "bio"]
 
     /// The record's current merge state (nil if never seen), remembered for the next apply.
     func currentState(_ kind: RecordKind, id: String) throws -> RecordState? {
@@ -33,19 +47,20 @@ final class Applier {
         return row.state
     }
 
-    private func readRow(_ kind: RecordKind, id: String) throws -> (rowid: Int64, state: RecordState, mergedInto: String?)? {
+    private func readRow(_ kind: RecordKind, id: String) throws -> ExistingRow? {
         // Members also read merged_into, which makes a merged duplicate leave the directory.
         let select = RawStatement(
             try db.cachedStatement(
                 sql: kind == .member
-                    ? "SELECT rowid, state, merged_into FROM members WHERE id = ?" : "SELECT rowid, state, NULL FROM events WHERE id = ?"))
+                    ? "SELECT rowid, state, merged_into, revision FROM members WHERE id = ?"
+                    : "SELECT rowid, state, NULL, revision FROM events WHERE id = ?"))
         select.bind(1, id)
         defer { sqlite3_reset(select.handle) }
         guard try select.step(db) else { return nil }
         guard let s = RecordState(encoded: select.bytes(1)) else {
             throw StoreError.notAReplica("the state of \(kind.rawValue) \(id) is damaged")
         }
-        return (select.int64(0), s, select.text(2))
+        return ExistingRow(rowid: select.int64(0), state: s, mergedInto: select.text(2), revision: select.int64(3))
     }
 
     init(_ db: Database) throws {
@@ -107,8 +122,9 @@ final class Applier {
         origins[env.origin] = o
     }
 
-    /// Writes the origins' new heads.
+    /// Writes the origins' new heads and brings the search index up to date.
     func finish() throws {
+        try reindexSearch()
         let update = try db.cachedStatement(sql: "UPDATE origins SET head_seq = ?, head_hash = ?, head_hlc = ? WHERE id = ?")
         for (name, o) in origins where o.dirty {
             try update.execute(arguments: [o.headSeq, Data(o.headHash.bytes), o.headHLC, o.id])
@@ -120,19 +136,20 @@ final class Applier {
     private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
         let table = op.kind.table
         var state = RecordState()
-        var existing: (rowid: Int64, mergedInto: String?)?
-        if let row = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id) {
-            state = row.state
-            existing = (row.rowid, row.mergedInto)
-        }
+        let existing = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id)
+        if let existing { state = existing.state }
         let wasErased = state.erased
+        let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
 
         var columns: [(String, JSONValue)] = []
         if state.erased {
             if !wasErased {
                 for f in op.kind.fields { columns.append((f.name, .null)) }
-                if op.kind == .member { columns.append(("email_key", .null)) }
+                if op.kind == .member {
+                    columns.append(("email_key", .null))
+                    columns.append(("name_key", .null))
+                }
             }
         } else {
             for change in changes where change.index != RecordState.removedIndex {
@@ -148,12 +165,17 @@ final class Applier {
                 columns.append((field.name, value))
                 if field.name == "email" {
                     columns.append(("email_key", value.stringValue.map { .string(EmailAddress.identityKey($0)) } ?? .null))
+                } else if field.name == "name" && op.kind == .member {
+                    columns.append(("name_key", value.stringValue.map { .string(SearchText.fold($0)) } ?? .null))
                 }
             }
         }
         var mergedInto = existing?.mergedInto
         if let change = columns.first(where: { $0.0 == "merged_into" }) { mergedInto = change.1.stringValue }
-        columns.append(("removed", .bool(state.isRemoved || mergedInto != nil)))
+        let listed = !state.isRemoved && mergedInto == nil
+        columns.append(("removed", .bool(!listed)))
+        columns.append(("revision", .number(Double((existing?.revision ?? 0) + 1))))
+        let searchChanged = wasListed != listed || (listed && columns.contains { Applier.searchFields.contains($0.0) })
         columns.append(("conflicted", .bool(!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict))))
 
         let names = columns.map(\.0) + ["state"]
@@ -172,6 +194,7 @@ final class Applier {
             update.bind(Int32(columns.count + 1), encodedState)
             update.bind(Int32(columns.count + 2), existing.rowid)
             try update.run(db)
+            if op.kind == .member && searchChanged && searchDirty[existing.rowid] == nil { searchDirty[existing.rowid] = !wasListed }
         } else {
             let key = "I" + table + names.joined(separator: ",")
             let sql =
@@ -188,9 +211,31 @@ final class Applier {
             for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.1) }
             insert.bind(Int32(columns.count + 2), encodedState)
             try insert.run(db)
+            if op.kind == .member && searchChanged { searchDirty[db.lastInsertedRowID] = true }
         }
         if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
         return !state.erased
+    }
+
+    /// Reindexes each member whose searchable text or presence changed, once per transaction.
+    private func reindexSearch() throws {
+        guard !searchDirty.isEmpty else { return }
+        let delete = RawStatement(try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?"))
+        let insert = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    INSERT INTO member_search(rowid, name, organisation, role, city, bio)
+                    SELECT rowid, name, organisation, role, city, bio FROM members WHERE rowid = ? AND removed = 0
+                    """))
+        for (rowid, isNew) in searchDirty {
+            if !isNew {
+                delete.bind(1, rowid)
+                try delete.run(db)
+            }
+            insert.bind(1, rowid)
+            try insert.run(db)
+        }
+        searchDirty.removeAll(keepingCapacity: true)
     }
 
     /// The value a stored entry wrote to a field of a record (null if erased or not found).

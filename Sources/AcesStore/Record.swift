@@ -12,6 +12,9 @@ public struct Record: Sendable, Hashable {
     public let removed: Bool
     /// Per field: heads, and whether the record was erased.
     public let state: RecordState
+    /// How many operations were applied to the record (the same on every node holding the same
+    /// entries): an event's iCalendar SEQUENCE.
+    public let revision: Int
 
     /// The record as a JSON object: `id` and every field with a value.
     public var json: JSONValue {
@@ -27,13 +30,14 @@ public struct Record: Sendable, Hashable {
     }
 
     static func columns(_ kind: RecordKind) -> String {
-        "id, removed, state, " + kind.fields.map { "\"\($0.name)\"" }.joined(separator: ", ")
+        "id, removed, state, revision, " + kind.fields.map { "\"\($0.name)\"" }.joined(separator: ", ")
     }
 
     init(kind: RecordKind, row: Row) throws {
         self.kind = kind
         self.id = row["id"]
         self.removed = row["removed"]
+        self.revision = row["revision"]
         guard let s = RecordState(encoded: [UInt8](row["state"] as Data)) else {
             throw StoreError.notAReplica("the state of \(kind.rawValue) \(row["id"] as String) is damaged")
         }

@@ -1,3 +1,4 @@
+import AcesCore
 import GRDB
 
 /// The replica's schema. Migrations are append-only and written against the database.
@@ -112,6 +113,58 @@ enum Schema {
                     ) WITHOUT ROWID;
                     -- Each peer's heads at the last pass, to show which peers hold an entry.
                     ALTER TABLE peers ADD COLUMN heads TEXT NOT NULL DEFAULT '{}';
+                    """)
+        }
+        m.registerMigration("v5-directory") { db in
+            try db.execute(
+                sql: """
+                    -- The directory's sort key (the name, case and accents folded) and a count of the
+                    -- operations applied to each record (an event's iCalendar SEQUENCE).
+                    ALTER TABLE members ADD COLUMN name_key TEXT;
+                    ALTER TABLE members ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    ALTER TABLE events ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
+                    CREATE INDEX members_directory ON members(name_key, id) WHERE removed = 0;
+
+                    -- Full-text search over the directory, fed by the applier once per record and
+                    -- batch. Accents are folded (zoe finds Zoë); prefixes of 2 and 3 are indexed.
+                    CREATE VIRTUAL TABLE member_search USING fts5(
+                        name, organisation, role, city, bio,
+                        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+
+                    -- Sign-in links a chapter admin issued, sessions opened with them, and admin API
+                    -- tokens. Only digests of the secrets are kept. Local to this node, never synced.
+                    CREATE TABLE invites (
+                        digest BLOB PRIMARY KEY NOT NULL,
+                        member TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX invites_member ON invites(member);
+                    CREATE TABLE sessions (
+                        digest BLOB PRIMARY KEY NOT NULL,
+                        member TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        expires_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    CREATE INDEX sessions_member ON sessions(member);
+                    CREATE TABLE admin_tokens (
+                        id TEXT PRIMARY KEY NOT NULL,
+                        digest BLOB NOT NULL UNIQUE,
+                        label TEXT NOT NULL,
+                        created_at INTEGER NOT NULL,
+                        revoked_at INTEGER
+                    ) WITHOUT ROWID;
+                    """)
+            let update = try db.makeStatement(sql: "UPDATE members SET name_key = ? WHERE rowid = ?")
+            for row in try Row.fetchAll(db, sql: "SELECT rowid, name FROM members WHERE name IS NOT NULL") {
+                try update.execute(arguments: [SearchText.fold(row["name"] as String), row["rowid"] as Int64])
+            }
+            try db.execute(
+                sql: """
+                    INSERT INTO member_search(rowid, name, organisation, role, city, bio)
+                    SELECT rowid, name, organisation, role, city, bio FROM members WHERE removed = 0
                     """)
         }
         return m

@@ -30,7 +30,7 @@ extension Store {
                 arguments: [id, kind.rawValue, e.envelope.origin.rawValue, e.envelope.seq, reason, Int64(now.timeIntervalSince1970)])
             return e
         }
-        try? checkpoint()
+        try? purgeErasedTraces()
         return entry
     }
 
@@ -48,6 +48,23 @@ extension Store {
             else { return nil }
             return (removal.version, nil)
         }
+    }
+
+    /// After an erasure: merges the search index's segments (so the erased member's words leave
+    /// the older segments too), then checkpoints and truncates the WAL. With secure_delete on,
+    /// the freed pages are zeroed.
+    public func purgeErasedTraces() throws {
+        try pool.writeWithoutTransaction { db in try Store.purge(db) }
+    }
+
+    /// `purgeErasedTraces()` from async code.
+    public func purgeErasedTraces() async throws {
+        try await pool.writeWithoutTransaction { db in try Store.purge(db) }
+    }
+
+    private static func purge(_ db: Database) throws {
+        try db.execute(sql: "INSERT INTO member_search(member_search) VALUES ('optimize')")
+        _ = try db.checkpoint(.truncate)
     }
 
     /// Checkpoints the WAL into the main file and truncates it, from async code.

@@ -67,3 +67,11 @@ public struct RecordState: Sendable, Hashable {
         return fields.contains { $0.key != RecordState.removedIndex && !$0.value.heads.isEmpty }
     }
 }
+
+extension RecordState {
+    /// The newest clock reading among the record's standing writes and removals: when it last
+    /// changed, as far as any node can tell (the same on every node holding the same entries).
+    public var lastChanged: HLC? {
+        fields.compactMap { $0.value.heads.max()?.hlc }.max()
+    }
+}

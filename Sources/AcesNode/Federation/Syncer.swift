@@ -177,7 +177,7 @@ public final class Syncer: Sendable {
             try await submit()
             try await settle()
             // An erasure arrived: move the WAL into the main file so the old values leave it too.
-            if erased { try? await store.checkpoint() }
+            if erased { try? await store.purgeErasedTraces() }
             return (applied, refusal, bytes)
         }
     }

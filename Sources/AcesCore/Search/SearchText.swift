@@ -1,0 +1,34 @@
+import Foundation
+
+/// How the directory compares and searches text: case and accents folded, so `zoe` finds
+/// `Zoë` and `munchen` finds `München`, and names sort the way people expect.
+public enum SearchText {
+    /// Lowercased, without diacritics: the sort key of a name.
+    public static func fold(_ s: String) -> String {
+        s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
+    }
+
+    /// The words of a query, folded: letters and digits only, at most `maxWords`.
+    public static func words(_ query: String, maxWords: Int = 8) -> [String] {
+        var words = [String]()
+        var current = ""
+        for scalar in fold(query).unicodeScalars {
+            if CharacterSet.alphanumerics.contains(scalar) {
+                current.unicodeScalars.append(scalar)
+            } else if !current.isEmpty {
+                words.append(current)
+                current = ""
+            }
+        }
+        if !current.isEmpty { words.append(current) }
+        return Array(words.prefix(maxWords))
+    }
+
+    /// An FTS5 query matching every word as a prefix; each word is quoted, so nothing a
+    /// visitor types is read as FTS5 syntax. Nil when the query has no words.
+    public static func prefixQuery(_ query: String) -> String? {
+        let w = words(query)
+        guard !w.isEmpty else { return nil }
+        return w.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,209 @@
+import AcesCore
+import Foundation
+import GRDB
+
+/// Who is looking at the directory; decides which members they may see.
+public enum Viewer: Sendable, Hashable {
+    /// Anyone: sees public members only.
+    case visitor
+    /// A signed-in member: also sees `members`, and `chapter` members of their own chapter.
+    case member(id: String, chapter: ChapterID)
+
+    /// Whether this viewer may see a member with this visibility in this chapter.
+    public func maySee(visibility: String?, chapter: String?) -> Bool {
+        switch (self, visibility) {
+        case (_, "public"): true
+        case (.member, "members"): true
+        case (.member(_, let c), "chapter"): chapter == c.rawValue
+        default: false
+        }
+    }
+
+    /// The same rule as SQL over the members table, with its arguments.
+    var sql: (String, [DatabaseValue]) {
+        switch self {
+        case .visitor: ("visibility = 'public'", [])
+        case .member(_, let c):
+            ("(visibility IN ('public', 'members') OR (visibility = 'chapter' AND \"chapter\" = ?))", [c.rawValue.databaseValue])
+        }
+    }
+}
+
+/// A page of the member directory.
+public struct DirectoryQuery: Sendable {
+    public var viewer: Viewer
+    /// Words to find (prefixes, accents folded) in name, organisation, role, city and bio.
+    public var text: String?
+    public var chapter: ChapterID?
+    public var country: String?
+    public var limit: Int
+    /// Continue after this member (keyset pagination).
+    public var after: DirectoryCursor?
+    /// Or skip this many (numbered pages of the HTML directory).
+    public var offset: Int
+
+    public init(
+        viewer: Viewer, text: String? = nil, chapter: ChapterID? = nil, country: String? = nil, limit: Int = 20,
+        after: DirectoryCursor? = nil, offset: Int = 0
+    ) {
+        self.viewer = viewer
+        self.text = text
+        self.chapter = chapter
+        self.country = country
+        self.limit = limit
+        self.after = after
+        self.offset = offset
+    }
+}
+
+/// Where a page of a listing ended: the sort key and id of its last record.
+public struct DirectoryCursor: Sendable, Hashable {
+    public let key: String
+    public let id: String
+
+    public init(key: String, id: String) {
+        self.key = key
+        self.id = id
+    }
+
+    /// Opaque text for a URL.
+    public var token: String { Base64URL.encode(Array(CanonicalJSON.encode(.array([.string(key), .string(id)])))) }
+
+    /// Reads a token made by `token`; nil when it is not one.
+    public init?(token: String) {
+        guard token.utf8.count <= 1024, let bytes = Base64URL.decode(token),
+            case .array(let a)? = try? JSONParser.parse(bytes), a.count == 2,
+            let key = a[0].stringValue, let id = a[1].stringValue
+        else { return nil }
+        self.init(key: key, id: id)
+    }
+}
+
+/// One page of results, the total that matched, and where the next page starts.
+public struct ListingPage: Sendable {
+    public let records: [Record]
+    public let total: Int
+    public let next: DirectoryCursor?
+}
+
+/// Which events a calendar shows.
+public struct CalendarQuery: Sendable {
+    public var chapter: ChapterID?
+    /// Events that end at or after this instant.
+    public var from: Date?
+    /// Events that start before this instant.
+    public var until: Date?
+    public var includeCancelled: Bool
+    public var limit: Int
+    public var after: DirectoryCursor?
+    public var offset: Int
+
+    public init(
+        chapter: ChapterID? = nil, from: Date? = nil, until: Date? = nil, includeCancelled: Bool = true, limit: Int = 50,
+        after: DirectoryCursor? = nil, offset: Int = 0
+    ) {
+        self.chapter = chapter
+        self.from = from
+        self.until = until
+        self.includeCancelled = includeCancelled
+        self.limit = limit
+        self.after = after
+        self.offset = offset
+    }
+}
+
+extension Store {
+    /// A page of the directory as `query.viewer` may see it: active, listed members only,
+    /// sorted by name (accents and case folded). Hidden members are not counted either.
+    public func directory(_ query: DirectoryQuery) throws -> ListingPage {
+        var clauses = ["removed = 0", "status = 'active'"]
+        var args = [DatabaseValue]()
+        let (vis, visArgs) = query.viewer.sql
+        clauses.append(vis)
+        args += visArgs
+        if let text = query.text, let match = SearchText.prefixQuery(text) {
+            clauses.append("rowid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)")
+            args.append(match.databaseValue)
+        }
+        if let c = query.chapter {
+            clauses.append("\"chapter\" = ?")
+            args.append(c.rawValue.databaseValue)
+        }
+        if let c = query.country {
+            clauses.append("country = ?")
+            args.append(c.databaseValue)
+        }
+        return try page(
+            table: "members", kind: .member, clauses: clauses, args: args, order: ("name_key", "id"), limit: query.limit,
+            after: query.after, offset: query.offset)
+    }
+
+    /// One member as `viewer` may see it: nil when unknown, removed, inactive or hidden from them.
+    /// A merged duplicate gives the id it was merged into, to redirect to.
+    public func member(_ id: String, as viewer: Viewer) throws -> (record: Record?, mergedInto: String?) {
+        guard let r = try record(.member, id: id) else { return (nil, nil) }
+        if let survivor = r.values["merged_into"]?.stringValue, !r.state.erased { return (nil, survivor) }
+        guard !r.removed, r.values["status"] == "active",
+            viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
+        else { return (nil, nil) }
+        return (r, nil)
+    }
+
+    /// Events for the calendar, by start time; removed events never, cancelled ones when asked.
+    public func calendar(_ query: CalendarQuery) throws -> ListingPage {
+        var clauses = ["removed = 0"]
+        var args = [DatabaseValue]()
+        if let c = query.chapter {
+            clauses.append("\"chapter\" = ?")
+            args.append(c.rawValue.databaseValue)
+        }
+        if let from = query.from {
+            clauses.append("\"end\" >= ?")
+            args.append(Instant.format(from).databaseValue)
+        }
+        if let until = query.until {
+            clauses.append("\"start\" < ?")
+            args.append(Instant.format(until).databaseValue)
+        }
+        if !query.includeCancelled { clauses.append("status = 'scheduled'") }
+        return try page(
+            table: "events", kind: .event, clauses: clauses, args: args, order: ("\"start\"", "id"), limit: query.limit,
+            after: query.after, offset: query.offset)
+    }
+
+    private func page(
+        table: String, kind: RecordKind, clauses: [String], args: [DatabaseValue], order: (String, String), limit: Int,
+        after: DirectoryCursor?, offset: Int
+    ) throws -> ListingPage {
+        let filter = " WHERE " + clauses.joined(separator: " AND ")
+        var pageFilter = filter
+        var pageArgs = args
+        if let after {
+            pageFilter += " AND (\(order.0), \(order.1)) > (?, ?)"
+            pageArgs += [after.key.databaseValue, after.id.databaseValue]
+        }
+        let sql =
+            "SELECT \(Record.columns(kind)), \(order.0) AS sort_key FROM \(table)\(pageFilter) ORDER BY \(order.0), \(order.1) LIMIT ? OFFSET ?"
+        return try pool.read { db in
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
+            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)\(filter)", arguments: StatementArguments(args)) ?? 0
+            let records = try rows.prefix(limit).map { try Record(kind: kind, row: $0) }
+            var next: DirectoryCursor?
+            if rows.count > limit, let last = rows.prefix(limit).last {
+                next = DirectoryCursor(key: (last["sort_key"] as String?) ?? "", id: last["id"])
+            }
+            return ListingPage(records: records, total: total, next: next)
+        }
+    }
+
+    /// Countries of the members `viewer` may see, for the directory's filter.
+    public func directoryCountries(as viewer: Viewer) throws -> [String] {
+        let (vis, args) = viewer.sql
+        return try pool.read { db in
+            try String.fetchAll(
+                db,
+                sql: "SELECT DISTINCT country FROM members WHERE removed = 0 AND status = 'active' AND country IS NOT NULL AND \(vis) ORDER BY country",
+                arguments: StatementArguments(args))
+        }
+    }
+}
