@@ -82,7 +82,8 @@ extension AdminCommand.Token {
             let store = try node.node().openStore()
             let t = try store.createAdminToken(label: label.trimmingCharacters(in: .whitespaces), random: SecretToken.random(36))
             Out.line(t.token)
-            FileHandle.standardError.write(Data("Token \(t.id) created; it is not shown again. Revoke it with 'aces admin token revoke \(t.id)'.\n".utf8))
+            FileHandle.standardError.write(
+                Data("Token \(t.id) created; it is not shown again. Revoke it with 'aces admin token revoke \(t.id)'.\n".utf8))
         }
     }
 

@@ -185,7 +185,8 @@ extension Store {
         let sql =
             "SELECT \(Record.columns(kind)), \(order.0) AS sort_key FROM \(table)\(pageFilter) ORDER BY \(order.0), \(order.1) LIMIT ? OFFSET ?"
         return try pool.read { db in
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
+            let rows = try Row.fetchAll(
+                db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
             let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)\(filter)", arguments: StatementArguments(args)) ?? 0
             let records = try rows.prefix(limit).map { try Record(kind: kind, row: $0) }
             var next: DirectoryCursor?
@@ -202,7 +203,8 @@ extension Store {
         return try pool.read { db in
             try String.fetchAll(
                 db,
-                sql: "SELECT DISTINCT country FROM members WHERE removed = 0 AND status = 'active' AND country IS NOT NULL AND \(vis) ORDER BY country",
+                sql:
+                    "SELECT DISTINCT country FROM members WHERE removed = 0 AND status = 'active' AND country IS NOT NULL AND \(vis) ORDER BY country",
                 arguments: StatementArguments(args))
         }
     }

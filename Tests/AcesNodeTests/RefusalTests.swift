@@ -116,7 +116,9 @@ import Testing
         }
         /// The answer's status code, or nil when the connection was refused.
         func status(_ config: TLSConfiguration) async throws -> UInt? {
-            try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: config)) {
+            try await HTTPClient.withHTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: config)
+            ) {
                 try? await $0.execute(HTTPClientRequest(url: url), timeout: .seconds(5)).status.code
             }
         }

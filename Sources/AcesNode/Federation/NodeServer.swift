@@ -61,7 +61,7 @@ public final class NodeServer: Service, Sendable {
             onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
             logger: logger)
         let publicApp = Application(
-            router: PublicRouter.make(directory: directory, store: store),
+            router: try PublicRouter.make(directory: directory, store: store),
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)

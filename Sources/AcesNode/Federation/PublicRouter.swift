@@ -4,10 +4,14 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The public listener's routes: health now; the directory and calendar pages build on it.
+/// The public listener's routes: health, the directory and calendar pages, feeds and cards,
+/// the JSON API and the admin API.
 enum PublicRouter {
-    static func make(directory: NodeDirectory, store: Store) -> Router<BasicRequestContext> {
+    static func make(
+        directory: NodeDirectory, store: Store, now: @escaping @Sendable () -> Date = { Date() }
+    ) throws -> Router<BasicRequestContext> {
         let router = Router()
+        let site = try Site(store: store, directory: directory)
         router.get("/healthz") { _, _ -> Response in
             FederationRouter.plain("ok\n")
         }
@@ -19,6 +23,9 @@ enum PublicRouter {
                     heads.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex)] }),
             ])
         }
+        WebRouter.add(to: router, site: site, now: now)
+        APIRouter.add(to: router, site: site, now: now)
+        AdminRouter.add(to: router, site: site, editor: Editor(directory: directory, store: store))
         return router
     }
 }

@@ -1,0 +1,43 @@
+import AcesCore
+import AcesStore
+import Foundation
+
+/// Records as calendar apps and address books read them (`.ics`, `.vcf`).
+enum Feeds {
+    /// Past events kept in feeds, so a subscriber's calendar keeps recent history.
+    static let history: TimeInterval = 180 * 86400
+    static let maxEvents = 5000
+
+    static func lastChanged(_ r: Record) -> Date {
+        Date(timeIntervalSince1970: Double(r.state.lastChanged?.millis ?? 0) / 1000)
+    }
+
+    static func calendarEvent(_ r: Record, site: Site) -> CalendarEvent? {
+        let v = r.values
+        guard let title = v["title"]?.stringValue, let start = v["start"]?.stringValue.flatMap(Instant.parse),
+            let end = v["end"]?.stringValue.flatMap(Instant.parse)
+        else { return nil }
+        return CalendarEvent(
+            uid: "\(r.id)@aces", title: title, description: v["description"]?.stringValue, start: start, end: end,
+            timeZone: v["timezone"]?.stringValue ?? "UTC", location: v["venue"]?.stringValue,
+            url: v["url"]?.stringValue ?? "\(site.baseURL)/events/\(r.id)", cancelled: v["status"] == "cancelled",
+            sequence: max(0, r.revision - 1), lastModified: lastChanged(r),
+            categories: [site.chapterName(v["chapter"]?.stringValue, .en)])
+    }
+
+    static func ics(_ records: [Record], name: String, site: Site) -> String {
+        ICalendar.render(records.compactMap { calendarEvent($0, site: site) }, name: name)
+    }
+
+    /// A member's card. The email is on it only for signed-in members, as on the profile page.
+    static func card(_ r: Record, viewer: Viewer, site: Site) -> ContactCard {
+        let v = r.values
+        var email: String?
+        if case .member = viewer { email = v["email"]?.stringValue }
+        return ContactCard(
+            uid: "urn:aces:member:\(r.id)", fullName: v["name"]?.stringValue ?? r.id, organisation: v["organisation"]?.stringValue,
+            role: v["role"]?.stringValue, city: v["city"]?.stringValue, country: v["country"]?.stringValue,
+            note: v["bio"]?.stringValue, email: email, urls: (v["links"]?.arrayValue ?? []).compactMap(\.stringValue),
+            revision: lastChanged(r), source: "\(site.baseURL)/members/\(r.id).vcf")
+    }
+}

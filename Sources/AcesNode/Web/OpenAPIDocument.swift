@@ -1,0 +1,215 @@
+import AcesCore
+
+/// The OpenAPI 3.1 description of `/api/v1` and `/admin/v1`, served at `/api/v1/openapi.json`.
+/// A test calls every operation it lists and checks the answers against these schemas.
+enum OpenAPIDocument {
+    static func document(serverURL: String) -> JSONValue {
+        [
+            "openapi": "3.1.0",
+            "info": [
+                "title": "Aces node API", "version": "1.0.0",
+                "description": .string(
+                    "The Europe-wide member directory and event calendar as one node holds them. Public reads show what the caller may see: public members to everyone, members-only profiles to signed-in members (session cookie from a sign-in link), chapter-only profiles to members of that chapter. The admin API needs a bearer token from 'aces admin token create'; every write becomes a signed entry of this node's chapter."
+                ),
+            ],
+            "servers": [["url": .string(serverURL)]],
+            "paths": paths,
+            "components": [
+                "securitySchemes": [
+                    "adminToken": ["type": "http", "scheme": "bearer"],
+                    "session": ["type": "apiKey", "in": "cookie", "name": "aces_session"],
+                ],
+                "schemas": schemas,
+            ],
+        ]
+    }
+
+    static func ref(_ name: String) -> JSONValue { ["$ref": .string("#/components/schemas/\(name)")] }
+
+    static func response(_ description: String, _ schema: String? = nil) -> JSONValue {
+        guard let schema else { return ["description": .string(description)] }
+        return ["description": .string(description), "content": ["application/json": ["schema": ref(schema)]]]
+    }
+
+    static func query(_ name: String, _ description: String, _ schema: JSONValue) -> JSONValue {
+        ["name": .string(name), "in": "query", "required": false, "description": .string(description), "schema": schema]
+    }
+
+    static let idParameter: JSONValue = [
+        "name": "id", "in": "path", "required": true, "description": "A record id (lowercase UUID).",
+        "schema": ["type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"],
+    ]
+    static let limit = query("limit", "Page size, 1 to 100 (default 20).", ["type": "integer", "minimum": 1, "maximum": 100])
+    static let cursor = query("cursor", "The next_cursor of the previous page.", ["type": "string"])
+    static let chapter = query("chapter", "Only this chapter (an id from /api/v1/chapters).", ["type": "string"])
+    static let bad = response("Malformed parameters, with one sentence saying which.", "Error")
+    static let missing = response("Unknown id, or not visible to the caller.", "Error")
+    static let unauthorized = response("No valid admin token.", "Error")
+    static let admin: JSONValue = [["adminToken": []]]
+
+    static func body(_ schema: String) -> JSONValue {
+        ["required": true, "content": ["application/json": ["schema": ref(schema)]]]
+    }
+
+    static func write(_ summary: String, _ body: String?, _ ok: (String, String?), extra: [String: JSONValue] = [:]) -> JSONValue {
+        var responses: [String: JSONValue] = [
+            ok.0: response("Done.", ok.1), "400": bad, "401": unauthorized, "404": missing,
+            "413": response("The body is larger than 64 KiB.", "Error"),
+            "415": response("The body is not application/json.", "Error"),
+        ]
+        for (k, v) in extra { responses[k] = v }
+        var op: [String: JSONValue] = ["summary": .string(summary), "security": admin, "responses": .object(responses)]
+        if let body { op["requestBody"] = self.body(body) }
+        return .object(op)
+    }
+
+    static var paths: JSONValue {
+        let conflict = response("Another member has this email.", "Error")
+        return [
+            "/api/v1/members": [
+                "get": [
+                    "summary": "Search the directory",
+                    "parameters": [
+                        query(
+                            "q", "Words, matched as prefixes in name, organisation, role, city and bio; accents and case folded.",
+                            ["type": "string", "maxLength": 200]),
+                        chapter, query("country", "Two-letter country code.", ["type": "string", "pattern": "^[A-Za-z]{2}$"]), limit,
+                        cursor,
+                    ],
+                    "responses": ["200": response("A page of members, sorted by name.", "MemberList"), "400": bad],
+                ]
+            ],
+            "/api/v1/members/{id}": [
+                "get": [
+                    "summary": "One member", "parameters": [idParameter],
+                    "responses": ["200": response("The member.", "Member"), "404": missing],
+                ]
+            ],
+            "/api/v1/events": [
+                "get": [
+                    "summary": "Upcoming events",
+                    "parameters": [
+                        chapter,
+                        query("from", "Events ending at or after this day or instant (default: now).", ["type": "string"]),
+                        query("to", "Events starting before this day or instant.", ["type": "string"]),
+                        query(
+                            "include_cancelled", "Whether cancelled events are listed (default true).",
+                            ["type": "string", "enum": ["true", "false"]]),
+                        limit, cursor,
+                    ],
+                    "responses": ["200": response("A page of events, by start.", "EventList"), "400": bad],
+                ]
+            ],
+            "/api/v1/events/{id}": [
+                "get": [
+                    "summary": "One event", "parameters": [idParameter],
+                    "responses": ["200": response("The event.", "Event"), "404": missing],
+                ]
+            ],
+            "/api/v1/chapters": [
+                "get": ["summary": "The chapters of the federation", "responses": ["200": response("Chapters.", "ChapterList")]]
+            ],
+            "/api/v1/status": ["get": ["summary": "This node's log heads", "responses": ["200": response("Heads per origin.", "Status")]]],
+            "/admin/v1/members": [
+                "post": write("Add a member to this node's chapter", "MemberInput", ("201", "AdminRecord"), extra: ["409": conflict])
+            ],
+            "/admin/v1/members/{id}": [
+                "parameters": [idParameter],
+                "get": write("One member with every field", nil, ("200", "AdminRecord")),
+                "patch": write(
+                    "Change fields of a member (null clears one)", "MemberInput", ("200", "AdminRecord"), extra: ["409": conflict]),
+                "delete": write("Remove a member (a signed tombstone)", nil, ("204", nil)),
+            ],
+            "/admin/v1/members/{id}/erase": [
+                "parameters": [idParameter],
+                "post": write("Erase a member for good (GDPR Art. 17)", "EraseInput", ("200", "Erased")),
+            ],
+            "/admin/v1/events": ["post": write("Add an event of this node's chapter", "EventInput", ("201", "AdminRecord"))],
+            "/admin/v1/events/{id}": [
+                "parameters": [idParameter],
+                "get": write("One event with every field", nil, ("200", "AdminRecord")),
+                "patch": write("Change fields of an event (null clears one)", "EventInput", ("200", "AdminRecord")),
+                "delete": write("Remove an event", nil, ("204", nil)),
+            ],
+            "/admin/v1/events/{id}/cancel": [
+                "parameters": [idParameter],
+                "post": write("Mark an event cancelled", nil, ("200", "AdminRecord")),
+            ],
+        ]
+    }
+
+    static func object(_ properties: [String: JSONValue], required: [String]) -> JSONValue {
+        ["type": "object", "properties": .object(properties), "required": .array(required.map { .string($0) })]
+    }
+
+    static let text: JSONValue = ["type": "string"]
+    static let optionalText: JSONValue = ["type": ["string", "null"]]
+    static let links: JSONValue = ["type": "array", "items": ["type": "string", "format": "uri"], "maxItems": 10]
+
+    static var schemas: JSONValue {
+        [
+            "Error": object(["error": text], required: ["error"]),
+            "Member": object(
+                [
+                    "id": text, "chapter": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
+                    "country": optionalText, "bio": optionalText, "links": links,
+                    "email": ["type": ["string", "null"], "description": "Only for signed-in members."], "profile_url": text,
+                    "vcard_url": text,
+                ],
+                required: ["id", "chapter", "name", "organisation", "role", "city", "country", "bio", "links", "profile_url", "vcard_url"]),
+            "MemberList": object(
+                ["items": ["type": "array", "items": ref("Member")], "total": ["type": "integer"], "next_cursor": optionalText],
+                required: ["items", "total", "next_cursor"]),
+            "Event": object(
+                [
+                    "id": text, "chapter": text, "title": text, "description": optionalText,
+                    "start": ["type": "string", "description": "UTC instant, 2027-03-14T17:30:00Z"], "end": text, "timezone": text,
+                    "local_start": ["type": "string", "description": "Wall time in the event's zone, 2027-03-14T18:30"],
+                    "local_end": text, "zone_abbreviation": text, "venue": optionalText, "url": optionalText,
+                    "capacity": ["type": ["integer", "null"]], "status": ["type": "string", "enum": ["scheduled", "cancelled"]],
+                    "sequence": ["type": "integer"], "page_url": text, "ics_url": text,
+                ],
+                required: ["id", "chapter", "title", "start", "end", "timezone", "status", "sequence", "page_url", "ics_url"]),
+            "EventList": object(
+                ["items": ["type": "array", "items": ref("Event")], "total": ["type": "integer"], "next_cursor": optionalText],
+                required: ["items", "total", "next_cursor"]),
+            "ChapterList": object(
+                [
+                    "items": [
+                        "type": "array",
+                        "items": object(
+                            ["id": text, "name": text, "country": text, "timezone": text], required: ["id", "name", "country", "timezone"]),
+                    ]
+                ], required: ["items"]),
+            "Status": object(["chapter": text, "origins": ["type": "array"]], required: ["chapter", "origins"]),
+            "MemberInput": [
+                "type": "object",
+                "description": "Field values by name; null clears an optional field. email and name are required to add.",
+                "properties": [
+                    "email": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
+                    "country": optionalText, "bio": optionalText, "links": links,
+                    "visibility": ["type": "string", "enum": ["public", "members", "chapter"]],
+                    "status": ["type": "string", "enum": ["active", "inactive"]],
+                ],
+                "additionalProperties": false,
+            ],
+            "EventInput": [
+                "type": "object",
+                "description": "start and end are UTC instants or local wall times (2027-03-14T18:30) in timezone.",
+                "properties": [
+                    "title": text, "description": optionalText, "start": text, "end": text, "timezone": text, "venue": optionalText,
+                    "url": optionalText, "capacity": ["type": ["integer", "null"]],
+                    "status": ["type": "string", "enum": ["scheduled", "cancelled"]],
+                ],
+                "additionalProperties": false,
+            ],
+            "EraseInput": object(["reason": text], required: ["reason"]),
+            "Erased": object(["id": text, "entry": text], required: ["id", "entry"]),
+            "AdminRecord": [
+                "type": "object", "description": "Every field of the record, its open conflicts and revision.",
+                "properties": ["id": text, "conflicts": ["type": "array", "items": text], "revision": ["type": "integer"]],
+                "required": ["id", "conflicts", "revision"],
+            ],
+        ]
+    }
+}
