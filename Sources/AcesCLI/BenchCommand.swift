@@ -20,22 +20,28 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Entries in the catch-up and authoring scenarios.") var entries = 100_000
     @Option(help: "Measured rounds per scenario (after one warm-up round).") var rounds = 3
     @Option(help: "Edits timed in the propagation scenario.") var edits = 200
-    @Option(help: "Comma-separated scenarios: catchup, propagation.") var scenarios = "catchup,propagation"
+    @Option(help: "Members in the search scenario.") var members = 100_000
+    @Option(help: "Queries timed in the search scenario (after 200 warm-up queries).") var queries = 2_000
+    @Option(help: "Comma-separated scenarios: catchup, propagation, search.") var scenarios = "catchup,propagation,search"
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func validate() throws {
         guard (10...10_000_000).contains(entries) else { throw ValidationError("--entries must be from 10 to 10000000") }
         guard (1...20).contains(rounds) else { throw ValidationError("--rounds must be from 1 to 20") }
         guard (1...10_000).contains(edits) else { throw ValidationError("--edits must be from 1 to 10000") }
-        for s in scenarios.split(separator: ",") where !["catchup", "propagation"].contains(s) {
-            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation)")
+        guard (10...10_000_000).contains(members) else { throw ValidationError("--members must be from 10 to 10000000") }
+        guard (1...1_000_000).contains(queries) else { throw ValidationError("--queries must be from 1 to 1000000") }
+        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search"].contains(s) {
+            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search)")
         }
     }
 
     func run() async throws {
         let root = NSTemporaryDirectory() + "aces-bench-" + UUID().uuidString.prefix(8).lowercased()
         try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: root) }
+        // ACES_BENCH_KEEP=1 keeps the nodes' files for a look with sqlite3 afterwards.
+        let keep = ProcessInfo.processInfo.environment["ACES_BENCH_KEEP"] != nil
+        defer { if keep { Out.line("Kept the benchmark's files in \(root)") } else { try? FileManager.default.removeItem(atPath: root) } }
         var logger = Logger(label: "aces-bench")
         logger.logLevel = .critical
         var figures = [Figure]()
@@ -44,6 +50,13 @@ struct BenchCommand: AsyncParsableCommand {
             figures += try await CatchUpBench(entries: entries, rounds: rounds, root: root, logger: logger).run()
         }
         if wanted.contains("propagation") { figures += try await PropagationBench(edits: edits, root: root, logger: logger).run() }
+        if wanted.contains("search") {
+            let s = try await SearchBench(members: members, queries: queries, root: root, logger: logger).run()
+            figures += [
+                Figure(name: "search.p50_ms", unit: "ms", values: [s.p50]), Figure(name: "search.p99_ms", unit: "ms", values: [s.p99]),
+                Figure(name: "search.mean_matches", unit: "members", values: [s.matches]),
+            ]
+        }
 
         Out.line(
             "Aces benchmark: \(entries) entries, \(rounds) round(s) after a warm-up; \(ProcessInfo.processInfo.activeProcessorCount) cores")

@@ -102,7 +102,9 @@ struct DemoMonitor: Service {
         Out.line()
         for s in servers {
             let d = s.directory
-            Out.line("  \(d.chapter)  status \(d.config.web?.url ?? "")/api/v1/status    health \(d.config.web?.url ?? "")/healthz")
+            let web = d.config.web?.url ?? ""
+            Out.line("  \(d.chapter)  directory \(web)/    calendar \(web)/events    feed \(web)/events.ics")
+            Out.line("      API \(web)/api/v1/members?q=lyon    status \(web)/api/v1/status")
             Out.line("      aces member list --data \(d.path)    aces peers --data \(d.path)")
         }
         Out.line()

@@ -41,6 +41,9 @@ public struct DirectoryQuery: Sendable {
     public var after: DirectoryCursor?
     /// Or skip this many (numbered pages of the HTML directory).
     public var offset: Int
+    /// Above this many index matches, the search walks the directory in name order instead of
+    /// sorting every match (both give the same answer; this only tunes speed).
+    public var broadSearchAbove = Store.broadSearch
 
     public init(
         viewer: Viewer, text: String? = nil, chapter: ChapterID? = nil, country: String? = nil, limit: Int = 20,
@@ -82,7 +85,10 @@ public struct DirectoryCursor: Sendable, Hashable {
 /// One page of results, the total that matched, and where the next page starts.
 public struct ListingPage: Sendable {
     public let records: [Record]
+    /// How many matched, counted up to `Store.countCap`.
     public let total: Int
+    /// False when more than `Store.countCap` matched.
+    public let totalIsExact: Bool
     public let next: DirectoryCursor?
 }
 
@@ -113,6 +119,13 @@ public struct CalendarQuery: Sendable {
 }
 
 extension Store {
+    /// Counts stop here: "more than 1,000" is what a person needs, and it keeps a broad search
+    /// as fast as a narrow one.
+    public static let countCap = 1000
+    /// Above this many index matches, a search walks the directory in name order and checks
+    /// each member against the index, instead of sorting every match.
+    public static let broadSearch = 5000
+
     /// A page of the directory as `query.viewer` may see it: active, listed members only,
     /// sorted by name (accents and case folded). Hidden members are not counted either.
     public func directory(_ query: DirectoryQuery) throws -> ListingPage {
@@ -121,10 +134,6 @@ extension Store {
         let (vis, visArgs) = query.viewer.sql
         clauses.append(vis)
         args += visArgs
-        if let text = query.text, let match = SearchText.prefixQuery(text) {
-            clauses.append("rowid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)")
-            args.append(match.databaseValue)
-        }
         if let c = query.chapter {
             clauses.append("\"chapter\" = ?")
             args.append(c.rawValue.databaseValue)
@@ -133,9 +142,31 @@ extension Store {
             clauses.append("country = ?")
             args.append(c.databaseValue)
         }
-        return try page(
-            table: "members", kind: .member, clauses: clauses, args: args, order: ("name_key", "id"), limit: query.limit,
-            after: query.after, offset: query.offset)
+        let match = query.text.flatMap(SearchText.prefixQuery)
+        return try pool.read { db in
+            var filter = clauses, filterArgs = args
+            var countSQL: String?
+            if let match {
+                let probe =
+                    try Int.fetchOne(
+                        db, sql: "SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?)",
+                        arguments: [match, query.broadSearchAbove + 1]) ?? 0
+                if probe > query.broadSearchAbove {
+                    // Many matches: walk the name index and stop after one page.
+                    filter.append("EXISTS (SELECT 1 FROM member_search WHERE member_search MATCH ? AND rowid = members.rowid)")
+                    countSQL =
+                        "SELECT count(*) FROM (SELECT 1 FROM member_search JOIN members ON members.rowid = member_search.rowid WHERE member_search MATCH ? AND "
+                        + clauses.joined(separator: " AND ") + " LIMIT \(Store.countCap + 1))"
+                } else {
+                    filter.append("rowid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)")
+                }
+                filterArgs.append(match.databaseValue)
+            }
+            let counted: [DatabaseValue] = countSQL == nil ? filterArgs : [match!.databaseValue] + args
+            return try Store.page(
+                db, table: "members", kind: .member, clauses: filter, args: filterArgs, order: ("name_key", "id"), limit: query.limit,
+                after: query.after, offset: query.offset, countSQL: countSQL, countArgs: counted)
+        }
     }
 
     /// One member as `viewer` may see it: nil when unknown, removed, inactive or hidden from them.
@@ -166,14 +197,16 @@ extension Store {
             args.append(Instant.format(until).databaseValue)
         }
         if !query.includeCancelled { clauses.append("status = 'scheduled'") }
-        return try page(
-            table: "events", kind: .event, clauses: clauses, args: args, order: ("\"start\"", "id"), limit: query.limit,
-            after: query.after, offset: query.offset)
+        return try pool.read { db in
+            try Store.page(
+                db, table: "events", kind: .event, clauses: clauses, args: args, order: ("\"start\"", "id"), limit: query.limit,
+                after: query.after, offset: query.offset, countSQL: nil, countArgs: args)
+        }
     }
 
-    private func page(
-        table: String, kind: RecordKind, clauses: [String], args: [DatabaseValue], order: (String, String), limit: Int,
-        after: DirectoryCursor?, offset: Int
+    private static func page(
+        _ db: Database, table: String, kind: RecordKind, clauses: [String], args: [DatabaseValue], order: (String, String), limit: Int,
+        after: DirectoryCursor?, offset: Int, countSQL: String?, countArgs: [DatabaseValue]
     ) throws -> ListingPage {
         let filter = " WHERE " + clauses.joined(separator: " AND ")
         var pageFilter = filter
@@ -184,17 +217,15 @@ extension Store {
         }
         let sql =
             "SELECT \(Record.columns(kind)), \(order.0) AS sort_key FROM \(table)\(pageFilter) ORDER BY \(order.0), \(order.1) LIMIT ? OFFSET ?"
-        return try pool.read { db in
-            let rows = try Row.fetchAll(
-                db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
-            let total = try Int.fetchOne(db, sql: "SELECT count(*) FROM \(table)\(filter)", arguments: StatementArguments(args)) ?? 0
-            let records = try rows.prefix(limit).map { try Record(kind: kind, row: $0) }
-            var next: DirectoryCursor?
-            if rows.count > limit, let last = rows.prefix(limit).last {
-                next = DirectoryCursor(key: (last["sort_key"] as String?) ?? "", id: last["id"])
-            }
-            return ListingPage(records: records, total: total, next: next)
+        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
+        let count = countSQL ?? "SELECT count(*) FROM (SELECT 1 FROM \(table)\(filter) LIMIT \(countCap + 1))"
+        let total = try Int.fetchOne(db, sql: count, arguments: StatementArguments(countArgs)) ?? 0
+        let records = try rows.prefix(limit).map { try Record(kind: kind, row: $0) }
+        var next: DirectoryCursor?
+        if rows.count > limit, let last = rows.prefix(limit).last {
+            next = DirectoryCursor(key: (last["sort_key"] as String?) ?? "", id: last["id"])
         }
+        return ListingPage(records: records, total: min(total, countCap), totalIsExact: total <= countCap, next: next)
     }
 
     /// Countries of the members `viewer` may see, for the directory's filter.

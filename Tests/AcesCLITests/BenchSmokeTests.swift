@@ -8,13 +8,13 @@ import Testing
     @Test func theBenchmarkRunsAndWritesItsFigures() throws {
         let dir = TempDir()
         let json = dir.file("bench.json")
-        let r = try AcesProcess.run(["bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--json", json])
+        let r = try AcesProcess.run(["bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20", "--json", json])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("catchup.entries_per_s"))
         let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))
         for name in [
             "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.bytes_per_entry", "catchup.peak_rss_mb",
-            "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms",
+            "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms", "search.p50_ms", "search.p99_ms",
         ] {
             let median = figures[name]?["median"]?.doubleValue
             #expect(median != nil && median! > 0, "\(name) missing or zero")

@@ -120,7 +120,10 @@ enum APIRouter {
     }
 
     static func listing(_ items: [JSONValue], _ page: ListingPage) -> Answer {
-        .json(["items": .array(items), "total": .number(Double(page.total)), "next_cursor": page.next.map { .string($0.token) } ?? .null])
+        .json([
+            "items": .array(items), "total": .number(Double(page.total)), "total_is_exact": .bool(page.totalIsExact),
+            "next_cursor": page.next.map { .string($0.token) } ?? .null,
+        ])
     }
 
     /// A member as the API shows it to `viewer`: the email only to signed-in members.

@@ -62,7 +62,7 @@ enum DirectoryPages {
             </fieldset>
             </form>
             \(hint)
-            <p class="count" role="status">\(t.members(result.total))</p>
+            <p class="count" role="status">\(result.totalIsExact ? t.members(result.total) : t.manyMembers)</p>
             \(list)
             \(pager)
             """

@@ -47,6 +47,7 @@ struct Strings: Sendable {
     var search: String
     var clear: String
     var members: @Sendable (Int) -> String
+    var manyMembers: String
     var noMembers: String
     var previous: String
     var next: String
@@ -95,6 +96,7 @@ struct Strings: Sendable {
         searchHint: "Name, organisation, role, city or biography; the start of a word is enough, accents do not matter.",
         chapter: "Chapter", country: "Country", allChapters: "All chapters", allCountries: "All countries", search: "Search",
         clear: "Clear", members: { $0 == 1 ? "1 member" : "\($0.formatted()) members" },
+        manyMembers: "More than 1,000 members: add a word or a filter to narrow the search",
         noMembers: "No member matches this search. Try fewer or shorter words.", previous: "Previous", next: "Next",
         page: { "Page \($0) of \($1)" }, signedIn: "Signed in as a member", signOut: "Sign out",
         signInHint: "Members: sign in with the personal link your chapter sent you to see more profiles.",
@@ -121,6 +123,7 @@ struct Strings: Sendable {
         chapter: "Section", country: "Pays", allChapters: "Toutes les sections", allCountries: "Tous les pays",
         search: "Rechercher", clear: "Effacer",
         members: { $0 <= 1 ? "\($0) membre" : "\($0.formatted(.number.locale(Locale(identifier: "fr_FR")))) membres" },
+        manyMembers: "Plus de 1 000 membres : ajoutez un mot ou un filtre pour affiner la recherche",
         noMembers: "Aucun membre ne correspond à cette recherche. Essayez des mots moins nombreux ou plus courts.",
         previous: "Précédent", next: "Suivant", page: { "Page \($0) sur \($1)" }, signedIn: "Connecté en tant que membre",
         signOut: "Se déconnecter",

@@ -144,6 +144,8 @@ enum OpenAPIDocument {
 
     static let text: JSONValue = ["type": "string"]
     static let optionalText: JSONValue = ["type": ["string", "null"]]
+    static let total: JSONValue = ["type": "integer", "description": "How many matched, counted up to 1000.", "maximum": 1000]
+    static let exact: JSONValue = ["type": "boolean", "description": "False when more than 1000 matched."]
     static let links: JSONValue = ["type": "array", "items": ["type": "string", "format": "uri"], "maxItems": 10]
 
     static var schemas: JSONValue {
@@ -158,8 +160,8 @@ enum OpenAPIDocument {
                 ],
                 required: ["id", "chapter", "name", "organisation", "role", "city", "country", "bio", "links", "profile_url", "vcard_url"]),
             "MemberList": object(
-                ["items": ["type": "array", "items": ref("Member")], "total": ["type": "integer"], "next_cursor": optionalText],
-                required: ["items", "total", "next_cursor"]),
+                ["items": ["type": "array", "items": ref("Member")], "total": total, "total_is_exact": exact, "next_cursor": optionalText],
+                required: ["items", "total", "total_is_exact", "next_cursor"]),
             "Event": object(
                 [
                     "id": text, "chapter": text, "title": text, "description": optionalText,
@@ -171,8 +173,8 @@ enum OpenAPIDocument {
                 ],
                 required: ["id", "chapter", "title", "start", "end", "timezone", "status", "sequence", "page_url", "ics_url"]),
             "EventList": object(
-                ["items": ["type": "array", "items": ref("Event")], "total": ["type": "integer"], "next_cursor": optionalText],
-                required: ["items", "total", "next_cursor"]),
+                ["items": ["type": "array", "items": ref("Event")], "total": total, "total_is_exact": exact, "next_cursor": optionalText],
+                required: ["items", "total", "total_is_exact", "next_cursor"]),
             "ChapterList": object(
                 [
                     "items": [

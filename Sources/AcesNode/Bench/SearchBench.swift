@@ -1,0 +1,105 @@
+import AcesCore
+import AcesStore
+import AsyncHTTPClient
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+
+/// Scenario 4: a node holding `members` members (of three chapters, accented names included)
+/// answers prefix and accent-folded searches through its JSON API, one at a time, over HTTP on
+/// loopback; reports the latency percentiles as a client sees them.
+public struct SearchBench: Sendable {
+    public let members: Int
+    public let queries: Int
+    public let root: String
+    public let logger: Logger
+
+    public init(members: Int, queries: Int, root: String, logger: Logger) {
+        self.members = members
+        self.queries = queries
+        self.root = root
+        self.logger = logger
+    }
+
+    /// Queries people type: name, city, role and topic prefixes, folded or not, one or two words.
+    static func queries(count: Int) -> [String] {
+        var words = [String]()
+        for p in SampleData.profiles.values.sorted(by: { $0.country < $1.country }) {
+            words += p.first + p.last + p.cities
+        }
+        words += SampleData.roles.flatMap { $0.split(separator: " ").map(String.init) }
+        var sample = SampleData(seed: 11)
+        var out = [String]()
+        while out.count < count {
+            let w = sample.pick(words)
+            let folded = SearchText.fold(w)
+            let cut = min(folded.count, 3 + Int(sample.next() % 4))
+            switch sample.next() % 4 {
+            case 0: out.append(String(folded.prefix(cut)))
+            case 1: out.append(String(w.prefix(cut)))
+            case 2: out.append(folded)
+            default: out.append(folded + " " + String(SearchText.fold(sample.pick(words)).prefix(3)))
+            }
+        }
+        return out
+    }
+
+    /// Runs the scenario: (p50 ms, p99 ms, mean results per query, authoring seconds).
+    public func run() async throws -> (p50: Double, p99: Double, matches: Double) {
+        let dir = root + "/search"
+        let ports = LocalFederation.freePorts(2)
+        let fr = try LocalFederation.create(at: dir, chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
+        let store = try fr.openStore()
+        let author = try fr.author()
+        var sample = SampleData(seed: 5)
+        let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
+        var done = 0
+        while done < members {
+            let n = min(5_000, members - done)
+            let base = done
+            try store.authorMany(as: author, count: n) { _, k in
+                let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+                var values = sample.member(chapter: chapters[(base + k) % 3], n: base + k)
+                values["visibility"] = "public"
+                return [.set(.member, id: id, values: values)]
+            }
+            done += n
+        }
+
+        let server = try NodeServer(directory: fr, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let task = Task { try await group.run() }
+        _ = await server.waitUntilListening()
+        let base = "http://127.0.0.1:\(server.port("web") ?? ports[0])/api/v1/members?limit=20&q="
+        let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
+        var latencies = [Double]()
+        var matches = 0.0
+        do {
+            let list = SearchBench.queries(count: queries + 200)
+            for (i, q) in list.enumerated() {
+                let url = base + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q)
+                let start = DispatchTime.now().uptimeNanoseconds
+                let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+                let body = try await response.body.collect(upTo: 1 << 22)
+                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                guard response.status == .ok else { throw NodeError.config("search '\(q)' answered \(response.status.code)") }
+                if i >= 200 {
+                    latencies.append(ms)
+                    matches += (try? JSONParser.parse(Array(buffer: body)))?["total"]?.doubleValue ?? 0
+                }
+            }
+            try await http.shutdown()
+        } catch {
+            try? await http.shutdown()
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        let sorted = latencies.sorted()
+        func pct(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
+        return (pct(0.5), pct(0.99), matches / Double(max(1, latencies.count)))
+    }
+}
