@@ -25,9 +25,9 @@ final class Applier {
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
     /// each record once.
     private var prefetched: [String: ExistingRow] = [:]
-    /// Members whose searchable text or presence changed in this transaction, reindexed once
-    /// each by `finish()`; `true` when the member was not in the index before.
-    private var searchDirty: [Int64: Bool] = [:]
+    /// Members whose searchable text, visibility or presence changed in this transaction,
+    /// reindexed once each by `finish()`.
+    private var searchDirty: Set<Int64> = []
 
     /// What the applier reads of a record before changing it.
     struct ExistingRow {
@@ -38,7 +38,9 @@ final class Applier {
     }
 
     /// Member fields the directory search covers.
-    static let searchFields: Set<String> = ["name", "organisation", "role", "city", "bio"]
+    static let searchFields: Set<String> = [
+        "name", "organisation", "role", "city", "bio", "visibility", "status", "chapter", "country",
+    ]
 
     /// The record's current merge state (nil if never seen), remembered for the next apply.
     func currentState(_ kind: RecordKind, id: String) throws -> RecordState? {
@@ -194,7 +196,7 @@ final class Applier {
             update.bind(Int32(columns.count + 1), encodedState)
             update.bind(Int32(columns.count + 2), existing.rowid)
             try update.run(db)
-            if op.kind == .member && searchChanged && searchDirty[existing.rowid] == nil { searchDirty[existing.rowid] = !wasListed }
+            if op.kind == .member && searchChanged { searchDirty.insert(existing.rowid) }
         } else {
             let key = "I" + table + names.joined(separator: ",")
             let sql =
@@ -211,30 +213,18 @@ final class Applier {
             for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.1) }
             insert.bind(Int32(columns.count + 2), encodedState)
             try insert.run(db)
-            if op.kind == .member && searchChanged { searchDirty[db.lastInsertedRowID] = true }
+            if op.kind == .member && searchChanged { searchDirty.insert(db.lastInsertedRowID) }
         }
         if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
         return !state.erased
     }
 
-    /// Reindexes each member whose searchable text or presence changed, once per transaction.
+    /// Reindexes each member whose searchable text, visibility or presence changed, once per
+    /// transaction (see `SearchIndex`).
     private func reindexSearch() throws {
         guard !searchDirty.isEmpty else { return }
-        let delete = RawStatement(try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?"))
-        let insert = RawStatement(
-            try db.cachedStatement(
-                sql: """
-                    INSERT INTO member_search(rowid, name, organisation, role, city, bio)
-                    SELECT rowid, name, organisation, role, city, bio FROM members WHERE rowid = ? AND removed = 0
-                    """))
-        for (rowid, isNew) in searchDirty {
-            if !isNew {
-                delete.bind(1, rowid)
-                try delete.run(db)
-            }
-            insert.bind(1, rowid)
-            try insert.run(db)
-        }
+        let index = try SearchIndex(db)
+        for rowid in searchDirty { try index.reindex(member: rowid) }
         searchDirty.removeAll(keepingCapacity: true)
     }
 

@@ -126,10 +126,13 @@ enum Schema {
                     CREATE INDEX members_directory ON members(name_key, id) WHERE removed = 0;
 
                     -- Full-text search over the directory, fed by the applier once per record and
-                    -- batch. Accents are folded (zoe finds Zoë); prefixes of 2 and 3 are indexed.
+                    -- transaction (see SearchIndex: rowids sort like names; scope holds visibility,
+                    -- chapter and country tokens). Accents are folded; prefixes of 2 and 3 indexed;
+                    -- no positions are kept (detail = column): queries are words, never phrases.
+                    ALTER TABLE members ADD COLUMN search_rowid INTEGER;
                     CREATE VIRTUAL TABLE member_search USING fts5(
-                        name, organisation, role, city, bio,
-                        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3');
+                        name, organisation, role, city, bio, scope,
+                        tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3', detail = column);
 
                     -- Sign-in links a chapter admin issued, sessions opened with them, and admin API
                     -- tokens. Only digests of the secrets are kept. Local to this node, never synced.
@@ -161,11 +164,8 @@ enum Schema {
             for row in try Row.fetchAll(db, sql: "SELECT rowid, name FROM members WHERE name IS NOT NULL") {
                 try update.execute(arguments: [SearchText.fold(row["name"] as String), row["rowid"] as Int64])
             }
-            try db.execute(
-                sql: """
-                    INSERT INTO member_search(rowid, name, organisation, role, city, bio)
-                    SELECT rowid, name, organisation, role, city, bio FROM members WHERE removed = 0
-                    """)
+            let index = try SearchIndex(db)
+            for rowid in try Int64.fetchAll(db, sql: "SELECT rowid FROM members") { try index.reindex(member: rowid) }
         }
         return m
     }

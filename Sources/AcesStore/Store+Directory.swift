@@ -41,9 +41,6 @@ public struct DirectoryQuery: Sendable {
     public var after: DirectoryCursor?
     /// Or skip this many (numbered pages of the HTML directory).
     public var offset: Int
-    /// Above this many index matches, the search walks the directory in name order instead of
-    /// sorting every match (both give the same answer; this only tunes speed).
-    public var broadSearchAbove = Store.broadSearch
 
     public init(
         viewer: Viewer, text: String? = nil, chapter: ChapterID? = nil, country: String? = nil, limit: Int = 20,
@@ -122,13 +119,16 @@ extension Store {
     /// Counts stop here: "more than 1,000" is what a person needs, and it keeps a broad search
     /// as fast as a narrow one.
     public static let countCap = 1000
-    /// Above this many index matches, a search walks the directory in name order and checks
-    /// each member against the index, instead of sorting every match.
-    public static let broadSearch = 5000
-
     /// A page of the directory as `query.viewer` may see it: active, listed members only,
     /// sorted by name (accents and case folded). Hidden members are not counted either.
+    /// With words to find, the search index answers alone (see `SearchIndex`): results come in
+    /// the order of the names' first eight letters.
     public func directory(_ query: DirectoryQuery) throws -> ListingPage {
+        let words = SearchText.words(query.text ?? "")
+        if !words.isEmpty { return try search(words, query) }
+        if let after = query.after, after.key.hasPrefix(Store.searchCursor) {
+            throw StoreError.invalid("the cursor belongs to a search, not to this listing")
+        }
         var clauses = ["removed = 0", "status = 'active'"]
         var args = [DatabaseValue]()
         let (vis, visArgs) = query.viewer.sql
@@ -142,30 +142,53 @@ extension Store {
             clauses.append("country = ?")
             args.append(c.databaseValue)
         }
-        let match = query.text.flatMap(SearchText.prefixQuery)
         return try pool.read { db in
-            var filter = clauses, filterArgs = args
-            var countSQL: String?
-            if let match {
-                let probe =
-                    try Int.fetchOne(
-                        db, sql: "SELECT count(*) FROM (SELECT 1 FROM member_search WHERE member_search MATCH ? LIMIT ?)",
-                        arguments: [match, query.broadSearchAbove + 1]) ?? 0
-                if probe > query.broadSearchAbove {
-                    // Many matches: walk the name index and stop after one page.
-                    filter.append("EXISTS (SELECT 1 FROM member_search WHERE member_search MATCH ? AND rowid = members.rowid)")
-                    countSQL =
-                        "SELECT count(*) FROM (SELECT 1 FROM member_search JOIN members ON members.rowid = member_search.rowid WHERE member_search MATCH ? AND "
-                        + clauses.joined(separator: " AND ") + " LIMIT \(Store.countCap + 1))"
-                } else {
-                    filter.append("rowid IN (SELECT rowid FROM member_search WHERE member_search MATCH ?)")
-                }
-                filterArgs.append(match.databaseValue)
+            try Store.page(
+                db, table: "members", kind: .member, clauses: clauses, args: args, order: ("name_key", "id"), limit: query.limit,
+                after: query.after, offset: query.offset, countSQL: nil, countArgs: args)
+        }
+    }
+
+    /// Marks cursors of search results (a character no name can hold).
+    static let searchCursor = "\u{1}"
+
+    private func search(_ words: [String], _ query: DirectoryQuery) throws -> ListingPage {
+        let match = SearchIndex.match(words: words, viewer: query.viewer, chapter: query.chapter, country: query.country)
+        var after: Int64 = .min
+        if let cursor = query.after {
+            guard cursor.key.hasPrefix(Store.searchCursor), let r = Int64(cursor.key.dropFirst()) else {
+                throw StoreError.invalid("the cursor does not belong to this search")
             }
-            let counted: [DatabaseValue] = countSQL == nil ? filterArgs : [match!.databaseValue] + args
-            return try Store.page(
-                db, table: "members", kind: .member, clauses: filter, args: filterArgs, order: ("name_key", "id"), limit: query.limit,
-                after: query.after, offset: query.offset, countSQL: countSQL, countArgs: counted)
+            after = r
+        }
+        return try pool.read { db in
+            // One pass over the index gives the count (up to the cap) and, usually, the page too:
+            // FTS5 materialises prefix matches, so a second query would pay for them again.
+            let sql = "SELECT rowid FROM member_search WHERE member_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?"
+            let head = try Int64.fetchAll(db, sql: sql, arguments: [match, Int64.min, Store.countCap + 1])
+            let fromHead = head.filter { $0 > after }
+            var hits = Array(fromHead.dropFirst(query.offset))
+            if hits.count <= query.limit && head.count > Store.countCap, let last = head.last {
+                // The page reaches past the first thousand matches: continue after them.
+                let skip = max(0, query.offset - fromHead.count)
+                hits += try Int64.fetchAll(db, sql: sql + " OFFSET ?", arguments: [match, max(after, last), query.limit + 1, skip])
+            }
+            let select = try db.cachedStatement(sql: "SELECT \(Record.columns(.member)) FROM members WHERE rowid = ?")
+            var records = [Record]()
+            for hit in hits.prefix(query.limit) {
+                guard let row = try Row.fetchOne(select, arguments: [SearchIndex.member(hit)]) else { continue }
+                let r = try Record(kind: .member, row: row)
+                // The index and the table change in one transaction; this only guards the rule.
+                guard !r.removed, query.viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
+                else { continue }
+                records.append(r)
+            }
+            var next: DirectoryCursor?
+            if hits.count > query.limit, let last = hits.prefix(query.limit).last, let r = records.last {
+                next = DirectoryCursor(key: Store.searchCursor + String(last), id: r.id)
+            }
+            let total = head.count
+            return ListingPage(records: records, total: min(total, Store.countCap), totalIsExact: total <= Store.countCap, next: next)
         }
     }
 

@@ -23,12 +23,4 @@ public enum SearchText {
         if !current.isEmpty { words.append(current) }
         return Array(words.prefix(maxWords))
     }
-
-    /// An FTS5 query matching every word as a prefix; each word is quoted, so nothing a
-    /// visitor types is read as FTS5 syntax. Nil when the query has no words.
-    public static func prefixQuery(_ query: String) -> String? {
-        let w = words(query)
-        guard !w.isEmpty else { return nil }
-        return w.map { "\"" + $0.replacingOccurrences(of: "\"", with: "\"\"") + "\"*" }.joined(separator: " ")
-    }
 }

@@ -1,0 +1,105 @@
+import AcesCore
+import Foundation
+import GRDB
+import GRDBSQLite
+
+/// The directory's full-text index (FTS5 table `member_search`).
+///
+/// It holds only members a directory may list (not removed, active), with their text and a
+/// `scope` column of tokens for who may see them and where they belong, so one FTS5 query
+/// answers visibility and filters too. Its rowid sorts like the member's folded name (the first
+/// eight letters, then the member's rowid), so FTS5 streams matches in name order and a page
+/// stops after its last row: a prefix matching half the directory costs what a rare one does.
+struct SearchIndex {
+    let db: Database
+
+    init(_ db: Database) throws { self.db = db }
+
+    /// Bits of the FTS rowid taken by the member's own rowid (16.7 million members).
+    static let memberBits: Int64 = 24
+
+    /// The FTS rowid of a member: name order first, then the member's rowid.
+    static func rowid(nameKey: String, member: Int64) -> Int64 {
+        var key: Int64 = 0
+        var n = 0
+        for u in nameKey.utf8 where n < 8 {
+            key = key * 27 + ((97...122).contains(u) ? Int64(u) - 96 : 0)
+            n += 1
+        }
+        while n < 8 {
+            key *= 27
+            n += 1
+        }
+        return key << memberBits | (member & ((1 << memberBits) - 1))
+    }
+
+    /// The member's rowid inside an FTS rowid.
+    static func member(_ ftsRowid: Int64) -> Int64 { ftsRowid & ((1 << memberBits) - 1) }
+
+    /// The scope tokens of a member: `vpublic`, `vmembers` or `vc<chapter>` (chapter-only),
+    /// `c<chapter>`, `k<country>`.
+    static func scope(visibility: String?, chapter: String?, country: String?) -> String {
+        var tokens = [String]()
+        switch visibility {
+        case "public": tokens.append("vpublic")
+        case "members": tokens.append("vmembers")
+        case "chapter": if let c = chapter { tokens.append("vc" + c) }
+        default: break
+        }
+        if let c = chapter { tokens.append("c" + c) }
+        if let k = country { tokens.append("k" + k.lowercased()) }
+        return tokens.joined(separator: " ")
+    }
+
+    /// Brings one member's index row up to date with its row in `members`.
+    func reindex(member rowid: Int64) throws {
+        guard rowid < 1 << SearchIndex.memberBits else {
+            throw StoreError.invalid("the directory's search index holds at most 16,777,215 members")
+        }
+        guard
+            let row = try Row.fetchOne(
+                try db.cachedStatement(
+                    sql: """
+                        SELECT name, name_key, organisation, role, city, bio, visibility, "chapter", country, status, removed, search_rowid
+                        FROM members WHERE rowid = ?
+                        """), arguments: [rowid])
+        else { return }
+        let old: Int64? = row["search_rowid"]
+        if let old { try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?").execute(arguments: [old]) }
+        var new: Int64?
+        if (row["removed"] as Bool) == false && (row["status"] as String?) == "active" {
+            let id = SearchIndex.rowid(nameKey: row["name_key"] ?? "", member: rowid)
+            try db.cachedStatement(
+                sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)"
+            ).execute(arguments: [
+                id, row["name"], row["organisation"], row["role"], row["city"], row["bio"],
+                SearchIndex.scope(visibility: row["visibility"], chapter: row["chapter"], country: row["country"]),
+            ])
+            new = id
+        }
+        if new != old {
+            try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?").execute(arguments: [new, rowid])
+        }
+    }
+}
+
+extension SearchIndex {
+    /// The FTS5 query for a directory search: every word as a prefix in the text columns, and
+    /// the scope tokens the viewer may see (and the chapter and country asked for). Words and
+    /// tokens are quoted, so nothing typed is read as FTS5 syntax.
+    static func match(words: [String], viewer: Viewer, chapter: ChapterID?, country: String?) -> String {
+        func quoted(_ s: String) -> String { "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" }
+        // A one-letter word among others is a whole word ("o" of "O'Brien"): as a prefix it would
+        // expand to every word with that letter.
+        var parts = words.map { w in
+            "{name organisation role city bio} : " + quoted(w) + (w.count > 1 || words.count == 1 ? "*" : "")
+        }
+        switch viewer {
+        case .visitor: parts.append("scope : \"vpublic\"")
+        case .member(_, let c): parts.append("scope : (\"vpublic\" OR \"vmembers\" OR \(quoted("vc" + c.rawValue)))")
+        }
+        if let chapter { parts.append("scope : " + quoted("c" + chapter.rawValue)) }
+        if let country { parts.append("scope : " + quoted("k" + country.lowercased())) }
+        return parts.joined(separator: " AND ")
+    }
+}
