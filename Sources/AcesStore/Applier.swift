@@ -28,6 +28,8 @@ final class Applier {
     /// Members whose searchable text, visibility or presence changed in this transaction,
     /// reindexed once each by `finish()`.
     private var searchDirty: Set<Int64> = []
+    /// Whether members were left to the deferred indexer.
+    private(set) var searchPending = false
 
     /// What the applier reads of a record before changing it.
     struct ExistingRow {
@@ -221,10 +223,22 @@ final class Applier {
 
     /// Reindexes each member whose searchable text, visibility or presence changed, once per
     /// transaction (see `SearchIndex`).
+    /// A transaction that changes more members than this leaves them to `Store.indexPendingSearch()`.
+    static let inlineSearchLimit = 200
+
     private func reindexSearch() throws {
         guard !searchDirty.isEmpty else { return }
-        let index = try SearchIndex(db)
-        for rowid in searchDirty { try index.reindex(member: rowid) }
+        if searchDirty.count > Applier.inlineSearchLimit {
+            let pending = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_pending(rowid) VALUES (?)"))
+            for rowid in searchDirty {
+                pending.bind(1, rowid)
+                try pending.run(db)
+            }
+            searchPending = true
+        } else {
+            let index = try SearchIndex(db)
+            for rowid in searchDirty { try index.reindex(member: rowid) }
+        }
         searchDirty.removeAll(keepingCapacity: true)
     }
 

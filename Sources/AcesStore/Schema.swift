@@ -130,6 +130,9 @@ enum Schema {
                     -- chapter and country tokens). Accents are folded; prefixes of 2 and 3 indexed;
                     -- no positions are kept (detail = column): queries are words, never phrases.
                     ALTER TABLE members ADD COLUMN search_rowid INTEGER;
+                    -- Members a large transaction (a catch-up, an import) changed, indexed after it
+                    -- in bulk rather than one by one inside it.
+                    CREATE TABLE search_pending (rowid INTEGER PRIMARY KEY);
                     CREATE VIRTUAL TABLE member_search USING fts5(
                         name, organisation, role, city, bio, scope,
                         tokenize = 'unicode61 remove_diacritics 2', prefix = '2 3', detail = column);

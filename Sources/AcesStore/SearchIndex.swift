@@ -103,3 +103,46 @@ extension SearchIndex {
         return parts.joined(separator: " AND ")
     }
 }
+
+extension Store {
+    /// Indexes the members large transactions left pending, `batch` per transaction (in rowid
+    /// order, so FTS5 appends). Returns how many were indexed. Search results are re-checked
+    /// against the members table meanwhile, so a pending member is never shown to someone who
+    /// may not see it; it may just be missing from results for a moment.
+    @discardableResult
+    public func indexPendingSearch(batch: Int = 5000) throws -> Int {
+        var done = 0
+        while true {
+            let n = try pool.write { db -> Int in
+                let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
+                let index = try SearchIndex(db)
+                for r in rows { try index.reindex(member: r) }
+                if let last = rows.last {
+                    try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
+                }
+                return rows.count
+            }
+            done += n
+            if n < batch { return done }
+        }
+    }
+
+    /// `indexPendingSearch()` from async code.
+    @discardableResult
+    public func indexPendingSearch(batch: Int = 5000) async throws -> Int {
+        var done = 0
+        while true {
+            let n = try await pool.write { db -> Int in
+                let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
+                let index = try SearchIndex(db)
+                for r in rows { try index.reindex(member: r) }
+                if let last = rows.last {
+                    try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
+                }
+                return rows.count
+            }
+            done += n
+            if n < batch { return done }
+        }
+    }
+}

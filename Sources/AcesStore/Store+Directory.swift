@@ -165,7 +165,20 @@ extension Store {
             // One pass over the index gives the count (up to the cap) and, usually, the page too:
             // FTS5 materialises prefix matches, so a second query would pay for them again.
             let sql = "SELECT rowid FROM member_search WHERE member_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?"
-            let head = try Int64.fetchAll(db, sql: sql, arguments: [match, Int64.min, Store.countCap + 1])
+            var head = try Int64.fetchAll(db, sql: sql, arguments: [match, Int64.min, Store.countCap + 1])
+            // While a large transaction's members wait to be indexed, check each hit's visibility
+            // and filters against the table, so neither a hidden member nor the count shows.
+            if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM search_pending)") == true {
+                let check = try db.cachedStatement(sql: "SELECT visibility, \"chapter\", country, status, removed FROM members WHERE rowid = ?")
+                head = try head.filter { hit in
+                    guard let row = try Row.fetchOne(check, arguments: [SearchIndex.member(hit)]) else { return false }
+                    let chapter: String? = row["chapter"]
+                    return (row["removed"] as Bool) == false && (row["status"] as String?) == "active"
+                        && query.viewer.maySee(visibility: row["visibility"], chapter: chapter)
+                        && (query.chapter == nil || chapter == query.chapter?.rawValue)
+                        && (query.country == nil || (row["country"] as String?) == query.country)
+                }
+            }
             let fromHead = head.filter { $0 > after }
             var hits = Array(fromHead.dropFirst(query.offset))
             if hits.count <= query.limit && head.count > Store.countCap, let last = head.last {
@@ -179,7 +192,7 @@ extension Store {
                 guard let row = try Row.fetchOne(select, arguments: [SearchIndex.member(hit)]) else { continue }
                 let r = try Record(kind: .member, row: row)
                 // The index and the table change in one transaction; this only guards the rule.
-                guard !r.removed, query.viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
+                guard !r.removed, r.values["status"] == "active", query.viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
                 else { continue }
                 records.append(r)
             }

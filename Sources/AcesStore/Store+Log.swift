@@ -23,6 +23,8 @@ public struct ApplyReport: Sendable {
     /// Whether an applied entry erased a record (the caller checkpoints the WAL so the erased
     /// values leave it too).
     public var erased = false
+    /// Whether members were left for `Store.indexPendingSearch()` (a large batch).
+    public var searchPending = false
 }
 
 extension Store {
@@ -128,6 +130,7 @@ extension Store {
         try applier.finish()
         report.applied = verdict.accepted
         report.erased = applier.erasedAny
+        report.searchPending = applier.searchPending
         if let why = verdict.refusal, let i = verdict.refusedIndex {
             try quarantine(fresh[i], why)
             report.refusal = why

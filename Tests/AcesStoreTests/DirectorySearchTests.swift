@@ -110,6 +110,7 @@ import Testing
                     ])
             ]
         }
+        #expect(try node.store.indexPendingSearch() == n, "one large transaction leaves its members to the bulk indexer")
         var seen = [String]()
         var cursor: DirectoryCursor?
         repeat {
@@ -122,6 +123,34 @@ import Testing
         // Numbered pages (the HTML directory) past the cap too.
         let late = try node.store.directory(DirectoryQuery(viewer: .visitor, text: "pers", limit: 24, offset: n - 10))
         #expect(late.records.map(\.id) == Array(seen.suffix(10)))
+    }
+
+    @Test func membersWaitingForTheBulkIndexerAreNeverShownToWhoMayNotSeeThem() throws {
+        let node = try TestNode("fr", in: TempDir())
+        var ids = [String]()
+        let n = 250
+        try node.store.authorMany(as: node.author, count: n) { _, k in
+            let id = node.newID()
+            ids.append(id)
+            return [
+                .set(
+                    .member, id: id,
+                    values: [
+                        "chapter": "fr", "email": .string("p\(k)@example.org"), "name": .string("Pending \(k)"), "visibility": "public",
+                        "status": "active",
+                    ])
+            ]
+        }
+        try node.store.indexPendingSearch()
+        #expect(try node.store.directory(DirectoryQuery(viewer: .visitor, text: "pending")).total == n)
+        // One large transaction hides them all; until the indexer runs, the index still says public.
+        try node.store.authorMany(as: node.author, count: n) { _, k in [.set(.member, id: ids[k], values: ["visibility": "chapter"])] }
+        let meanwhile = try node.store.directory(DirectoryQuery(viewer: .visitor, text: "pending", limit: 50))
+        #expect(meanwhile.records.isEmpty && meanwhile.total == 0)
+        let ownChapter = try node.store.directory(DirectoryQuery(viewer: .member(id: "x", chapter: ChapterID("fr")!), text: "pending"))
+        #expect(ownChapter.total == n)
+        #expect(try node.store.indexPendingSearch() == n)
+        #expect(try node.store.directory(DirectoryQuery(viewer: .visitor, text: "pending")).total == 0)
     }
 
     @Test func aCursorOnlyContinuesItsOwnKindOfListing() throws {

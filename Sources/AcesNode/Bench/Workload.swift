@@ -42,6 +42,8 @@ public struct Workload: Sendable {
             if let last = written.last { committed(last.envelope.seq) }
             done += n
         }
+        // Authoring ends when the new members can be found.
+        try store.indexPendingSearch()
         return Double(entries) / Bench.seconds(since: start)
     }
 }

@@ -71,6 +71,8 @@ public final class NodeServer: Service, Sendable {
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
             for s in services { group.addTask { try await s.run() } }
+            // Members a large transaction left unindexed (say, a catch-up cut short) become searchable.
+            group.addTask { _ = try? await self.store.indexPendingSearch() }
             group.addTask {
                 try? await cancelWhenGracefulShutdown { await self.syncer.run() }
                 // Close our connections to peers at once, so their listeners can drain too.

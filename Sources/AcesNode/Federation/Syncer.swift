@@ -139,12 +139,14 @@ public final class Syncer: Sendable {
             var refusal: EntryError?
             var inFlight = false
             var erased = false
+            var searchPending = false
             /// Waits for the batch being applied, if any.
             func settle() async throws {
                 guard inFlight, let r = try await group.next() else { return }
                 inFlight = false
                 applied += r.applied
                 erased = erased || r.erased
+                searchPending = searchPending || r.searchPending
                 if refusal == nil { refusal = r.refusal }
             }
             func submit() async throws {
@@ -176,6 +178,10 @@ public final class Syncer: Sendable {
             }
             try await submit()
             try await settle()
+            // An erasure arrived: move the WAL into the main file so the old values leave it too.
+            // A large catch-up left its members to be indexed in bulk, now that it is done (before
+            // an erasure's purge, so the erased words leave the index's segments too).
+            if searchPending { try await store.indexPendingSearch() }
             // An erasure arrived: move the WAL into the main file so the old values leave it too.
             if erased { try? await store.purgeErasedTraces() }
             return (applied, refusal, bytes)
