@@ -236,8 +236,7 @@ final class Applier {
             }
             searchPending = true
         } else {
-            let index = try SearchIndex(db)
-            for rowid in searchDirty { try index.reindex(member: rowid) }
+            try SearchIndex(db).reindex(members: searchDirty)
         }
         searchDirty.removeAll(keepingCapacity: true)
     }

@@ -167,8 +167,7 @@ enum Schema {
             for row in try Row.fetchAll(db, sql: "SELECT rowid, name FROM members WHERE name IS NOT NULL") {
                 try update.execute(arguments: [SearchText.fold(row["name"] as String), row["rowid"] as Int64])
             }
-            let index = try SearchIndex(db)
-            for rowid in try Int64.fetchAll(db, sql: "SELECT rowid FROM members") { try index.reindex(member: rowid) }
+            try SearchIndex(db).reindex(members: try Int64.fetchAll(db, sql: "SELECT rowid FROM members"))
         }
         return m
     }

@@ -51,35 +51,45 @@ struct SearchIndex {
         return tokens.joined(separator: " ")
     }
 
-    /// Brings one member's index row up to date with its row in `members`.
-    func reindex(member rowid: Int64) throws {
-        guard rowid < 1 << SearchIndex.memberBits else {
+    /// Brings members' index rows up to date with their rows in `members`. Deletes, then
+    /// inserts, each in ascending rowid order: FTS5 flushes its pending terms whenever a rowid
+    /// goes backwards, so unsorted writes would cost a segment each.
+    func reindex(members rowids: some Collection<Int64>) throws {
+        guard let top = rowids.max() else { return }
+        guard top < 1 << SearchIndex.memberBits else {
             throw StoreError.invalid("the directory's search index holds at most 16,777,215 members")
         }
-        guard
-            let row = try Row.fetchOne(
-                try db.cachedStatement(
-                    sql: """
-                        SELECT name, name_key, organisation, role, city, bio, visibility, "chapter", country, status, removed, search_rowid
-                        FROM members WHERE rowid = ?
-                        """), arguments: [rowid])
-        else { return }
-        let old: Int64? = row["search_rowid"]
-        if let old { try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?").execute(arguments: [old]) }
-        var new: Int64?
-        if (row["removed"] as Bool) == false && (row["status"] as String?) == "active" {
-            let id = SearchIndex.rowid(nameKey: row["name_key"] ?? "", member: rowid)
-            try db.cachedStatement(
-                sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)"
-            ).execute(arguments: [
-                id, row["name"], row["organisation"], row["role"], row["city"], row["bio"],
-                SearchIndex.scope(visibility: row["visibility"], chapter: row["chapter"], country: row["country"]),
-            ])
-            new = id
+        let read = try db.cachedStatement(
+            sql: """
+                SELECT name, name_key, organisation, role, city, bio, visibility, "chapter", country, status, removed, search_rowid
+                FROM members WHERE rowid = ?
+                """)
+        var deletes = [Int64]()
+        var inserts = [(Int64, [DatabaseValue])]()
+        var moved = [(member: Int64, to: Int64?)]()
+        for rowid in rowids {
+            guard let row = try Row.fetchOne(read, arguments: [rowid]) else { continue }
+            let old: Int64? = row["search_rowid"]
+            if let old { deletes.append(old) }
+            var new: Int64?
+            if (row["removed"] as Bool) == false && (row["status"] as String?) == "active" {
+                let id = SearchIndex.rowid(nameKey: row["name_key"] ?? "", member: rowid)
+                let scope = SearchIndex.scope(visibility: row["visibility"], chapter: row["chapter"], country: row["country"])
+                inserts.append(
+                    (id, [row["name"], row["organisation"], row["role"], row["city"], row["bio"], scope.databaseValue]))
+                new = id
+            }
+            if new != old { moved.append((rowid, new)) }
         }
-        if new != old {
-            try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?").execute(arguments: [new, rowid])
+        let delete = try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?")
+        for d in deletes.sorted() { try delete.execute(arguments: [d]) }
+        let insert = try db.cachedStatement(
+            sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)")
+        for (id, values) in inserts.sorted(by: { $0.0 < $1.0 }) {
+            try insert.execute(arguments: StatementArguments([id.databaseValue] + values))
         }
+        let update = try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?")
+        for m in moved { try update.execute(arguments: [m.to, m.member]) }
     }
 }
 
@@ -115,8 +125,7 @@ extension Store {
         while true {
             let n = try pool.write { db -> Int in
                 let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
-                let index = try SearchIndex(db)
-                for r in rows { try index.reindex(member: r) }
+                try SearchIndex(db).reindex(members: rows)
                 if let last = rows.last {
                     try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
                 }
@@ -134,8 +143,7 @@ extension Store {
         while true {
             let n = try await pool.write { db -> Int in
                 let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
-                let index = try SearchIndex(db)
-                for r in rows { try index.reindex(member: r) }
+                try SearchIndex(db).reindex(members: rows)
                 if let last = rows.last {
                     try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
                 }

@@ -169,7 +169,8 @@ extension Store {
             // While a large transaction's members wait to be indexed, check each hit's visibility
             // and filters against the table, so neither a hidden member nor the count shows.
             if try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM search_pending)") == true {
-                let check = try db.cachedStatement(sql: "SELECT visibility, \"chapter\", country, status, removed FROM members WHERE rowid = ?")
+                let check = try db.cachedStatement(
+                    sql: "SELECT visibility, \"chapter\", country, status, removed FROM members WHERE rowid = ?")
                 head = try head.filter { hit in
                     guard let row = try Row.fetchOne(check, arguments: [SearchIndex.member(hit)]) else { return false }
                     let chapter: String? = row["chapter"]
@@ -192,7 +193,8 @@ extension Store {
                 guard let row = try Row.fetchOne(select, arguments: [SearchIndex.member(hit)]) else { continue }
                 let r = try Record(kind: .member, row: row)
                 // The index and the table change in one transaction; this only guards the rule.
-                guard !r.removed, r.values["status"] == "active", query.viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
+                guard !r.removed, r.values["status"] == "active",
+                    query.viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
                 else { continue }
                 records.append(r)
             }
@@ -253,7 +255,8 @@ extension Store {
         }
         let sql =
             "SELECT \(Record.columns(kind)), \(order.0) AS sort_key FROM \(table)\(pageFilter) ORDER BY \(order.0), \(order.1) LIMIT ? OFFSET ?"
-        let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
+        let rows = try Row.fetchAll(
+            db, sql: sql, arguments: StatementArguments(pageArgs + [(limit + 1).databaseValue, offset.databaseValue]))
         let count = countSQL ?? "SELECT count(*) FROM (SELECT 1 FROM \(table)\(filter) LIMIT \(countCap + 1))"
         let total = try Int.fetchOne(db, sql: count, arguments: StatementArguments(countArgs)) ?? 0
         let records = try rows.prefix(limit).map { try Record(kind: kind, row: $0) }

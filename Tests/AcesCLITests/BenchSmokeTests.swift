@@ -8,7 +8,9 @@ import Testing
     @Test func theBenchmarkRunsAndWritesItsFigures() throws {
         let dir = TempDir()
         let json = dir.file("bench.json")
-        let r = try AcesProcess.run(["bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20", "--json", json])
+        let r = try AcesProcess.run([
+            "bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20", "--json", json,
+        ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("catchup.entries_per_s"))
         let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))

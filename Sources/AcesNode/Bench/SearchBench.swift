@@ -66,6 +66,7 @@ public struct SearchBench: Sendable {
             }
             done += n
         }
+        try await store.indexPendingSearch()
 
         let server = try NodeServer(directory: fr, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))

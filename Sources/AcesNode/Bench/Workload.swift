@@ -43,7 +43,12 @@ public struct Workload: Sendable {
             done += n
         }
         // Authoring ends when the new members can be found.
+        let t0 = DispatchTime.now().uptimeNanoseconds
         try store.indexPendingSearch()
+        if ProcessInfo.processInfo.environment["ACES_BENCH_DEBUG"] != nil {
+            FileHandle.standardError.write(
+                Data("authoring: \(Bench.seconds(since: start)) s, of which indexing \(Bench.seconds(since: t0)) s\n".utf8))
+        }
         return Double(entries) / Bench.seconds(since: start)
     }
 }

@@ -160,7 +160,10 @@ enum OpenAPIDocument {
                 ],
                 required: ["id", "chapter", "name", "organisation", "role", "city", "country", "bio", "links", "profile_url", "vcard_url"]),
             "MemberList": object(
-                ["items": ["type": "array", "items": ref("Member")], "total": total, "total_is_exact": exact, "next_cursor": optionalText],
+                [
+                    "items": ["type": "array", "items": ref("Member")], "total": total, "total_is_exact": exact,
+                    "next_cursor": optionalText,
+                ],
                 required: ["items", "total", "total_is_exact", "next_cursor"]),
             "Event": object(
                 [
