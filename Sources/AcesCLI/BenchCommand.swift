@@ -54,6 +54,8 @@ struct BenchCommand: AsyncParsableCommand {
             let s = try await SearchBench(members: members, queries: queries, root: root, logger: logger).run()
             figures += [
                 Figure(name: "search.p50_ms", unit: "ms", values: [s.p50]), Figure(name: "search.p99_ms", unit: "ms", values: [s.p99]),
+                Figure(name: "search.store_p50_ms", unit: "ms", values: [s.storeP50]),
+                Figure(name: "search.store_p99_ms", unit: "ms", values: [s.storeP99]),
                 Figure(name: "search.mean_matches", unit: "members", values: [s.matches]),
             ]
         }

@@ -8,7 +8,7 @@ struct EventCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
         abstract: "Add, change, cancel and look up events of the calendar.",
-        subcommands: [Add.self, Update.self, Cancel.self, Show.self, List.self]
+        subcommands: [Add.self, Update.self, Cancel.self, Show.self, List.self, Import.self, Export.self]
     )
 }
 

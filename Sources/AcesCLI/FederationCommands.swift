@@ -62,9 +62,18 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: "Stops cleanly on SIGTERM or SIGINT (Ctrl-C). The CLI keeps working on the same data directory while it runs.")
     @OptionGroup var node: NodeOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
+    @Option(help: "Log format: text (for people) or json (one object per line, for log shippers).") var logFormat = "text"
+
+    func validate() throws {
+        guard Logger.Level(rawValue: logLevel) != nil else {
+            throw ValidationError("--log-level must be trace, debug, info, notice, warning, error or critical")
+        }
+        guard ["text", "json"].contains(logFormat) else { throw ValidationError("--log-format must be text or json") }
+    }
 
     func run() async throws {
         let dir = try node.node()
+        if logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
         var logger = Logger(label: "aces")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info
         logger[metadataKey: "aces.chapter"] = "\(dir.chapter)"

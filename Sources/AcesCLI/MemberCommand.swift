@@ -7,7 +7,7 @@ struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
         abstract: "Add, change, remove and look up members of the directory.",
-        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self]
+        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self]
     )
 }
 

@@ -78,6 +78,11 @@ extension Store {
     func authorEntries(_ db: Database, as author: Author, count: Int, _ build: (Draft, Int) throws -> [Mutation]) throws -> [Entry] {
         let applier = try Applier(db)
         if try applier.origin(author.origin).frozen != nil { throw StoreError.frozen(author.origin) }
+        if let lock = try Store.restoreLock(db) {
+            throw StoreError.invalid(
+                "this node was restored and has not yet seen its own latest entries from \(lock.quorum) peer(s) (\(lock.confirmed.count) so far); run 'aces sync' or 'aces serve' first, so it cannot fork its own log"
+            )
+        }
         var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
         var entries = [Entry]()
         for i in 0..<count {

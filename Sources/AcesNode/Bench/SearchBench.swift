@@ -45,8 +45,9 @@ public struct SearchBench: Sendable {
         return out
     }
 
-    /// Runs the scenario: (p50 ms, p99 ms, mean results per query, authoring seconds).
-    public func run() async throws -> (p50: Double, p99: Double, matches: Double) {
+    /// Runs the scenario: p50 and p99 through HTTP, the same queries answered by the store
+    /// alone (no HTTP), and the mean number of matches per query.
+    public func run() async throws -> (p50: Double, p99: Double, storeP50: Double, storeP99: Double, matches: Double) {
         let dir = root + "/search"
         let ports = LocalFederation.freePorts(2)
         let fr = try LocalFederation.create(at: dir, chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
@@ -99,8 +100,17 @@ public struct SearchBench: Sendable {
         }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
-        let sorted = latencies.sorted()
-        func pct(_ q: Double) -> Double { sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))] }
-        return (pct(0.5), pct(0.99), matches / Double(max(1, latencies.count)))
+        // The same queries without HTTP: what the index and the page's records cost.
+        var direct = [Double]()
+        for q in SearchBench.queries(count: queries + 200).dropFirst(200) {
+            let start = DispatchTime.now().uptimeNanoseconds
+            _ = try store.directory(DirectoryQuery(viewer: .visitor, text: q, limit: 20))
+            direct.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        }
+        func pct(_ xs: [Double], _ q: Double) -> Double {
+            let sorted = xs.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+        }
+        return (pct(latencies, 0.5), pct(latencies, 0.99), pct(direct, 0.5), pct(direct, 0.99), matches / Double(max(1, latencies.count)))
     }
 }

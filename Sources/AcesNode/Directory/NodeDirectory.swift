@@ -10,7 +10,7 @@ public struct NodeDirectory: Sendable {
     public var chapter: ChapterID { ChapterID(config.chapter)! }
 
     static let configName = "aces.toml"
-    static let databaseName = "aces.sqlite"
+    public static let databaseName = "aces.sqlite"
 
     /// The replica's file.
     public var databasePath: String { path + "/" + NodeDirectory.databaseName }

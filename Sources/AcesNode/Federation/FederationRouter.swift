@@ -30,9 +30,10 @@ public struct FederationContext: RequestContext {
 enum FederationRouter {
     static func make(
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
-        logger: Logger
+        logger: Logger, metrics: NodeMetrics? = nil
     ) -> Router<FederationContext> {
         let router = Router(context: FederationContext.self)
+        if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "federation")) }
         router.add(middleware: PeerCheck(roster: roster))
 
         router.get(RouterPath(stringLiteral: FederationAPI.headsPath)) { _, _ -> Response in

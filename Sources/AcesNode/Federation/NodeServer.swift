@@ -23,6 +23,7 @@ public final class NodeServer: Service, Sendable {
     public let syncer: Syncer
     let http: HTTPClient
     let services: [any Service]
+    public let metrics: NodeMetrics
     let logger: Logger
     private let ports = NIOLockedValueBox<[String: Int]>([:])
 
@@ -48,20 +49,23 @@ public final class NodeServer: Service, Sendable {
         let roster = try directory.roster()
         let chapter = directory.chapter
         // Last, since an HTTP client must be shut down once made: nothing after this throws.
-        let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger)
+        let metrics = NodeMetrics(chapter: chapter)
+        self.metrics = metrics
+        let publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics)
+        let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger, metrics: metrics)
         self.syncer = syncer
         self.http = http
 
         let ports = self.ports
         let federationApp = Application(
             router: FederationRouter.make(
-                chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger),
+                chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics),
             server: federationServer,
             configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
             onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
             logger: logger)
         let publicApp = Application(
-            router: try PublicRouter.make(directory: directory, store: store),
+            router: publicRouter,
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
@@ -97,7 +101,9 @@ public final class NodeServer: Service, Sendable {
 
 /// Builds the client side of federation: the HTTP client with this node's certificate and the syncer.
 public enum FederationClient {
-    public static func make(directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger) throws -> (Syncer, HTTPClient) {
+    public static func make(
+        directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger, metrics: NodeMetrics? = nil
+    ) throws -> (Syncer, HTTPClient) {
         guard let roster = try directory.roster() else {
             throw NodeError.config("aces.toml names no roster; set roster = \"path/to/chapters\"")
         }
@@ -117,7 +123,7 @@ public enum FederationClient {
         }
         let syncer = Syncer(
             chapter: directory.chapter, store: store, keys: keys, peers: peers,
-            interval: sync.intervalSeconds ?? 30, logger: logger)
+            interval: sync.intervalSeconds ?? 30, logger: logger, metrics: metrics)
         return (syncer, http)
     }
 }

@@ -8,12 +8,25 @@ import NIOCore
 /// the JSON API and the admin API.
 enum PublicRouter {
     static func make(
-        directory: NodeDirectory, store: Store, now: @escaping @Sendable () -> Date = { Date() }
+        directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> Router<BasicRequestContext> {
         let router = Router()
+        if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
         let site = try Site(store: store, directory: directory)
         router.get("/healthz") { _, _ -> Response in
             FederationRouter.plain("ok\n")
+        }
+        router.get("/readyz") { _, _ -> Response in
+            let r = await Readiness.check(directory: directory, store: store)
+            return FederationRouter.json(r.json, status: r.ready ? .ok : .serviceUnavailable)
+        }
+        if let metrics {
+            router.get("/metrics") { _, _ -> Response in
+                let text = try await metrics.render(store: store, syncing: true)
+                return Response(
+                    status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+                    body: .init(byteBuffer: ByteBuffer(bytes: text)))
+            }
         }
         router.get("/api/v1/status") { _, _ -> Response in
             let heads = try await store.heads()

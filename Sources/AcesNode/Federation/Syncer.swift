@@ -28,6 +28,7 @@ public final class Syncer: Sendable {
     let peers: [ChapterID: PeerClient]
     let interval: Double
     let logger: Logger
+    let metrics: NodeMetrics?
     private let state = NIOLockedValueBox(State())
 
     struct State {
@@ -35,7 +36,11 @@ public final class Syncer: Sendable {
         var notifyAll = false
     }
 
-    init(chapter: ChapterID, store: Store, keys: KeyRing, peers: [ChapterID: PeerClient], interval: Double, logger: Logger) {
+    init(
+        chapter: ChapterID, store: Store, keys: KeyRing, peers: [ChapterID: PeerClient], interval: Double, logger: Logger,
+        metrics: NodeMetrics? = nil
+    ) {
+        self.metrics = metrics
         self.chapter = chapter
         self.store = store
         self.keys = keys
@@ -85,8 +90,12 @@ public final class Syncer: Sendable {
             for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
                 let (applied, refusal, bytes) = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
                 report.bytes += bytes
-                if applied > 0 { report.applied[head.origin] = applied }
+                if applied > 0 {
+                    report.applied[head.origin] = applied
+                    metrics?.applied(applied, peer: peer, origin: head.origin)
+                }
                 if let refusal {
+                    metrics?.refused(peer: peer, origin: head.origin, reason: refusal.code)
                     report.refused[head.origin] = refusal
                     logger.warning(
                         "refused entries",
@@ -94,6 +103,13 @@ public final class Syncer: Sendable {
                 }
             }
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
+            // A restored node authors again once enough peers hold nothing of its log beyond its head.
+            let theirOwn = theirs.origins.first { $0.origin == chapter }?.seq ?? 0
+            if report.refused[chapter] == nil && theirOwn <= (after[chapter] ?? 0), try store.restoreLock() != nil {
+                if try await store.confirmOwnHead(by: peer.rawValue) {
+                    logger.notice("restore confirmed: this node authors again", metadata: ["aces.peer": "\(peer)"])
+                }
+            }
             status.heads = Dictionary(uniqueKeysWithValues: theirs.origins.map { ($0.origin.rawValue, $0.seq) })
             status.lag = Dictionary(
                 uniqueKeysWithValues: theirs.origins.compactMap { h in

@@ -1,0 +1,120 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import ArgumentParser
+import Foundation
+import Logging
+
+struct BackupCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "backup",
+        abstract: "Copy the node's replica to a file, safely while it serves.",
+        discussion: """
+            aces backup --data /var/lib/aces --to /backups/aces-2026-11-29.sqlite
+            The copy is consistent (SQLite VACUUM INTO) and readable by you only. It holds no signing key:
+            keep the key file (keys/*.key) backed up separately, somewhere safe.
+            """)
+    @OptionGroup var node: NodeOptions
+    @Option(help: "The backup file to create (never overwritten).") var to: String
+
+    func run() throws {
+        let dir = try node.node()
+        let store = try dir.openStore()
+        try store.backup(to: to)
+        let heads = try store.heads().map { "\($0.origin):\($0.seq)" }.joined(separator: ", ")
+        let size = (try? FileManager.default.attributesOfItem(atPath: to)[.size] as? Int) ?? 0
+        Out.line("Backed up to \(to) (\(size / 1024) KiB; heads \(heads.isEmpty ? "none" : heads)).")
+    }
+}
+
+struct RestoreCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "restore",
+        abstract: "Rebuild a node's replica from a backup file or from its peers, without forking its own log.",
+        discussion: """
+            aces restore --data /var/lib/aces --from /backups/aces-2026-11-29.sqlite
+            aces restore --data /var/lib/aces --from-peers --chapter fr
+            The data directory keeps its aces.toml, key and certificates; its replica must be gone (move a
+            damaged one away first). The restored node then refuses to author until --quorum peers (default:
+            every configured peer, at most 2) have shown it its own latest entries: sync pulls them back from
+            the peers that hold them, so nothing it signed before is signed again differently.
+            """)
+    @OptionGroup var node: NodeOptions
+    @Option(help: "A backup made by 'aces backup'.") var from: String?
+    @Flag(help: "Start empty and take everything, this node's own entries included, from the peers.") var fromPeers = false
+    @Option(help: "With --from-peers: the chapter this node is (a check against aces.toml).") var chapter: String?
+    @Option(help: "Peers that must confirm this node's latest entries before it authors again.") var quorum: Int?
+
+    func validate() throws {
+        guard (from != nil) != fromPeers else { throw ValidationError("give either --from FILE or --from-peers") }
+        if fromPeers && chapter == nil { throw ValidationError("--from-peers needs --chapter, the chapter this node is") }
+        if let quorum, quorum < 1 { throw ValidationError("--quorum must be at least 1") }
+    }
+
+    func run() async throws {
+        let path = try node.path
+        guard let text = try? String(contentsOfFile: path + "/aces.toml", encoding: .utf8) else {
+            throw ValidationError("\(path) has no aces.toml: put the node's configuration, key and certificates back first")
+        }
+        let config = try NodeConfig.parse(text)
+        let database = path + "/" + NodeDirectory.databaseName
+        guard !FileManager.default.fileExists(atPath: database) else {
+            throw ValidationError("\(database) exists: move the damaged replica away first (it is never overwritten)")
+        }
+        let store: Store
+        if let from {
+            guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("cannot read \(from)") }
+            let staged = database + ".restoring"
+            try? FileManager.default.removeItem(atPath: staged)
+            try FileManager.default.copyItem(atPath: from, toPath: staged)
+            do {
+                let candidate = try Store.open(at: staged)
+                guard candidate.chapter.rawValue == config.chapter else {
+                    throw ValidationError("\(from) is a replica of chapter '\(candidate.chapter)', not of '\(config.chapter)'")
+                }
+                guard try candidate.integrityCheck() == "ok" else { throw ValidationError("\(from) is damaged (integrity check failed)") }
+            } catch {
+                try? FileManager.default.removeItem(atPath: staged)
+                throw error
+            }
+            try FileManager.default.moveItem(atPath: staged, toPath: database)
+            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: database)
+            store = try Store.open(at: database)
+        } else {
+            guard chapter == config.chapter else {
+                throw ValidationError("--chapter \(chapter ?? "") does not match aces.toml (chapter = \"\(config.chapter)\")")
+            }
+            store = try Store.create(at: database, chapter: ChapterID(config.chapter)!)
+        }
+        let dir = try NodeDirectory.open(path)
+        var logger = Logger(label: "aces")
+        logger.logLevel = .warning
+        let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
+        let peers = syncer.peerChapters.count
+        let quorum = self.quorum ?? min(2, peers)
+        guard quorum >= 1, quorum <= peers else {
+            try await http.shutdown()
+            throw ValidationError("--quorum \(quorum) needs that many peers; this node has \(peers)")
+        }
+        try store.lockUntilOwnHeadConfirmed(quorum: quorum)
+        let own = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
+        Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own). It authors again once \(quorum) peer(s) confirm its latest entries.")
+
+        // One pass now, so the usual case ends here.
+        let results = await syncer.syncAll()
+        try await http.shutdown()
+        for (peer, r) in results {
+            switch r {
+            case .success(let rep): Out.line("\(peer): \(rep.total) entries")
+            case .failure(let e): Out.line("\(peer): \(e)")
+            }
+        }
+        if let lock = try store.restoreLock() {
+            Out.line(
+                "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues.")
+        } else {
+            let now = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
+            Out.line("Confirmed by its peers at \(dir.chapter):\(now): the node may author again.")
+        }
+    }
+}

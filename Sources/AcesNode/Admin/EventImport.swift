@@ -1,0 +1,103 @@
+import AcesCore
+import AcesStore
+import Foundation
+
+/// A spreadsheet of events read and checked against the replica. Rows are matched by their
+/// `id` column when it names an event of this chapter, else by title and start; times are local
+/// wall times in the row's zone (`2027-03-14 18:30` or `2027-03-14T18:30`) or UTC instants.
+public struct EventImport: Sendable {
+    public private(set) var added: [MemberImport.Change] = []
+    public private(set) var updated: [MemberImport.Change] = []
+    public private(set) var unchanged = 0
+    public private(set) var problems: [(line: Int, reason: String)] = []
+    public private(set) var ignoredColumns: [String] = []
+
+    static let aliases: [String: String] = [
+        "id": "id", "title": "title", "titre": "title", "description": "description", "start": "start", "début": "start",
+        "debut": "start", "end": "end", "fin": "end", "timezone": "timezone", "time zone": "timezone", "fuseau": "timezone",
+        "fuseau horaire": "timezone", "venue": "venue", "lieu": "venue", "url": "url", "capacity": "capacity", "places": "capacity",
+        "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter",
+    ]
+
+    public static func plan(_ table: CSVTable, chapter: ChapterID, store: Store) throws -> EventImport {
+        var plan = EventImport()
+        var columns = [(index: Int, field: String)]()
+        for (i, name) in table.header.enumerated() {
+            if let f = aliases[name.lowercased()] { columns.append((i, f)) } else { plan.ignoredColumns.append(name) }
+        }
+        for needed in ["title", "start", "end", "timezone"] where !columns.contains(where: { $0.field == needed }) {
+            throw StoreError.invalid("the header has no \(needed) column")
+        }
+        let existing = try store.records(.event, filter: RecordFilter(chapter: chapter, limit: 1_000_000))
+        let byID = Dictionary(existing.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let byTitle = Dictionary(
+            existing.map { (($0.values["title"]?.stringValue ?? "") + "\u{0}" + ($0.values["start"]?.stringValue ?? ""), $0) },
+            uniquingKeysWith: { a, _ in a })
+        var seen = Set<String>()
+        for row in table.rows {
+            guard row.fields.count == table.header.count else {
+                plan.problems.append((row.line, "has \(row.fields.count) cells where the header has \(table.header.count)"))
+                continue
+            }
+            var raw = [String: JSONValue]()
+            var id: String?
+            var rowChapter: String?
+            for (i, f) in columns {
+                let cell = MemberImport.cell(row.fields[i])
+                switch f {
+                case "id": id = cell.isEmpty ? nil : cell.lowercased()
+                case "chapter": rowChapter = cell.isEmpty ? nil : cell
+                case "capacity":
+                    if cell.isEmpty { raw[f] = .null } else if let n = Int(cell) { raw[f] = .number(Double(n)) } else { raw[f] = .string(cell) }
+                case "start", "end": raw[f] = cell.isEmpty ? .null : .string(cell.replacingOccurrences(of: " ", with: "T"))
+                case "status": raw[f] = cell.isEmpty ? .null : .string(cell.lowercased())
+                default: raw[f] = cell.isEmpty ? .null : .string(cell)
+                }
+            }
+            if let c = rowChapter, c != chapter.rawValue {
+                plan.problems.append((row.line, "belongs to chapter '\(c.prefix(32))'; its own chapter's node imports it"))
+                continue
+            }
+            do {
+                let known = id.flatMap { byID[$0] }
+                if let id, known == nil, RecordID.isValid(id) == false {
+                    throw StoreError.invalid("id is not an event id")
+                }
+                var values = try Editor.eventValues(raw.filter { !($0.value == .null && ["title", "start", "end", "timezone"].contains($0.key)) }, current: known)
+                let key = (values["title"]?.stringValue ?? "") + "\u{0}" + (values["start"]?.stringValue ?? "")
+                guard seen.insert(known?.id ?? key).inserted else { throw StoreError.invalid("repeats an event of an earlier line") }
+                if let current = known ?? byTitle[key] {
+                    let changed = values.filter { current.values[$0.key] ?? .null != $0.value }
+                    if changed.isEmpty { plan.unchanged += 1 } else { plan.updated.append(.init(line: row.line, id: current.id, values: changed)) }
+                } else {
+                    values = values.filter { $0.value != .null }
+                    values["chapter"] = .string(chapter.rawValue)
+                    if values["status"] == nil { values["status"] = "scheduled" }
+                    plan.added.append(.init(line: row.line, id: nil, values: values))
+                }
+            } catch let e as StoreError {
+                plan.problems.append((row.line, e.description))
+            }
+        }
+        return plan
+    }
+
+    /// Authors the changes as signed entries, `chunk` per transaction.
+    @discardableResult
+    public func apply(_ editor: Editor, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+        let changes = added + updated
+        let author = try editor.directory.author()
+        var done = 0
+        while done < changes.count {
+            let slice = Array(changes[done..<min(done + chunk, changes.count)])
+            try editor.store.authorMany(as: author, count: slice.count) { _, k in
+                let c = slice[k]
+                let id = c.id ?? RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+                return [.set(.event, id: id, values: c.values)]
+            }
+            done += slice.count
+            progress(done, changes.count)
+        }
+        return done
+    }
+}
