@@ -1,0 +1,42 @@
+import AcesCore
+import AcesNode
+import AcesTestSupport
+import Foundation
+import Testing
+
+/// `aces serve --log-format json`: one JSON object per line, for log shippers.
+@Suite struct LogFormatTests {
+    @Test func jsonLogsAreOneObjectPerLineWithNamespacedMetadata() throws {
+        let dir = TempDir()
+        var base = 0
+        for candidate in stride(from: 20_000 + Int.random(in: 0..<2_000) * 10, to: 60_000, by: 10)
+        where (0..<4).allSatisfy({ LocalFederation.canListen(host: "127.0.0.1", port: candidate + $0) }) {
+            base = candidate
+            break
+        }
+        let created = try AcesProcess.run(["federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(base)])
+        #expect(created.status == 0, "\(created.stderr)")
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: AcesProcess.executable)
+        p.arguments = ["serve", "--data", dir.file("fed/fr"), "--log-format", "json", "--log-level", "debug"]
+        let err = Pipe()
+        p.standardError = err
+        p.standardOutput = FileHandle.nullDevice
+        try p.run()
+        Thread.sleep(forTimeInterval: 3)
+        p.terminate()  // SIGTERM: the node drains and stops
+        let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        let lines = text.split(separator: "\n")
+        #expect(!lines.isEmpty)
+        for line in lines {
+            let o = try JSONParser.parse(Array(line.utf8))
+            #expect(o["level"]?.stringValue != nil && o["message"]?.stringValue != nil && o["time"]?.stringValue?.hasSuffix("Z") == true, "\(line)")
+        }
+        #expect(lines.contains { $0.contains("\"aces.chapter\":\"fr\"") })
+        #expect(lines.contains { $0.contains("sync pass") && $0.contains("\"aces.peer\":\"uk\"") }, "one line per sync pass per peer")
+
+        let bad = try AcesProcess.run(["serve", "--data", dir.file("fed/fr"), "--log-format", "xml"])
+        #expect(bad.status != 0 && bad.stderr.contains("--log-format must be text or json"))
+    }
+}

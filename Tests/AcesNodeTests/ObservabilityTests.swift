@@ -1,0 +1,80 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import AcesTestSupport
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import Testing
+
+/// What an operator watches: /metrics (read by the reference Prometheus parser), /readyz, /healthz.
+@Suite(.serialized) struct ObservabilityTests {
+    func get(_ url: String) async throws -> (Int, String) {
+        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
+            let r = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
+        }
+    }
+
+    /// Parses Prometheus text with the reference client library's parser; returns
+    /// `name{labels} value` lines, sorted.
+    func parse(_ text: String) throws -> [String] {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = [
+            "-c",
+            """
+            import sys
+            from prometheus_client.parser import text_string_to_metric_families
+            for family in text_string_to_metric_families(sys.stdin.read()):
+                for s in family.samples:
+                    labels = ",".join(f'{k}="{v}"' for k, v in sorted(s.labels.items()))
+                    print(f"{s.name}{{{labels}}} {s.value}")
+            """,
+        ]
+        let input = Pipe(), output = Pipe(), errors = Pipe()
+        p.standardInput = input
+        p.standardOutput = output
+        p.standardError = errors
+        try p.run()
+        input.fileHandleForWriting.write(Data(text.utf8))
+        try input.fileHandleForWriting.close()
+        let out = String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        let err = String(decoding: errors.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        guard p.terminationStatus == 0 else { throw NodeError.config("the Prometheus parser refused /metrics: \(err)") }
+        return out.split(separator: "\n").map(String.init).sorted()
+    }
+
+    @Test func metricsParseAndCountWhatTheNodeDid() async throws {
+        let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
+        try await fed.start("fr", "uk")
+        for i in 0..<3 { try fed.addMember(on: "uk", i) }
+        try fed.update(on: "uk", id: try fed.addMember(on: "uk", 7), ["bio": "Secret-bio-zq8"])
+        #expect(try await fed.converge(["fr", "uk"]))
+        let web = "http://127.0.0.1:\(fed.server("fr")!.port("web")!)"
+        _ = try await get(web + "/")
+        _ = try await get(web + "/api/v1/members?q=member")
+
+        let (status, text) = try await get(web + "/metrics")
+        #expect(status == 200)
+        let samples = try parse(text)
+        func value(_ prefix: String) -> Double? { samples.first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last!) } }
+        #expect(value("aces_log_entries{origin=\"uk\"}") == 5)
+        #expect(value("aces_sync_entries_applied_total{origin=\"uk\",peer=\"uk\"}") == 5)
+        #expect(value("aces_conflicts_open{}") == 0)
+        #expect(samples.contains { $0.hasPrefix("aces_sync_seconds_since_success{peer=\"uk\"}") })
+        #expect(samples.contains { $0.hasPrefix("aces_http_request_duration_seconds_count{listener=\"public\",route=\"/api/v1/members\",status=\"200\"}") })
+        #expect(samples.contains { $0.contains("listener=\"federation\",route=\"/federation/v1/heads\"") }, "uk's passes were timed on fr")
+        // Ids and counts only: no name, email, bio or query text.
+        for secret in ["Secret-bio-zq8", "example.org", "Member 1", "q=member"] { #expect(!text.contains(secret)) }
+
+        let (ready, body) = try await get(web + "/readyz")
+        #expect(ready == 200 && body.contains("\"ready\":true"), "\(body)")
+        #expect(try await get(web + "/healthz").0 == 200)
+        try fed.store("fr").lockUntilOwnHeadConfirmed(quorum: 1)
+        let (locked, why) = try await get(web + "/readyz")
+        #expect(locked == 503 && why.contains("restore"))
+        await fed.stopAll()
+    }
+}
