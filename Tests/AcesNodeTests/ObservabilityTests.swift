@@ -72,6 +72,14 @@ import Testing
         let (ready, body) = try await get(web + "/readyz")
         #expect(ready == 200 && body.contains("\"ready\":true"), "\(body)")
         #expect(try await get(web + "/healthz").0 == 200)
+        // The operators' dashboard gathers each node's health over the federation listener.
+        let (dash, page) = try await get(web + "/federation")
+        #expect(dash == 200 && page.contains("<span class=\"chip\">uk</span>") && page.contains("badge ok\">yes"))
+        #expect(!page.contains("badge cancelled"))
+        await fed.stop("uk")
+        let (_, down) = try await get(web + "/federation")
+        #expect(down.contains("badge cancelled\">no"), "an unreachable peer shows as such")
+
         try fed.store("fr").lockUntilOwnHeadConfirmed(quorum: 1)
         let (locked, why) = try await get(web + "/readyz")
         #expect(locked == 503 && why.contains("restore"))

@@ -6,6 +6,8 @@ public enum FederationAPI {
     public static let headsPath = "/federation/v1/heads"
     public static let entriesPath = "/federation/v1/entries"
     public static let notifyPath = "/federation/v1/notify"
+    /// A node's health as peers see it, for the operators' dashboard (ids and counts only).
+    public static let statusPath = "/federation/v1/status"
     /// Entries read from the database and written to the wire at a time.
     public static let streamChunk = 1_000
     /// Entries a receiver verifies and applies in one transaction. Larger batches write the

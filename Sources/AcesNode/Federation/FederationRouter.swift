@@ -44,6 +44,10 @@ enum FederationRouter {
             return json(answer.json)
         }
 
+        router.get(RouterPath(stringLiteral: FederationAPI.statusPath)) { _, _ -> Response in
+            json(try await NodeHealth.summary(chapter: chapter, store: store))
+        }
+
         router.get(RouterPath(stringLiteral: FederationAPI.entriesPath)) { request, _ -> Response in
             guard let o = request.uri.queryParameters["origin"].map(String.init), let origin = ChapterID(o) else {
                 return problem(.badRequest, "origin must be a chapter id")

@@ -51,10 +51,12 @@ public final class NodeServer: Service, Sendable {
         // Last, since an HTTP client must be shut down once made: nothing after this throws.
         let metrics = NodeMetrics(chapter: chapter)
         self.metrics = metrics
-        let publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics)
+        let dashboard = FederationDashboard()
+        let publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics, dashboard: dashboard)
         let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger, metrics: metrics)
         self.syncer = syncer
         self.http = http
+        dashboard.connect(syncer.peers)
 
         let ports = self.ports
         let federationApp = Application(

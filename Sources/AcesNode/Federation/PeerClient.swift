@@ -25,6 +25,16 @@ struct PeerClient: Sendable {
         return heads
     }
 
+    /// `GET status`: the peer's own summary of its health (see `NodeHealth`).
+    func status() async throws -> JSONValue {
+        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath))
+        var body = try await collect(response, limit: 1 << 20)
+        guard let bytes = body.readBytes(length: body.readableBytes), let v = try? JSONParser.parse(bytes),
+            v["chapter"]?.stringValue == peer.rawValue
+        else { throw SyncError.garbage("the status answer is not this peer's status") }
+        return v
+    }
+
     /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
     /// which returns false to stop early. Memory stays bounded by one read and one line.
     /// Returns the bytes received.

@@ -8,7 +8,8 @@ import NIOCore
 /// the JSON API and the admin API.
 enum PublicRouter {
     static func make(
-        directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, now: @escaping @Sendable () -> Date = { Date() }
+        directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, dashboard: FederationDashboard? = nil,
+        now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> Router<BasicRequestContext> {
         let router = Router()
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
@@ -35,6 +36,14 @@ enum PublicRouter {
                 "origins": .array(
                     heads.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "head": .string($0.hash.hex)] }),
             ])
+        }
+        if let dashboard {
+            router.get("/federation") { request, _ -> Response in
+                try await WebRouter.page(request, site) { req in
+                    let rows = await dashboard.gather(chapter: directory.chapter, store: store)
+                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try store.peerStatuses())
+                }
+            }
         }
         WebRouter.add(to: router, site: site, now: now)
         APIRouter.add(to: router, site: site, now: now)

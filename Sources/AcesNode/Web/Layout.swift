@@ -44,7 +44,8 @@ enum Layout {
             </main>
             <footer class="site"><div class="wrap">
             <p>\(t.footer(req.site.chapterName(req.site.chapter.rawValue, req.language)))</p>
-            <p><a href="/api/v1/openapi.json">\(t.api)</a> · <a href="/events.ics">\(t.calendar) (.ics)</a></p>
+            <p><a href="/api/v1/openapi.json">\(t.api)</a> · <a href="/events.ics">\(t.calendar) (.ics)</a> · \
+            <a href="/federation">\(req.language == .fr ? "Santé de la fédération" : "Federation health")</a></p>
             </div></footer>
             </body>
             </html>

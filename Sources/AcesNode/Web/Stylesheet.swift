@@ -84,6 +84,11 @@ enum Stylesheet {
         .is-cancelled .date { background: #fbe9ec; color: var(--accent); }
         .subscribe { margin-top: 2.5rem; background: var(--paper); border-left: 4px solid var(--brand); border-radius: var(--radius); padding: 1rem 1.25rem; box-shadow: var(--shadow); }
         .subscribe code { word-break: break-all; background: var(--wash); padding: .15rem .4rem; border-radius: 4px; }
+        .table-wrap { overflow-x: auto; background: var(--paper); border-radius: var(--radius); box-shadow: var(--shadow); }
+        table.health { border-collapse: collapse; width: 100%; font-size: .95rem; }
+        table.health th, table.health td { text-align: left; padding: .6rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; }
+        table.health thead th { background: var(--wash); font-size: .85rem; color: var(--muted); }
+        .badge.ok { background: #e3f4ea; color: #17643a; }
         footer.site { border-top: 1px solid var(--line); background: var(--paper); color: var(--muted); font-size: .9rem; padding: 1rem 0; }
         footer.site p { margin: .25rem 0; }
         @media (max-width: 40rem) { h1 { font-size: 1.5rem; } dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } }

@@ -1,0 +1,38 @@
+import AcesCore
+import AcesStore
+import Foundation
+
+/// `/federation`: every node's health at a glance, for operators (ids and counts only).
+enum DashboardPage {
+    static func render(_ req: PageRequest, rows: [FederationDashboard.Row], own: ChapterID, peers: [PeerStatus]) -> HTML {
+        let fr = req.language == .fr
+        let headers = fr
+            ? ["Nœud", "Joignable", "Entrées en retard (vu d'ici)", "Dernière synchronisation", "Dernière erreur", "Conflits ouverts", "En quarantaine"]
+            : ["Node", "Reachable", "Entries behind (seen from here)", "Last sync", "Last error", "Open conflicts", "Quarantined"]
+        let mine = Dictionary(uniqueKeysWithValues: peers.map { ($0.chapter, $0) })
+        let body: [HTML] = rows.map { row in
+            let name = req.site.chapterName(row.chapter, req.language)
+            let isSelf = row.chapter == own.rawValue
+            let view = mine[row.chapter]
+            let reachable: HTML =
+                row.status != nil
+                ? "<span class=\"badge ok\">\(fr ? "oui" : "yes")</span>" : "<span class=\"badge cancelled\">\(fr ? "non" : "no")</span>"
+            let behind = isSelf ? "–" : view.map { String($0.lag.values.reduce(0, +)) } ?? "?"
+            let last = isSelf ? "–" : view?.lastSuccess.map { Instant.format($0) } ?? (fr ? "jamais" : "never")
+            let error = row.error ?? (isSelf ? nil : view?.lastError) ?? ""
+            let conflicts = row.status?["conflicts_open"]?.intValue.map(String.init) ?? "?"
+            let quarantined = row.status?["quarantined"]?.intValue.map(String.init) ?? "?"
+            return """
+                <tr><th scope="row">\(name) <span class="chip">\(row.chapter)</span>\(isSelf ? " (\(fr ? "ce nœud" : "this node"))" : "")</th>\
+                <td>\(reachable)</td><td>\(behind)</td><td>\(last)</td><td>\(error)</td><td>\(conflicts)</td><td>\(quarantined)</td></tr>
+                """
+        }
+        let th: [HTML] = headers.map { "<th scope=\"col\">\($0)</th>" }
+        let main: HTML = """
+            <h1>\(fr ? "Santé de la fédération" : "Federation health")</h1>
+            <p class="hint">\(fr ? "Chaque nœud répond sur son port de fédération (TLS mutuel) ; les chiffres sont des identifiants et des comptes." : "Each node answers on its federation listener (mutual TLS); figures are ids and counts only.")</p>
+            <div class="table-wrap"><table class="health"><thead><tr>\(th)</tr></thead><tbody>\(body)</tbody></table></div>
+            """
+        return Layout.page(req, title: fr ? "Santé de la fédération" : "Federation health", section: .other, main: main)
+    }
+}
