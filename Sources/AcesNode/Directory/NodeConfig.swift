@@ -69,6 +69,19 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             case timeoutSeconds = "timeout_seconds"
         }
 
+        /// Seconds may be written as whole numbers (`30`) or decimals (`0.5`).
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            peers = try c.decodeIfPresent([String].self, forKey: .peers)
+            func seconds(_ key: CodingKeys) throws -> Double? {
+                guard c.contains(key) else { return nil }
+                if let d = try? c.decode(Double.self, forKey: key) { return d }
+                return Double(try c.decode(Int64.self, forKey: key))
+            }
+            intervalSeconds = try seconds(.intervalSeconds)
+            timeoutSeconds = try seconds(.timeoutSeconds)
+        }
+
         public init(peers: [String]? = nil, intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil) {
             self.peers = peers
             self.intervalSeconds = intervalSeconds
@@ -110,11 +123,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     /// Reads and checks a configuration; the error says which setting is wrong.
     public static func parse(_ text: String) throws(NodeError) -> NodeConfig {
+        let table: TOMLTable
+        do { table = try TOMLTable(string: text) } catch {
+            throw NodeError.config("aces.toml is not valid TOML (\(error)); see docs/OPERATIONS.md for its format")
+        }
+        try checkKeys(table)
         let config: NodeConfig
         do {
             config = try TOMLDecoder().decode(NodeConfig.self, from: text)
         } catch {
-            throw NodeError.config("aces.toml could not be read: \(error)")
+            throw NodeError.config("aces.toml: a setting has the wrong type (\(error)); see docs/OPERATIONS.md")
         }
         guard ChapterID(config.chapter) != nil else { throw NodeError.config("aces.toml: chapter: \(ChapterID.rule)") }
         guard !config.keys.isEmpty else { throw NodeError.config("aces.toml: no signing key is configured") }
@@ -130,7 +148,44 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for peer in config.sync?.peers ?? [] where ChapterID(peer) == nil {
             throw NodeError.config("aces.toml: sync.peers: '\(peer)' is not a chapter id")
         }
+        for (name, url) in [("federation.url", config.federation?.url), ("web.url", config.web?.url)] {
+            guard let url else { continue }
+            guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
+                throw NodeError.config("aces.toml: \(name) = '\(url)' is not an http(s) URL with a host (for example https://aces.example.fr)")
+            }
+        }
         return config
+    }
+
+    /// Every setting aces.toml may hold, by table; anything else is a typo worth saying.
+    static let known: [String: Set<String>] = [
+        "": ["chapter", "roster", "keys", "federation", "web", "sync"],
+        "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
+        "federation": ["listen", "url", "certificate", "private_key", "ca"],
+        "web": ["listen", "url"],
+        "sync": ["peers", "interval_seconds", "timeout_seconds"],
+    ]
+
+    /// Refuses unknown and missing settings with their name, rather than ignoring a typo.
+    static func checkKeys(_ table: TOMLTable) throws(NodeError) {
+        func check(_ t: TOMLTable, _ section: String, required: [String]) throws(NodeError) {
+            let allowed = known[section] ?? []
+            for k in t.keys where !allowed.contains(k) {
+                let place = section.isEmpty ? "" : " in [\(section)]"
+                throw NodeError.config(
+                    "aces.toml: unknown setting '\(k)'\(place) (known: \(allowed.sorted().joined(separator: ", "))); see docs/OPERATIONS.md")
+            }
+            for k in required where !t.keys.contains(k) {
+                throw NodeError.config("aces.toml: '\(k)' is missing\(section.isEmpty ? "" : " in [\(section)]")")
+            }
+        }
+        try check(table, "", required: ["chapter", "keys"])
+        if let keys = table["keys"]?.array {
+            for k in keys { if let t = k.table { try check(t, "keys", required: ["id", "public_key", "file", "valid_from"]) } }
+        }
+        if let f = table["federation"]?.table { try check(f, "federation", required: ["listen", "url", "certificate", "private_key", "ca"]) }
+        if let w = table["web"]?.table { try check(w, "web", required: ["listen", "url"]) }
+        if let s = table["sync"]?.table { try check(s, "sync", required: []) }
     }
 
     /// The configuration as TOML.
