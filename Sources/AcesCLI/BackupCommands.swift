@@ -91,13 +91,21 @@ struct RestoreCommand: AsyncParsableCommand {
         logger.logLevel = .warning
         let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
         let peers = syncer.peerChapters.count
-        let quorum = self.quorum ?? min(2, peers)
-        guard quorum >= 1, quorum <= peers else {
+        let own = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
+        if peers == 0 {
             try await http.shutdown()
-            throw ValidationError("--quorum \(quorum) needs that many peers; this node has \(peers)")
+            Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own).")
+            Out.error(
+                "This node has no peers, so nobody can show it entries it signed after the backup: it authors again at once. If another node holds newer entries of \(dir.chapter), configure it as a peer and run 'aces sync' before writing."
+            )
+            return
+        }
+        let quorum = self.quorum ?? min(2, peers)
+        guard quorum <= peers else {
+            try await http.shutdown()
+            throw ValidationError("--quorum \(quorum) is more than this node's \(peers) peer(s)")
         }
         try store.lockUntilOwnHeadConfirmed(quorum: quorum)
-        let own = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
         Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own). It authors again once \(quorum) peer(s) confirm its latest entries.")
 
         // One pass now, so the usual case ends here.
@@ -111,7 +119,8 @@ struct RestoreCommand: AsyncParsableCommand {
         }
         if let lock = try store.restoreLock() {
             Out.line(
-                "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues.")
+                "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues."
+            )
         } else {
             let now = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
             Out.line("Confirmed by its peers at \(dir.chapter):\(now): the node may author again.")

@@ -31,8 +31,10 @@ struct ImportOptions: ParsableArguments {
         if !ignored.isEmpty { Out.error("ignored columns (not \(kind) fields): \(ignored.joined(separator: ", "))") }
         for p in problems.sorted(by: { $0.line < $1.line }).prefix(200) { Out.error("line \(p.line): \(p.reason)") }
         if problems.count > 200 { Out.error("… and \(problems.count - 200) more invalid rows") }
-        let verb = dryRun ? "would add" : "adding"
-        Out.line("\(file): \(verb) \(added), updating \(updated), unchanged \(unchanged), invalid \(problems.count)")
+        Out.line(
+            dryRun
+                ? "\(file): would add \(added), would update \(updated), unchanged \(unchanged), invalid \(problems.count) (nothing written)"
+                : "\(file): adding \(added), updating \(updated), unchanged \(unchanged), invalid \(problems.count)")
         if !problems.isEmpty && !skipInvalid && !dryRun {
             throw ValidationError("\(problems.count) invalid row(s): nothing was written; fix them or use --skip-invalid")
         }
@@ -139,7 +141,8 @@ extension MemberCommand {
                         members.map { r in
                             let v = r.values
                             return ContactCard(
-                                uid: "urn:aces:member:\(r.id)", fullName: v["name"]?.stringValue ?? r.id, organisation: v["organisation"]?.stringValue,
+                                uid: "urn:aces:member:\(r.id)", fullName: v["name"]?.stringValue ?? r.id,
+                                organisation: v["organisation"]?.stringValue,
                                 role: v["role"]?.stringValue, city: v["city"]?.stringValue, country: v["country"]?.stringValue,
                                 note: v["bio"]?.stringValue, email: v["email"]?.stringValue,
                                 urls: (v["links"]?.arrayValue ?? []).compactMap(\.stringValue),
@@ -218,9 +221,12 @@ extension EventCommand {
                                 let e = r.values["end"]?.stringValue.flatMap(Instant.parse)
                             else { return nil }
                             return CalendarEvent(
-                                uid: "\(r.id)@aces", title: r.values["title"]?.stringValue ?? "", description: r.values["description"]?.stringValue,
-                                start: s, end: e, timeZone: r.values["timezone"]?.stringValue ?? "UTC", location: r.values["venue"]?.stringValue,
-                                url: r.values["url"]?.stringValue, cancelled: r.values["status"] == "cancelled", sequence: max(0, r.revision - 1),
+                                uid: "\(r.id)@aces", title: r.values["title"]?.stringValue ?? "",
+                                description: r.values["description"]?.stringValue,
+                                start: s, end: e, timeZone: r.values["timezone"]?.stringValue ?? "UTC",
+                                location: r.values["venue"]?.stringValue,
+                                url: r.values["url"]?.stringValue, cancelled: r.values["status"] == "cancelled",
+                                sequence: max(0, r.revision - 1),
                                 lastModified: Date(timeIntervalSince1970: Double(r.state.lastChanged?.millis ?? 0) / 1000))
                         }, name: "Aces \(all ? "Europe" : dir.chapter.rawValue)"
                     ).utf8)

@@ -14,7 +14,9 @@ import Testing
             base = candidate
             break
         }
-        let created = try AcesProcess.run(["federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(base)])
+        let created = try AcesProcess.run([
+            "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(base),
+        ])
         #expect(created.status == 0, "\(created.stderr)")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: AcesProcess.executable)
@@ -31,7 +33,9 @@ import Testing
         #expect(!lines.isEmpty)
         for line in lines {
             let o = try JSONParser.parse(Array(line.utf8))
-            #expect(o["level"]?.stringValue != nil && o["message"]?.stringValue != nil && o["time"]?.stringValue?.hasSuffix("Z") == true, "\(line)")
+            #expect(
+                o["level"]?.stringValue != nil && o["message"]?.stringValue != nil && o["time"]?.stringValue?.hasSuffix("Z") == true,
+                "\(line)")
         }
         #expect(lines.contains { $0.contains("\"aces.chapter\":\"fr\"") })
         #expect(lines.contains { $0.contains("sync pass") && $0.contains("\"aces.peer\":\"uk\"") }, "one line per sync pass per peer")

@@ -11,7 +11,8 @@ import Testing
     func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args + ["--data", data]) }
 
     func head() throws -> String {
-        try aces("status", "--json").stdout.split(separator: "\n").first { $0.contains("\"fr\"") }.map(String.init) ?? (try aces("status", "--json")).stdout
+        try aces("status", "--json").stdout.split(separator: "\n").first { $0.contains("\"fr\"") }.map(String.init)
+            ?? (try aces("status", "--json")).stdout
     }
 
     func initNode() throws {
@@ -77,17 +78,17 @@ import Testing
         try initNode()
         let file = dir.file("bad.csv")
         try """
-            email,name,country,visibility
-            ok1@example.org,Ann One,FR,public
-            not-an-email-secret-zq1,Bad Email,FR,public
-            ok2@example.org,"Two, Ann",DE,members
-            ok3@example.org,,FR,public
-            ok4@example.org,Four,France,public
-            ok1@example.org,Ann Again,FR,public
-            ok5@example.org,Five,FR,everyone
-            ok6@example.org,Six
+        email,name,country,visibility
+        ok1@example.org,Ann One,FR,public
+        not-an-email-secret-zq1,Bad Email,FR,public
+        ok2@example.org,"Two, Ann",DE,members
+        ok3@example.org,,FR,public
+        ok4@example.org,Four,France,public
+        ok1@example.org,Ann Again,FR,public
+        ok5@example.org,Five,FR,everyone
+        ok6@example.org,Six
 
-            """.write(toFile: file, atomically: true, encoding: .utf8)
+        """.write(toFile: file, atomically: true, encoding: .utf8)
         let before = try aces("log", "show", "--json").stdout
         let r = try aces("member", "import", file)
         #expect(r.status != 0)
@@ -145,11 +146,11 @@ import Testing
 
         let events = dir.file("events.csv")
         try """
-            title;start;end;timezone;venue;capacity
-            Meetup Lyon;2031-03-14 18:30;2031-03-14 21:00;Europe/Paris;"Le Loft; 2e étage";80
-            Atelier vidéo;2031-04-02 09:30;2031-04-02 12:00;Europe/Paris;Station F;
+        title;start;end;timezone;venue;capacity
+        Meetup Lyon;2031-03-14 18:30;2031-03-14 21:00;Europe/Paris;"Le Loft; 2e étage";80
+        Atelier vidéo;2031-04-02 09:30;2031-04-02 12:00;Europe/Paris;Station F;
 
-            """.write(toFile: events, atomically: true, encoding: .utf8)
+        """.write(toFile: events, atomically: true, encoding: .utf8)
         let imported = try aces("event", "import", events)
         #expect(imported.status == 0 && imported.stdout.contains("adding 2"), "\(imported.stderr)")
         #expect(try aces("event", "import", events).stdout.contains("adding 0, updating 0, unchanged 2"))

@@ -386,7 +386,8 @@ struct CSVPerformanceTests {
         var bytes = bomBytes
         bytes.append(contentsOf: Array("id;Prénom;Nom;Email;Téléphone;Ville;Pays;Note;Inscrit;Statut\r\n".utf8))
         for row in 1...10_000 {
-            let line = "\(row);Zoë-\(row);\"Müller; \"\"Jr\"\"\";member\(row)@example.org;+33 6 12 34 \(row % 100);Łódź;"
+            let line =
+                "\(row);Zoë-\(row);\"Müller; \"\"Jr\"\"\";member\(row)@example.org;+33 6 12 34 \(row % 100);Łódź;"
                 + "FR;\"note with ; separator\r\nand a second line for row \(row)\";2027-03-14T17:30:00Z;active member\r\n"
             bytes.append(contentsOf: Array(line.utf8))
         }

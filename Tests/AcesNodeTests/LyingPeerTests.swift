@@ -32,7 +32,10 @@ import Testing
             configuration: .init(address: .hostname(address.host, port: address.port)), logger: fed.logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: fed.logger))
         let task = Task { try await group.run() }
-        try await Task.sleep(for: .milliseconds(300))
+        // Wait until it listens (a loaded machine can take longer than any fixed pause).
+        for _ in 0..<200 where LocalFederation.canListen(host: address.host, port: address.port) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
         do { try await run() } catch {
             await group.triggerGracefulShutdown()
             _ = try? await task.value

@@ -59,12 +59,17 @@ import Testing
         let (status, text) = try await get(web + "/metrics")
         #expect(status == 200)
         let samples = try parse(text)
-        func value(_ prefix: String) -> Double? { samples.first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last!) } }
+        func value(_ prefix: String) -> Double? {
+            samples.first { $0.hasPrefix(prefix) }.flatMap { Double($0.split(separator: " ").last!) }
+        }
         #expect(value("aces_log_entries{origin=\"uk\"}") == 5)
         #expect(value("aces_sync_entries_applied_total{origin=\"uk\",peer=\"uk\"}") == 5)
         #expect(value("aces_conflicts_open{}") == 0)
         #expect(samples.contains { $0.hasPrefix("aces_sync_seconds_since_success{peer=\"uk\"}") })
-        #expect(samples.contains { $0.hasPrefix("aces_http_request_duration_seconds_count{listener=\"public\",route=\"/api/v1/members\",status=\"200\"}") })
+        #expect(
+            samples.contains {
+                $0.hasPrefix("aces_http_request_duration_seconds_count{listener=\"public\",route=\"/api/v1/members\",status=\"200\"}")
+            })
         #expect(samples.contains { $0.contains("listener=\"federation\",route=\"/federation/v1/heads\"") }, "uk's passes were timed on fr")
         // Ids and counts only: no name, email, bio or query text.
         for secret in ["Secret-bio-zq8", "example.org", "Member 1", "q=member"] { #expect(!text.contains(secret)) }

@@ -48,7 +48,13 @@ public struct EventImport: Sendable {
                 case "id": id = cell.isEmpty ? nil : cell.lowercased()
                 case "chapter": rowChapter = cell.isEmpty ? nil : cell
                 case "capacity":
-                    if cell.isEmpty { raw[f] = .null } else if let n = Int(cell) { raw[f] = .number(Double(n)) } else { raw[f] = .string(cell) }
+                    if cell.isEmpty {
+                        raw[f] = .null
+                    } else if let n = Int(cell) {
+                        raw[f] = .number(Double(n))
+                    } else {
+                        raw[f] = .string(cell)
+                    }
                 case "start", "end": raw[f] = cell.isEmpty ? .null : .string(cell.replacingOccurrences(of: " ", with: "T"))
                 case "status": raw[f] = cell.isEmpty ? .null : .string(cell.lowercased())
                 default: raw[f] = cell.isEmpty ? .null : .string(cell)
@@ -63,12 +69,17 @@ public struct EventImport: Sendable {
                 if let id, known == nil, RecordID.isValid(id) == false {
                     throw StoreError.invalid("id is not an event id")
                 }
-                var values = try Editor.eventValues(raw.filter { !($0.value == .null && ["title", "start", "end", "timezone"].contains($0.key)) }, current: known)
+                var values = try Editor.eventValues(
+                    raw.filter { !($0.value == .null && ["title", "start", "end", "timezone"].contains($0.key)) }, current: known)
                 let key = (values["title"]?.stringValue ?? "") + "\u{0}" + (values["start"]?.stringValue ?? "")
                 guard seen.insert(known?.id ?? key).inserted else { throw StoreError.invalid("repeats an event of an earlier line") }
                 if let current = known ?? byTitle[key] {
                     let changed = values.filter { current.values[$0.key] ?? .null != $0.value }
-                    if changed.isEmpty { plan.unchanged += 1 } else { plan.updated.append(.init(line: row.line, id: current.id, values: changed)) }
+                    if changed.isEmpty {
+                        plan.unchanged += 1
+                    } else {
+                        plan.updated.append(.init(line: row.line, id: current.id, values: changed))
+                    }
                 } else {
                     values = values.filter { $0.value != .null }
                     values["chapter"] = .string(chapter.rawValue)

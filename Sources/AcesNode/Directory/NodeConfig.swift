@@ -151,7 +151,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for (name, url) in [("federation.url", config.federation?.url), ("web.url", config.web?.url)] {
             guard let url else { continue }
             guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
-                throw NodeError.config("aces.toml: \(name) = '\(url)' is not an http(s) URL with a host (for example https://aces.example.fr)")
+                throw NodeError.config(
+                    "aces.toml: \(name) = '\(url)' is not an http(s) URL with a host (for example https://aces.example.fr)")
             }
         }
         return config
@@ -173,7 +174,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             for k in t.keys where !allowed.contains(k) {
                 let place = section.isEmpty ? "" : " in [\(section)]"
                 throw NodeError.config(
-                    "aces.toml: unknown setting '\(k)'\(place) (known: \(allowed.sorted().joined(separator: ", "))); see docs/OPERATIONS.md")
+                    "aces.toml: unknown setting '\(k)'\(place) (known: \(allowed.sorted().joined(separator: ", "))); see docs/OPERATIONS.md"
+                )
             }
             for k in required where !t.keys.contains(k) {
                 throw NodeError.config("aces.toml: '\(k)' is missing\(section.isEmpty ? "" : " in [\(section)]")")
@@ -183,7 +185,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         if let keys = table["keys"]?.array {
             for k in keys { if let t = k.table { try check(t, "keys", required: ["id", "public_key", "file", "valid_from"]) } }
         }
-        if let f = table["federation"]?.table { try check(f, "federation", required: ["listen", "url", "certificate", "private_key", "ca"]) }
+        if let f = table["federation"]?.table {
+            try check(f, "federation", required: ["listen", "url", "certificate", "private_key", "ca"])
+        }
         if let w = table["web"]?.table { try check(w, "web", required: ["listen", "url"]) }
         if let s = table["sync"]?.table { try check(s, "sync", required: []) }
     }

@@ -46,7 +46,8 @@ final class FederationDashboard: Sendable {
             for (c, client) in peers {
                 group.addTask {
                     do { return Row(chapter: c.rawValue, status: try await client.status(), error: nil) } catch {
-                        return Row(chapter: c.rawValue, status: nil, error: (error as? SyncError)?.description ?? PeerClient.describe(error))
+                        return Row(
+                            chapter: c.rawValue, status: nil, error: (error as? SyncError)?.description ?? PeerClient.describe(error))
                     }
                 }
             }

@@ -48,8 +48,10 @@ public final class NodeMetrics: Sendable {
                 name: "aces_log_entries", labels: [("origin", h.origin.rawValue)],
                 help: "Entries held per origin (for this node's own origin: entries authored here)."
             ).set(Double(h.seq))
-            registry.makeGauge(name: "aces_origin_frozen", labels: [("origin", h.origin.rawValue)], help: "1 when an origin is frozen after a fork.")
-                .set(h.frozen == nil ? 0.0 : 1.0)
+            registry.makeGauge(
+                name: "aces_origin_frozen", labels: [("origin", h.origin.rawValue)], help: "1 when an origin is frozen after a fork."
+            )
+            .set(h.frozen == nil ? 0.0 : 1.0)
         }
         let now = Date()
         for p in try store.peerStatuses() {
@@ -67,9 +69,12 @@ public final class NodeMetrics: Sendable {
                 .set(Double(p.failures))
         }
         let counts = try store.operationalCounts()
-        registry.makeGauge(name: "aces_conflicts_open", help: "Records with a conflict an operator has not settled.").set(Double(counts.conflicts))
-        registry.makeGauge(name: "aces_quarantined_entries", help: "Entries refused and kept in quarantine.").set(Double(counts.quarantined))
-        registry.makeGauge(name: "aces_search_pending_members", help: "Members waiting for the search indexer.").set(Double(counts.searchPending))
+        registry.makeGauge(name: "aces_conflicts_open", help: "Records with a conflict an operator has not settled.").set(
+            Double(counts.conflicts))
+        registry.makeGauge(name: "aces_quarantined_entries", help: "Entries refused and kept in quarantine.").set(
+            Double(counts.quarantined))
+        registry.makeGauge(name: "aces_search_pending_members", help: "Members waiting for the search indexer.").set(
+            Double(counts.searchPending))
         registry.makeGauge(name: "aces_members", help: "Listed members held (all chapters).").set(Double(counts.members))
         registry.makeGauge(name: "aces_events", help: "Events held (all chapters).").set(Double(counts.events))
         return registry.emitToBuffer()

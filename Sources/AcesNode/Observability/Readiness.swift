@@ -20,7 +20,9 @@ enum Readiness {
         } catch {
             fail("database", "the replica does not answer")
         }
-        if let roster = try? directory.roster(), roster.chapters.contains(where: { $0.id == directory.chapter.rawValue && !$0.keys.isEmpty }) {
+        if let roster = try? directory.roster(),
+            roster.chapters.contains(where: { $0.id == directory.chapter.rawValue && !$0.keys.isEmpty })
+        {
             checks["roster"] = "ok"
         } else {
             fail("roster", "the roster is missing or has no key for \(directory.chapter)")

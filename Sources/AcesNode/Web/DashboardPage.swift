@@ -6,8 +6,12 @@ import Foundation
 enum DashboardPage {
     static func render(_ req: PageRequest, rows: [FederationDashboard.Row], own: ChapterID, peers: [PeerStatus]) -> HTML {
         let fr = req.language == .fr
-        let headers = fr
-            ? ["Nœud", "Joignable", "Entrées en retard (vu d'ici)", "Dernière synchronisation", "Dernière erreur", "Conflits ouverts", "En quarantaine"]
+        let headers =
+            fr
+            ? [
+                "Nœud", "Joignable", "Entrées en retard (vu d'ici)", "Dernière synchronisation", "Dernière erreur", "Conflits ouverts",
+                "En quarantaine",
+            ]
             : ["Node", "Reachable", "Entries behind (seen from here)", "Last sync", "Last error", "Open conflicts", "Quarantined"]
         let mine = Dictionary(uniqueKeysWithValues: peers.map { ($0.chapter, $0) })
         let body: [HTML] = rows.map { row in
