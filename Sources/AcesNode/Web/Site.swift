@@ -72,6 +72,13 @@ struct PageRequest: Sendable {
         self.viewer = try await site.viewer(request)
     }
 
+    /// The request's context for an error page: its query is ignored if it cannot be read.
+    static func lenient(_ request: Request, site: Site) async throws -> PageRequest {
+        do { return try await PageRequest(request, site: site) } catch is WebError {
+            return try await PageRequest(request, site: site, ignoringQuery: true)
+        }
+    }
+
     /// This page's URL with some parameters replaced (nil removes one).
     func link(_ changes: [String: String?]) -> String {
         var pairs = params.values.filter { changes[$0.key] == nil && $0.key != "lang" }

@@ -13,7 +13,7 @@ enum WebRouter {
         router.get("/members/:file") { request, context -> Response in
             let file = context.parameters.get("file") ?? ""
             if file.hasSuffix(".vcf") {
-                let req = try await PageRequest(request, site: site)
+                let req = try await PageRequest.lenient(request, site: site)
                 let id = String(file.dropLast(4))
                 guard RecordID.isValid(id), let r = try site.store.member(id, as: req.viewer).record else {
                     return Response.page(Layout.error(req, .notFound), req, status: .notFound)
@@ -38,7 +38,7 @@ enum WebRouter {
         }
         router.get("/chapters/:chapter/events.ics") { request, context -> Response in
             guard let c = site.profile(context.parameters.get("chapter")), let id = c.chapter else {
-                let req = try await PageRequest(request, site: site)
+                let req = try await PageRequest.lenient(request, site: site)
                 return Response.page(Layout.error(req, .notFound), req, status: .notFound)
             }
             let events = try site.store.calendar(
@@ -52,7 +52,7 @@ enum WebRouter {
             if file.hasSuffix(".ics") {
                 let id = String(file.dropLast(4))
                 guard RecordID.isValid(id), let r = try site.store.record(.event, id: id), !r.removed else {
-                    let req = try await PageRequest(request, site: site)
+                    let req = try await PageRequest.lenient(request, site: site)
                     return Response.page(Layout.error(req, .notFound), req, status: .notFound)
                 }
                 return .text(
