@@ -45,7 +45,10 @@ public final class NodeServer: Service, Sendable {
                 "cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
         }
         let tls = try directory.tlsMaterial()
-        let federationServer = try HTTPServerBuilder.tls(.http1(), tlsConfiguration: tls.server)
+        // Connections that say nothing for a while are closed, so idle or stalled clients cannot
+        // hold the listeners' resources (see docs/SECURITY.md for the limits).
+        let federationServer = try HTTPServerBuilder.tls(
+            .http1(configuration: .init(idleTimeout: NodeServer.federationIdleTimeout)), tlsConfiguration: tls.server)
         let roster = try directory.roster()
         let chapter = directory.chapter
         // Last, since an HTTP client must be shut down once made: nothing after this throws.
@@ -68,11 +71,17 @@ public final class NodeServer: Service, Sendable {
             logger: logger)
         let publicApp = Application(
             router: publicRouter,
+            server: .http1(configuration: .init(idleTimeout: NodeServer.publicIdleTimeout)),
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
         services = [federationApp, publicApp]
     }
+
+    /// A public connection silent this long is closed.
+    public static let publicIdleTimeout = TimeAmount.seconds(30)
+    /// A federation connection silent this long is closed (peers reconnect for each pass).
+    public static let federationIdleTimeout = TimeAmount.seconds(60)
 
     public func run() async throws {
         try await withThrowingDiscardingTaskGroup { group in
