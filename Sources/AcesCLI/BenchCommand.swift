@@ -102,6 +102,7 @@ struct CatchUpBench {
 
     func run() async throws -> [Figure] {
         var authoring = Figure(name: "authoring.entries_per_s", unit: "entries/s", values: [])
+        var sourceAuthoring = Figure(name: "catchup.source_authoring_per_s", unit: "entries/s", values: [])
         var rate = Figure(name: "catchup.entries_per_s", unit: "entries/s", values: [])
         var ratio = Figure(name: "catchup.ratio_to_sqlite", unit: "ratio", values: [])
         var plainRate = Figure(name: "catchup.sqlite_upserts_per_s", unit: "upserts/s", values: [])
@@ -142,7 +143,12 @@ struct CatchUpBench {
             }
             let plain = try PlainUpsert.run(path: dir + "/plain.sqlite", changes: changes)
             if round > 0 {
-                authoring.values.append(a)
+                sourceAuthoring.values.append(a)
+                // Authoring as the issue defines it: importing N members from a spreadsheet.
+                let importer = try LocalFederation.create(
+                    at: dir + "-import", chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
+                authoring.values.append(try ImportBench(members: entries).run(into: importer))
+                try? FileManager.default.removeItem(atPath: dir + "-import")
                 rate.values.append(Double(entries) / seconds)
                 plainRate.values.append(Double(entries) / plain)
                 ratio.values.append(plain / seconds)
@@ -151,7 +157,7 @@ struct CatchUpBench {
             }
             try? FileManager.default.removeItem(atPath: dir)
         }
-        return [rate, plainRate, ratio, bytes, rss, authoring]
+        return [rate, plainRate, ratio, bytes, rss, authoring, sourceAuthoring]
     }
 }
 
