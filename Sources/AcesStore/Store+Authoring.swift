@@ -53,7 +53,7 @@ public struct Draft {
     /// Live members whose email has the same identity key.
     public func memberIDs(withEmail email: String) throws -> [String] {
         try String.fetchAll(
-            db, sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id",
+            try db.cachedStatement(sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id"),
             arguments: [EmailAddress.identityKey(email)])
     }
 }

@@ -310,3 +310,21 @@ extension Store {
         }
     }
 }
+
+extension Store {
+    /// Live members by the identity key of each given email, read in one transaction (an
+    /// import's matching step: one lookup per row, not one transaction per row).
+    public func liveMembers(withEmails emails: [String]) throws -> [String: Record] {
+        try pool.read { db in
+            let select = try db.cachedStatement(
+                sql: "SELECT \(Record.columns(.member)) FROM members WHERE email_key = ? AND removed = 0 ORDER BY id LIMIT 1")
+            var out = [String: Record]()
+            for email in emails {
+                let key = EmailAddress.identityKey(email)
+                if out[key] != nil { continue }
+                if let row = try Row.fetchOne(select, arguments: [key]) { out[key] = try Record(kind: .member, row: row) }
+            }
+            return out
+        }
+    }
+}

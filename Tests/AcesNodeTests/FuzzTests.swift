@@ -52,10 +52,14 @@ import Testing
         case 3: return Array(repeating: 0x20, count: 70_000 + r.int(100_000))  // too large
         case 4: return r.bytes(r.int(300))  // noise
         case 5:
-            let fields = ["email", "name", "city", "country", "links", "visibility", "status", "chapter", "start", "end", "timezone", "title"]
+            let fields = [
+                "email", "name", "city", "country", "links", "visibility", "status", "chapter", "start", "end", "timezone", "title",
+            ]
             var o = [String]()
             for _ in 0..<r.int(6) {
-                let v = r.pick(["1", "true", "null", "[]", "{}", "\"\"", "\"x\"", "[1,2]", "\"2027-02-30T10:00\"", "\"Europe/Nowhere\"", "1e400"])
+                let v = r.pick([
+                    "1", "true", "null", "[]", "{}", "\"\"", "\"x\"", "[1,2]", "\"2027-02-30T10:00\"", "\"Europe/Nowhere\"", "1e400",
+                ])
                 o.append("\"\(r.pick(fields))\": \(v)")
             }
             return Array(("{" + o.joined(separator: ", ") + "}").utf8)
@@ -85,7 +89,8 @@ import Testing
             for i in 0..<400 {
                 var request: HTTPClientRequest
                 if r.int(3) > 0 {
-                    var path = r.pick(Self.getPaths).replacingOccurrences(of: "%@", with: text(&r).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "x")
+                    var path = r.pick(Self.getPaths).replacingOccurrences(
+                        of: "%@", with: text(&r).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "x")
                     var query = [String]()
                     for _ in 0..<r.int(4) {
                         let v = text(&r).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
@@ -100,7 +105,8 @@ import Testing
                     ])
                     request = HTTPClientRequest(url: base + target)
                     request.method = r.pick([.POST, .PATCH, .DELETE, .PUT])
-                    request.headers.add(name: "Content-Type", value: r.pick(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
+                    request.headers.add(
+                        name: "Content-Type", value: r.pick(["application/json", "text/plain", "application/x-www-form-urlencoded"]))
                     if r.int(4) > 0 { request.headers.add(name: "Authorization", value: r.int(3) == 0 ? "Bearer nope" : "Bearer \(token)") }
                     request.body = .bytes(ByteBuffer(bytes: body(&r)))
                 }

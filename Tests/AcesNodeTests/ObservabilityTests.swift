@@ -11,7 +11,7 @@ import Testing
 @Suite(.serialized) struct ObservabilityTests {
     func get(_ url: String) async throws -> (Int, String) {
         try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
-            let r = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(10))
+            let r = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
             return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
         }
     }

@@ -60,6 +60,7 @@ public struct MemberImport: Sendable {
             throw StoreError.invalid("two columns of the header mean the same field '\(dup)'")
         }
         var seen = [String: Int]()
+        var pending = [(line: Int, raw: [String: JSONValue])]()
         for row in table.rows {
             guard row.fields.count == table.header.count else {
                 plan.problems.append((row.line, "has \(row.fields.count) cells where the header has \(table.header.count)"))
@@ -94,23 +95,28 @@ public struct MemberImport: Sendable {
                 continue
             }
             seen[key] = row.line
+            pending.append((row.line, raw))
+        }
+        // One read for every row's email, then each row is compared with what it matched.
+        let existing = try store.liveMembers(withEmails: pending.compactMap { $0.raw["email"]?.stringValue })
+        for (line, raw) in pending {
             do {
-                try plan.add(row.line, raw, chapter: chapter, store: store)
+                try plan.add(line, raw, chapter: chapter, existing: existing[EmailAddress.identityKey(raw["email"]?.stringValue ?? "")])
             } catch let e as StoreError {
-                plan.problems.append((row.line, e.description))
+                plan.problems.append((line, e.description))
             }
         }
+        plan.problems.sort { $0.line < $1.line }
         return plan
     }
 
-    private mutating func add(_ line: Int, _ raw: [String: JSONValue], chapter: ChapterID, store: Store) throws {
+    private mutating func add(_ line: Int, _ raw: [String: JSONValue], chapter: ChapterID, existing: Record?) throws {
         var values = [String: JSONValue]()
         for (name, value) in raw {
             guard let spec = RecordKind.member.field(name) else { continue }
             if value == .null && spec.required { continue }  // an empty required cell keeps what is there
             do { values[name] = try spec.validate(value) } catch { throw StoreError.invalid(error.description) }
         }
-        let existing = try store.liveMember(withEmail: raw["email"]?.stringValue ?? "")
         guard let existing else {
             guard (values["name"] ?? .null) != .null else { throw StoreError.invalid("a new member needs a name") }
             var v = values.filter { $0.value != .null }

@@ -27,7 +27,8 @@ struct PeerClient: Sendable {
 
     /// `GET status`: the peer's own summary of its health (see `NodeHealth`).
     func status() async throws -> JSONValue {
-        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath))
+        // The dashboard waits for no peer longer than this.
+        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath), timeout: .seconds(2))
         var body = try await collect(response, limit: 1 << 20)
         guard let bytes = body.readBytes(length: body.readableBytes), let v = try? JSONParser.parse(bytes),
             v["chapter"]?.stringValue == peer.rawValue
@@ -83,9 +84,9 @@ struct PeerClient: Sendable {
         _ = try await send(request)
     }
 
-    private func send(_ request: HTTPClientRequest) async throws -> HTTPClientResponse {
+    private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
-        do { response = try await http.execute(request, timeout: timeout) } catch {
+        do { response = try await http.execute(request, timeout: timeout ?? self.timeout) } catch {
             throw SyncError.unreachable(Self.describe(error))
         }
         guard (200..<300).contains(Int(response.status.code)) else { throw SyncError.status(Int(response.status.code)) }
