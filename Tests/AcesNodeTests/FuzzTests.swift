@@ -123,4 +123,46 @@ import Testing
             #expect(health.status == .ok, "the node still answers after the fuzzing")
         }
     }
+
+    @Test func randomFederationRequestsFromAPeerNeverGetA5xx() async throws {
+        let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        for i in 0..<3 { try fed.addMember(on: "fr", i) }
+        try await fed.start("fr")
+        do {
+            var r = Random(state: 0xFED_2026)
+            let base = fed.node("fr").config.federation!.url
+            try await HTTPClient.withHTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                configuration: .init(tlsConfiguration: try fed.node("uk").tlsMaterial().client)
+            ) { http in
+                for i in 0..<200 {
+                    let path = r.pick(["/federation/v1/heads", "/federation/v1/entries", "/federation/v1/notify", "/federation/v1/status", "/federation/v1/x"])
+                    var query = [String]()
+                    for _ in 0..<r.int(4) {
+                        let value = r.int(3) == 0
+                            ? r.pick(["%ZZ", "%FF", "-1", "99999999999999999999", "fr", "FR", "", "1e9", "0x10"])
+                            : text(&r).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
+                        query.append("\(r.pick(["origin", "after", "limit", "x"]))=\(value)")
+                    }
+                    var request = HTTPClientRequest(url: base + path + (query.isEmpty ? "" : "?" + query.joined(separator: "&")))
+                    request.method = r.pick([.GET, .GET, .POST, .PUT])
+                    if request.method != .GET { request.body = .bytes(ByteBuffer(bytes: body(&r))) }
+                    if r.int(2) == 0 { request.headers.add(name: "Accept-Encoding", value: r.pick(["gzip", "br", "x"])) }
+                    do {
+                        let response = try await http.execute(request, timeout: .seconds(20))
+                        _ = try await response.body.collect(upTo: 32 << 20)
+                        #expect(response.status.code < 500, "case \(i): \(request.method) \(request.url) answered \(response.status.code)")
+                    } catch {
+                        #expect(!(error is CancellationError), "case \(i)")
+                    }
+                }
+                let heads = try await http.execute(HTTPClientRequest(url: base + "/federation/v1/heads"), timeout: .seconds(10))
+                #expect(heads.status == .ok, "the node still answers its peers")
+            }
+        } catch {
+            await fed.stopAll()
+            throw error
+        }
+        await fed.stopAll()
+    }
 }
