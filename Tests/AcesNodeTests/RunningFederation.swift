@@ -31,6 +31,13 @@ final class RunningFederation: @unchecked Sendable {
     }
 
     func node(_ c: String) -> NodeDirectory { nodes[ChapterID(c)!]! }
+
+    /// Changes a node's aces.toml (before it starts).
+    func reconfigure(_ c: String, _ change: (inout NodeConfig) -> Void) throws {
+        var config = node(c).config
+        change(&config)
+        nodes[ChapterID(c)!] = try node(c).saving(config)
+    }
     func store(_ c: String) throws -> Store { try node(c).openStore() }
 
     func start(_ chapters: String...) async throws {

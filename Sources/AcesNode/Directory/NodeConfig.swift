@@ -27,10 +27,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var certificate: String
         public var privateKey: String
         public var ca: String
+        /// Seconds a silent connection stays open (default 60).
+        public var idleTimeoutSeconds: Int?
 
         enum CodingKeys: String, CodingKey {
             case listen, url, certificate, ca
             case privateKey = "private_key"
+            case idleTimeoutSeconds = "idle_timeout_seconds"
         }
 
         public init(listen: String, url: String, certificate: String, privateKey: String, ca: String) {
@@ -48,6 +51,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var listen: String
         /// The base URL people use to reach it.
         public var url: String
+        /// Seconds a silent connection stays open (default 30).
+        public var idleTimeoutSeconds: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case listen, url
+            case idleTimeoutSeconds = "idle_timeout_seconds"
+        }
+
         public init(listen: String, url: String) {
             self.listen = listen
             self.url = url
@@ -148,6 +159,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for peer in config.sync?.peers ?? [] where ChapterID(peer) == nil {
             throw NodeError.config("aces.toml: sync.peers: '\(peer)' is not a chapter id")
         }
+        for (name, t) in [("federation", config.federation?.idleTimeoutSeconds), ("web", config.web?.idleTimeoutSeconds)] {
+            if let t, !(1...3600).contains(t) { throw NodeError.config("aces.toml: \(name).idle_timeout_seconds must be from 1 to 3600") }
+        }
         for (name, url) in [("federation.url", config.federation?.url), ("web.url", config.web?.url)] {
             guard let url else { continue }
             guard let u = URL(string: url), ["http", "https"].contains(u.scheme ?? ""), u.host != nil else {
@@ -162,8 +176,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     static let known: [String: Set<String>] = [
         "": ["chapter", "roster", "keys", "federation", "web", "sync"],
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
-        "federation": ["listen", "url", "certificate", "private_key", "ca"],
-        "web": ["listen", "url"],
+        "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds"],
+        "web": ["listen", "url", "idle_timeout_seconds"],
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
     ]
 

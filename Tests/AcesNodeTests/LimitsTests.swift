@@ -1,0 +1,58 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import AcesTestSupport
+import AsyncHTTPClient
+import Foundation
+import Testing
+
+#if canImport(Glibc)
+    import Glibc
+#endif
+
+/// Connections that say nothing, or stop in the middle of a request, are closed after the
+/// configured idle time (`[web] idle_timeout_seconds`), and the node keeps serving.
+@Suite(.serialized) struct LimitsTests {
+    /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns how many seconds passed until
+    /// the server closed the connection (nil if it was still open after `wait` seconds).
+    func secondsUntilClosed(port: Int, sending bytes: [UInt8], wait: Double) -> Double? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return nil }
+        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } }
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        let start = Date()
+        var buffer = [UInt8](repeating: 0, count: 4096)
+        while Date().timeIntervalSince(start) < wait {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return Date().timeIntervalSince(start) }  // closed by the server
+            if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return Date().timeIntervalSince(start) }
+        }
+        return nil
+    }
+
+    @Test func silentAndStalledConnectionsAreClosed() async throws {
+        let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        try fed.reconfigure("fr") { $0.web?.idleTimeoutSeconds = 1 }
+        try await fed.start("fr")
+        let port = fed.server("fr")!.port("web")!
+        let silent = secondsUntilClosed(port: port, sending: [], wait: 8)
+        #expect(silent != nil && silent! < 6, "a silent connection is closed (after \(String(describing: silent)) s)")
+        let stalled = secondsUntilClosed(port: port, sending: Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8), wait: 8)
+        #expect(stalled != nil && stalled! < 6, "a request that stops halfway is closed")
+        let ok = try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
+            try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(10)).status.code
+        }
+        #expect(ok == 200)
+        await fed.stopAll()
+    }
+}
