@@ -6,7 +6,7 @@ import Testing
 
 /// `aces serve --log-format json`: one JSON object per line, for log shippers.
 @Suite struct LogFormatTests {
-    @Test func jsonLogsAreOneObjectPerLineWithNamespacedMetadata() throws {
+    @Test func jsonLogsAreOneObjectPerLineWithNamespacedMetadata() async throws {
         let dir = TempDir()
         var base = 0
         for candidate in stride(from: 20_000 + Int.random(in: 0..<2_000) * 10, to: 60_000, by: 10)
@@ -25,7 +25,7 @@ import Testing
         p.standardError = err
         p.standardOutput = FileHandle.nullDevice
         try p.run()
-        Thread.sleep(forTimeInterval: 3)
+        try await Task.sleep(for: .seconds(3))
         p.terminate()  // SIGTERM: the node drains and stops
         let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         p.waitUntilExit()
@@ -40,7 +40,7 @@ import Testing
         #expect(lines.contains { $0.contains("\"aces.chapter\":\"fr\"") })
         #expect(lines.contains { $0.contains("sync pass") && $0.contains("\"aces.peer\":\"uk\"") }, "one line per sync pass per peer")
 
-        let bad = try AcesProcess.run(["serve", "--data", dir.file("fed/fr"), "--log-format", "xml"])
+        let bad = try await AcesProcess.runAsync(["serve", "--data", dir.file("fed/fr"), "--log-format", "xml"])
         #expect(bad.status != 0 && bad.stderr.contains("--log-format must be text or json"))
     }
 }

@@ -8,15 +8,10 @@ import Testing
     let dir = TempDir()
     var data: String { dir.file("fr") }
 
-    func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args + ["--data", data]) }
+    func aces(_ args: String...) async throws -> AcesProcess.Result { try await AcesProcess.runAsync(args + ["--data", data]) }
 
-    func head() throws -> String {
-        try aces("status", "--json").stdout.split(separator: "\n").first { $0.contains("\"fr\"") }.map(String.init)
-            ?? (try aces("status", "--json")).stdout
-    }
-
-    func initNode() throws {
-        #expect(try AcesProcess.run(["init", "--data", data, "--chapter", "fr"]).status == 0)
+    func initNode() async throws {
+        #expect(try await AcesProcess.runAsync(["init", "--data", data, "--chapter", "fr"]).status == 0)
     }
 
     /// A French export: BOM, semicolons, accented names, a quoted cell holding a semicolon.
@@ -29,35 +24,35 @@ import Testing
         return s
     }
 
-    @Test mutating func tenThousandFrenchRowsImportOnceAndOnlyOnce() throws {
-        try initNode()
+    @Test func tenThousandFrenchRowsImportOnceAndOnlyOnce() async throws {
+        try await initNode()
         let file = dir.file("membres.csv")
         try frenchFile(rows: 10_000).write(toFile: file, atomically: true, encoding: .utf8)
 
-        let first = try aces("member", "import", file)
+        let first = try await aces("member", "import", file)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("adding 10000, updating 0, unchanged 0, invalid 0"))
         #expect(!first.stderr.contains("Importing ["), "no progress bar when piped")
-        let found = try aces("member", "list", "--query", "Łukasz 1234", "--json")
+        let found = try await aces("member", "list", "--query", "Łukasz 1234", "--json")
         #expect(found.stdout.contains("Zoë Müller-Łukasz 1234") && found.stdout.contains("Agence Lumière; Lyon"))
-        let verify = try aces("log", "verify")
+        let verify = try await aces("log", "verify")
         #expect(verify.status == 0 && verify.stdout.contains("10000"))
 
         // The same file again changes nothing: no entry is written.
-        let log = try aces("log", "show", "--json").stdout
-        let again = try aces("member", "import", file)
+        let log = try await aces("log", "show", "--json").stdout
+        let again = try await aces("member", "import", file)
         #expect(again.status == 0 && again.stdout.contains("adding 0, updating 0, unchanged 10000, invalid 0"))
-        #expect(try aces("log", "show", "--json").stdout == log)
+        #expect(try await aces("log", "show", "--json").stdout == log)
 
         // A changed file changes just what changed.
         try frenchFile(rows: 10_000, renamed: [7, 8]).write(toFile: file, atomically: true, encoding: .utf8)
-        let changed = try aces("member", "import", file)
+        let changed = try await aces("member", "import", file)
         #expect(changed.stdout.contains("adding 0, updating 2, unchanged 9998, invalid 0"))
     }
 
-    @Test func aTerminalSeesAProgressBar() throws {
+    @Test func aTerminalSeesAProgressBar() async throws {
         guard FileManager.default.isExecutableFile(atPath: "/usr/bin/script") else { return }
-        try initNode()
+        try await initNode()
         let file = dir.file("m.csv")
         try frenchFile(rows: 300).write(toFile: file, atomically: true, encoding: .utf8)
         // util-linux `script` runs the command on a pseudo-terminal, as a person's shell would.
@@ -74,8 +69,8 @@ import Testing
         #expect(text.contains("Importing [") && text.contains("300/300"))
     }
 
-    @Test func invalidRowsAreListedByLineAndNothingIsWritten() throws {
-        try initNode()
+    @Test func invalidRowsAreListedByLineAndNothingIsWritten() async throws {
+        try await initNode()
         let file = dir.file("bad.csv")
         try """
         email,name,country,visibility
@@ -89,59 +84,59 @@ import Testing
         ok6@example.org,Six
 
         """.write(toFile: file, atomically: true, encoding: .utf8)
-        let before = try aces("log", "show", "--json").stdout
-        let r = try aces("member", "import", file)
+        let before = try await aces("log", "show", "--json").stdout
+        let r = try await aces("member", "import", file)
         #expect(r.status != 0)
         for line in ["line 3:", "line 5:", "line 6:", "line 7: has the same email as line 2", "line 8:", "line 9:"] {
             #expect(r.stderr.contains(line), "\(line) is reported: \(r.stderr)")
         }
         #expect(!r.stderr.contains("secret-zq1"), "errors never repeat what was in the cell")
         #expect(r.stderr.contains("nothing was written"))
-        #expect(try aces("log", "show", "--json").stdout == before)
+        #expect(try await aces("log", "show", "--json").stdout == before)
 
-        let dry = try aces("member", "import", file, "--dry-run", "--skip-invalid")
-        let afterDry = try aces("log", "show", "--json").stdout
+        let dry = try await aces("member", "import", file, "--dry-run", "--skip-invalid")
+        let afterDry = try await aces("log", "show", "--json").stdout
         #expect(dry.status == 0 && dry.stdout.contains("would add 2") && afterDry == before)
-        let skipping = try aces("member", "import", file, "--skip-invalid")
+        let skipping = try await aces("member", "import", file, "--skip-invalid")
         #expect(skipping.status == 0 && skipping.stdout.contains("adding 2"))
-        #expect(try aces("member", "list", "--json").stdout.contains("Two, Ann"))
+        #expect(try await aces("member", "list", "--json").stdout.contains("Two, Ann"))
 
         for (args, message) in [
             (["member", "import", dir.file("missing.csv")], "cannot read"),
             (["member", "import", file, "--separator", "pipe"], "--separator"),
         ] {
-            let refused = try AcesProcess.run(args + ["--data", data])
+            let refused = try await AcesProcess.runAsync(args + ["--data", data])
             #expect(refused.status != 0 && refused.stderr.contains(message))
         }
         let noEmail = dir.file("noemail.csv")
         try "name,city\nAnn,Lyon\n".write(toFile: noEmail, atomically: true, encoding: .utf8)
-        #expect(try aces("member", "import", noEmail).stderr.contains("no email column"))
+        #expect(try await aces("member", "import", noEmail).stderr.contains("no email column"))
         let broken = dir.file("broken.csv")
         try "email,name\n\"a@example.org,Ann\n".write(toFile: broken, atomically: true, encoding: .utf8)
-        let unclosed = try aces("member", "import", broken)
+        let unclosed = try await aces("member", "import", broken)
         #expect(unclosed.status != 0 && unclosed.stderr.contains("line 2"))
     }
 
-    @Test func exportsRoundTripAndCardsAndFeedsAreWritten() throws {
-        try initNode()
+    @Test func exportsRoundTripAndCardsAndFeedsAreWritten() async throws {
+        try await initNode()
         let file = dir.file("m.csv")
         try frenchFile(rows: 20).write(toFile: file, atomically: true, encoding: .utf8)
-        #expect(try aces("member", "import", file).status == 0)
+        #expect(try await aces("member", "import", file).status == 0)
 
         let out = dir.file("export.csv")
-        let export = try aces("member", "export", "--format", "csv", "--separator", "semicolon", "--bom", "--output", out)
+        let export = try await aces("member", "export", "--format", "csv", "--separator", "semicolon", "--bom", "--output", out)
         #expect(export.status == 0)
         let attributes = try FileManager.default.attributesOfItem(atPath: out)
         #expect((attributes[.posixPermissions] as? Int) == 0o600, "an export of personal data is readable by its owner only")
         let bytes = try Data(contentsOf: URL(fileURLWithPath: out))
         #expect(bytes.starts(with: [0xEF, 0xBB, 0xBF]))
-        #expect(try aces("member", "export", "--output", out).status != 0, "an export never overwrites a file")
-        let back = try aces("member", "import", out)
+        #expect(try await aces("member", "export", "--output", out).status != 0, "an export never overwrites a file")
+        let back = try await aces("member", "import", out)
         #expect(back.stdout.contains("adding 0, updating 0, unchanged 20, invalid 0"), "\(back.stdout) \(back.stderr)")
 
-        let cards = try aces("member", "export", "--format", "vcf").stdout
+        let cards = try await aces("member", "export", "--format", "vcf").stdout
         #expect(cards.components(separatedBy: "BEGIN:VCARD").count - 1 == 20 && cards.contains("EMAIL"))
-        let json = try JSONParser.parse(Array(try aces("member", "export", "--format", "json").stdout.utf8))
+        let json = try JSONParser.parse(Array(try await aces("member", "export", "--format", "json").stdout.utf8))
         #expect(json.arrayValue?.count == 20)
 
         let events = dir.file("events.csv")
@@ -151,15 +146,15 @@ import Testing
         Atelier vidéo;2031-04-02 09:30;2031-04-02 12:00;Europe/Paris;Station F;
 
         """.write(toFile: events, atomically: true, encoding: .utf8)
-        let imported = try aces("event", "import", events)
+        let imported = try await aces("event", "import", events)
         #expect(imported.status == 0 && imported.stdout.contains("adding 2"), "\(imported.stderr)")
-        #expect(try aces("event", "import", events).stdout.contains("adding 0, updating 0, unchanged 2"))
-        let csv = try aces("event", "export", "--format", "csv").stdout
+        #expect(try await aces("event", "import", events).stdout.contains("adding 0, updating 0, unchanged 2"))
+        let csv = try await aces("event", "export", "--format", "csv").stdout
         #expect(csv.contains("2031-03-14 18:30") && csv.contains("\"Le Loft; 2e étage\"") == false || csv.contains("Le Loft; 2e étage"))
         let exportedEvents = dir.file("events-out.csv")
-        #expect(try aces("event", "export", "--output", exportedEvents).status == 0)
-        #expect(try aces("event", "import", exportedEvents).stdout.contains("unchanged 2"))
-        let ics = try aces("event", "export", "--format", "ics").stdout
+        #expect(try await aces("event", "export", "--output", exportedEvents).status == 0)
+        #expect(try await aces("event", "import", exportedEvents).stdout.contains("unchanged 2"))
+        let ics = try await aces("event", "export", "--format", "ics").stdout
         #expect(ics.contains("DTSTART;TZID=Europe/Paris:20310314T183000") && ics.hasSuffix("END:VCALENDAR\r\n"))
     }
 }

@@ -136,10 +136,14 @@ import Testing
                 configuration: .init(tlsConfiguration: try fed.node("uk").tlsMaterial().client)
             ) { http in
                 for i in 0..<200 {
-                    let path = r.pick(["/federation/v1/heads", "/federation/v1/entries", "/federation/v1/notify", "/federation/v1/status", "/federation/v1/x"])
+                    let path = r.pick([
+                        "/federation/v1/heads", "/federation/v1/entries", "/federation/v1/notify", "/federation/v1/status",
+                        "/federation/v1/x",
+                    ])
                     var query = [String]()
                     for _ in 0..<r.int(4) {
-                        let value = r.int(3) == 0
+                        let value =
+                            r.int(3) == 0
                             ? r.pick(["%ZZ", "%FF", "-1", "99999999999999999999", "fr", "FR", "", "1e9", "0x10"])
                             : text(&r).addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? ""
                         query.append("\(r.pick(["origin", "after", "limit", "x"]))=\(value)")

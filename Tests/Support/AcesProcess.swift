@@ -39,4 +39,17 @@ public struct AcesProcess {
         return Result(
             status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
+
+    /// `run` from async code, on a thread of its own: waiting for a child must not hold one of
+    /// the few threads that also run this process's in-process servers (on a 2-core machine a
+    /// blocked pool starves them, and a child talking to them then times out).
+    public static func runAsync(_ args: [String], environment: [String: String] = [:]) async throws -> Result {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread {
+                do { continuation.resume(returning: try run(args, environment: environment)) } catch {
+                    continuation.resume(throwing: error)
+                }
+            }
+        }
+    }
 }
