@@ -281,20 +281,6 @@ extension Store {
 }
 
 extension Store {
-    /// The live member whose email has the same identity key, if any (an import's match).
-    public func liveMember(withEmail email: String) throws -> Record? {
-        try pool.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT \(Record.columns(.member)) FROM members WHERE email_key = ? AND removed = 0 ORDER BY id LIMIT 1",
-                    arguments: [EmailAddress.identityKey(email)])
-            else { return nil }
-            return try Record(kind: .member, row: row)
-        }
-    }
-}
-
-extension Store {
     /// Counts an operator watches: open conflicts, quarantined entries, members waiting for the
     /// search indexer, listed members and events.
     public func operationalCounts() throws -> (conflicts: Int, quarantined: Int, searchPending: Int, members: Int, events: Int) {
