@@ -5,10 +5,10 @@ import Testing
 
 /// The benchmark runs end to end at a tiny size (no timing is asserted: figures only exist).
 @Suite struct BenchSmokeTests {
-    @Test func theBenchmarkRunsAndWritesItsFigures() throws {
+    @Test func theBenchmarkRunsAndWritesItsFigures() async throws {
         let dir = TempDir()
         let json = dir.file("bench.json")
-        let r = try AcesProcess.run([
+        let r = try await AcesProcess.runAsync([
             "bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20", "--json", json,
         ])
         #expect(r.status == 0, "\(r.stderr)")

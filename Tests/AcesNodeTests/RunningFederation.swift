@@ -24,7 +24,8 @@ final class RunningFederation: @unchecked Sendable {
         let ports = (0..<ids.count).map { (web: free[2 * $0], federation: free[2 * $0 + 1]) }
         for n in try LocalFederation.create(at: dir.file("fed"), chapters: ids, ports: ports, syncInterval: interval) {
             var config = n.config
-            config.sync?.timeoutSeconds = 2
+            // Short enough that a down peer costs seconds, long enough for a loaded 2-core machine.
+            config.sync?.timeoutSeconds = 15
             if let p = peers[n.chapter.rawValue] { config.sync?.peers = p }
             nodes[n.chapter] = try n.saving(config)
         }
