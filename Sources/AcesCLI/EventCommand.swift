@@ -53,14 +53,15 @@ struct EventFields: ParsableArguments {
     }
 }
 
-/// Local time of an event as people read it: `2027-03-14 18:30 CET`.
+/// Local time of an event as people read it (`2027-03-14 18:30 CET`), or in another pattern
+/// (`yyyy-MM-dd HH:mm`: the wall time an import reads back).
 enum EventTime {
-    static func local(_ instant: String?, zone: String?) -> String {
+    static func local(_ instant: String?, zone: String?, format: String = "yyyy-MM-dd HH:mm zzz") -> String {
         guard let instant, let date = Instant.parse(instant), let zone, let tz = TimeZone(identifier: zone) else { return instant ?? "" }
         let f = DateFormatter()
         f.locale = Locale(identifier: "en_GB")
         f.timeZone = tz
-        f.dateFormat = "yyyy-MM-dd HH:mm zzz"
+        f.dateFormat = format
         return f.string(from: date)
     }
 }

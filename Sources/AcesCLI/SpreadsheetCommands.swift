@@ -24,21 +24,26 @@ struct ImportOptions: ParsableArguments {
         }
     }
 
-    /// Prints the plan; throws (non-zero exit) when rows are invalid and --skip-invalid is not given.
-    func report(kind: String, added: Int, updated: Int, unchanged: Int, problems: [(line: Int, reason: String)], ignored: [String])
-        throws -> Bool
-    {
-        if !ignored.isEmpty { Out.error("ignored columns (not \(kind) fields): \(ignored.joined(separator: ", "))") }
-        for p in problems.sorted(by: { $0.line < $1.line }).prefix(200) { Out.error("line \(p.line): \(p.reason)") }
+    /// Prints the plan; unless it is a dry run, writes it. Throws (non-zero exit) when rows are
+    /// invalid and --skip-invalid is not given: nothing is written then.
+    func run(_ plan: some SpreadsheetImport, kind: String, editor: Editor) throws {
+        if !plan.ignoredColumns.isEmpty {
+            Out.error("ignored columns (not \(kind) fields): \(plan.ignoredColumns.joined(separator: ", "))")
+        }
+        let problems = plan.problems.sorted { $0.line < $1.line }
+        for p in problems.prefix(200) { Out.error("line \(p.line): \(p.reason)") }
         if problems.count > 200 { Out.error("… and \(problems.count - 200) more invalid rows") }
+        let (added, updated) = (plan.added.count, plan.updated.count)
         Out.line(
             dryRun
-                ? "\(file): would add \(added), would update \(updated), unchanged \(unchanged), invalid \(problems.count) (nothing written)"
-                : "\(file): adding \(added), updating \(updated), unchanged \(unchanged), invalid \(problems.count)")
+                ? "\(file): would add \(added), would update \(updated), unchanged \(plan.unchanged), invalid \(problems.count) (nothing written)"
+                : "\(file): adding \(added), updating \(updated), unchanged \(plan.unchanged), invalid \(problems.count)")
         if !problems.isEmpty && !skipInvalid && !dryRun {
             throw ValidationError("\(problems.count) invalid row(s): nothing was written; fix them or use --skip-invalid")
         }
-        return !dryRun && added + updated > 0
+        guard !dryRun && added + updated > 0 else { return }
+        let n = try plan.apply(editor, progress: Progress(label: "Importing").update)
+        Out.line("Wrote \(n) signed entries.")
     }
 }
 
@@ -91,14 +96,7 @@ extension MemberCommand {
             let dir = try node.node()
             let store = try dir.openStore()
             let plan = try MemberImport.plan(try options.table(), chapter: dir.chapter, store: store)
-            guard
-                try options.report(
-                    kind: "member", added: plan.added.count, updated: plan.updated.count, unchanged: plan.unchanged,
-                    problems: plan.problems, ignored: plan.ignoredColumns)
-            else { return }
-            let progress = Progress(label: "Importing")
-            let n = try plan.apply(Editor(directory: dir, store: store), progress: progress.update)
-            Out.line("Wrote \(n) signed entries.")
+            try options.run(plan, kind: "member", editor: Editor(directory: dir, store: store))
         }
     }
 
@@ -183,13 +181,7 @@ extension EventCommand {
             let dir = try node.node()
             let store = try dir.openStore()
             let plan = try EventImport.plan(try options.table(), chapter: dir.chapter, store: store)
-            guard
-                try options.report(
-                    kind: "event", added: plan.added.count, updated: plan.updated.count, unchanged: plan.unchanged,
-                    problems: plan.problems, ignored: plan.ignoredColumns)
-            else { return }
-            let n = try plan.apply(Editor(directory: dir, store: store), progress: Progress(label: "Importing").update)
-            Out.line("Wrote \(n) signed entries.")
+            try options.run(plan, kind: "event", editor: Editor(directory: dir, store: store))
         }
     }
 
@@ -237,7 +229,8 @@ extension EventCommand {
                         switch f {
                         case "id": return r.id
                         case "start", "end":
-                            return EventTime.localWall(r.values[f]?.stringValue, zone: r.values["timezone"]?.stringValue)
+                            return EventTime.local(
+                                r.values[f]?.stringValue, zone: r.values["timezone"]?.stringValue, format: "yyyy-MM-dd HH:mm")
                         default: return r.values[f].map { $0.stringValue ?? $0.display } ?? ""
                         }
                     }
@@ -246,18 +239,6 @@ extension EventCommand {
             }
             try Out.write(bytes, to: output)
         }
-    }
-}
-
-extension EventTime {
-    /// `2027-03-14 18:30`: the wall time in the event's zone, as an import reads it back.
-    static func localWall(_ instant: String?, zone: String?) -> String {
-        guard let instant, let date = Instant.parse(instant), let zone, let tz = TimeZone(identifier: zone) else { return instant ?? "" }
-        let f = DateFormatter()
-        f.locale = Locale(identifier: "en_US_POSIX")
-        f.timeZone = tz
-        f.dateFormat = "yyyy-MM-dd HH:mm"
-        return f.string(from: date)
     }
 }
 

@@ -124,6 +124,8 @@ enum Schema {
                     ALTER TABLE members ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
                     ALTER TABLE events ADD COLUMN revision INTEGER NOT NULL DEFAULT 0;
                     CREATE INDEX members_directory ON members(name_key, id) WHERE removed = 0;
+                    -- Covers the directory's country filter list (distinct countries a viewer may see).
+                    CREATE INDEX members_country ON members(country, visibility, "chapter", status) WHERE removed = 0;
 
                     -- Full-text search over the directory, fed by the applier once per record and
                     -- transaction (see SearchIndex: rowids sort like names; scope holds visibility,

@@ -123,14 +123,7 @@ extension Store {
     public func indexPendingSearch(batch: Int = 5000) throws -> Int {
         var done = 0
         while true {
-            let n = try pool.write { db -> Int in
-                let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
-                try SearchIndex(db).reindex(members: rows)
-                if let last = rows.last {
-                    try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
-                }
-                return rows.count
-            }
+            let n = try pool.write { db in try Store.indexPending(db, batch: batch) }
             done += n
             if n < batch { return done }
         }
@@ -141,16 +134,17 @@ extension Store {
     public func indexPendingSearch(batch: Int = 5000) async throws -> Int {
         var done = 0
         while true {
-            let n = try await pool.write { db -> Int in
-                let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
-                try SearchIndex(db).reindex(members: rows)
-                if let last = rows.last {
-                    try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last])
-                }
-                return rows.count
-            }
+            let n = try await pool.write { db in try Store.indexPending(db, batch: batch) }
             done += n
             if n < batch { return done }
         }
+    }
+
+    /// Indexes up to `batch` pending members, lowest rowids first; returns how many.
+    private static func indexPending(_ db: Database, batch: Int) throws -> Int {
+        let rows = try Int64.fetchAll(db, sql: "SELECT rowid FROM search_pending ORDER BY rowid LIMIT ?", arguments: [batch])
+        try SearchIndex(db).reindex(members: rows)
+        if let last = rows.last { try db.execute(sql: "DELETE FROM search_pending WHERE rowid <= ?", arguments: [last]) }
+        return rows.count
     }
 }

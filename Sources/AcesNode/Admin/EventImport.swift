@@ -5,9 +5,9 @@ import Foundation
 /// A spreadsheet of events read and checked against the replica. Rows are matched by their
 /// `id` column when it names an event of this chapter, else by title and start; times are local
 /// wall times in the row's zone (`2027-03-14 18:30` or `2027-03-14T18:30`) or UTC instants.
-public struct EventImport: Sendable {
-    public private(set) var added: [MemberImport.Change] = []
-    public private(set) var updated: [MemberImport.Change] = []
+public struct EventImport: SpreadsheetImport {
+    public private(set) var added: [ImportChange] = []
+    public private(set) var updated: [ImportChange] = []
     public private(set) var unchanged = 0
     public private(set) var problems: [(line: Int, reason: String)] = []
     public private(set) var ignoredColumns: [String] = []
@@ -93,22 +93,8 @@ public struct EventImport: Sendable {
         return plan
     }
 
-    /// Authors the changes as signed entries, `chunk` per transaction.
-    @discardableResult
-    public func apply(_ editor: Editor, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
-        let changes = added + updated
-        let author = try editor.directory.author()
-        var done = 0
-        while done < changes.count {
-            let slice = Array(changes[done..<min(done + chunk, changes.count)])
-            try editor.store.authorMany(as: author, count: slice.count) { _, k in
-                let c = slice[k]
-                let id = c.id ?? RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
-                return [.set(.event, id: id, values: c.values)]
-            }
-            done += slice.count
-            progress(done, changes.count)
-        }
-        return done
+    /// A new event, or an update of an existing one.
+    public func mutations(_ c: ImportChange, draft: Draft, author: Author) throws -> [Mutation] {
+        [.set(.event, id: c.id ?? RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: c.values)]
     }
 }

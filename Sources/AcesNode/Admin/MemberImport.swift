@@ -10,20 +10,11 @@ import Foundation
 /// let plan = try MemberImport.plan(CSVReader.read(bytes), editor: editor)
 /// if plan.problems.isEmpty { try plan.apply(editor) { done in print(done) } }
 /// ```
-public struct MemberImport: Sendable {
-    /// One change to author: a new member or the changed fields of an existing one.
-    public struct Change: Sendable {
-        public let line: Int
-        public let id: String?
-        public let values: [String: JSONValue]
-    }
-
-    public private(set) var added: [Change] = []
-    public private(set) var updated: [Change] = []
+public struct MemberImport: SpreadsheetImport {
+    public private(set) var added: [ImportChange] = []
+    public private(set) var updated: [ImportChange] = []
     public private(set) var unchanged = 0
-    /// Rows refused, with one sentence each (never the cell's text: it may be personal data).
     public private(set) var problems: [(line: Int, reason: String)] = []
-    /// Columns that are not member fields (ignored).
     public private(set) var ignoredColumns: [String] = []
 
     /// Column names as people write them, English and French, to field names.
@@ -123,41 +114,25 @@ public struct MemberImport: Sendable {
             v["chapter"] = .string(chapter.rawValue)
             if v["visibility"] == nil { v["visibility"] = "members" }
             if v["status"] == nil { v["status"] = "active" }
-            added.append(Change(line: line, id: nil, values: v))
+            added.append(ImportChange(line: line, id: nil, values: v))
             return
         }
         guard existing.values["chapter"]?.stringValue == chapter.rawValue else {
             throw StoreError.invalid("this email belongs to a member of chapter '\(existing.values["chapter"]?.stringValue ?? "?")'")
         }
         let changed = values.filter { existing.values[$0.key] ?? .null != $0.value }
-        if changed.isEmpty { unchanged += 1 } else { updated.append(Change(line: line, id: existing.id, values: changed)) }
+        if changed.isEmpty { unchanged += 1 } else { updated.append(ImportChange(line: line, id: existing.id, values: changed)) }
     }
 
-    /// Authors the plan's changes as signed entries, `chunk` per transaction, reporting progress;
-    /// then makes the new members searchable. Returns how many entries were written.
-    @discardableResult
-    public func apply(_ editor: Editor, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
-        let changes = added + updated
-        let author = try editor.directory.author()
-        var done = 0
-        while done < changes.count {
-            let slice = Array(changes[done..<min(done + chunk, changes.count)])
-            try editor.store.authorMany(as: author, count: slice.count) { draft, k in
-                let c = slice[k]
-                if let id = c.id {
-                    guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
-                    return [.set(.member, id: id, values: c.values)]
-                }
-                if let email = c.values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
-                    throw StoreError.invalid("line \(c.line): a member with this email appeared meanwhile (\(other))")
-                }
-                let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
-                return [.set(.member, id: id, values: c.values)]
-            }
-            done += slice.count
-            progress(done, changes.count)
+    /// A new member (refused if its email appeared meanwhile), or an update of an existing one.
+    public func mutations(_ c: ImportChange, draft: Draft, author: Author) throws -> [Mutation] {
+        if let id = c.id {
+            guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
+            return [.set(.member, id: id, values: c.values)]
         }
-        try editor.store.indexPendingSearch()
-        return done
+        if let email = c.values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
+            throw StoreError.invalid("line \(c.line): a member with this email appeared meanwhile (\(other))")
+        }
+        return [.set(.member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: c.values)]
     }
 }

@@ -48,7 +48,8 @@ public final class NodeServer: Service, Sendable {
         // Connections that say nothing for a while are closed, so idle or stalled clients cannot
         // hold the listeners' resources (see docs/SECURITY.md for the limits).
         let federationServer = try HTTPServerBuilder.tls(
-            .http1(configuration: .init(idleTimeout: fed.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout)),
+            .http1(
+                configuration: .init(idleTimeout: fed.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout)),
             tlsConfiguration: tls.server)
         let roster = try directory.roster()
         let chapter = directory.chapter
@@ -72,7 +73,8 @@ public final class NodeServer: Service, Sendable {
             logger: logger)
         let publicApp = Application(
             router: publicRouter,
-            server: .http1(configuration: .init(idleTimeout: web.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout)),
+            server: .http1(
+                configuration: .init(idleTimeout: web.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout)),
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)

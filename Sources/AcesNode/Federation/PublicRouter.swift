@@ -23,7 +23,7 @@ enum PublicRouter {
         }
         if let metrics {
             router.get("/metrics") { _, _ -> Response in
-                let text = try await metrics.render(store: store, syncing: true)
+                let text = try await metrics.render(store: store)
                 return Response(
                     status: .ok, headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
                     body: .init(byteBuffer: ByteBuffer(bytes: text)))

@@ -42,7 +42,7 @@ public final class NodeMetrics: Sendable {
     }
 
     /// The text exposition, with gauges read from the replica now.
-    func render(store: Store, syncing: Bool) async throws -> [UInt8] {
+    func render(store: Store) async throws -> [UInt8] {
         for h in try await store.heads() {
             registry.makeGauge(
                 name: "aces_log_entries", labels: [("origin", h.origin.rawValue)],

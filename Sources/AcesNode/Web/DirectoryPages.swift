@@ -16,11 +16,8 @@ enum DirectoryPages {
         let query = DirectoryQuery(
             viewer: req.viewer, text: q, chapter: chapter?.chapter, country: country, limit: pageSize,
             offset: (pageNumber - 1) * pageSize)
-        let store = req.site.store
-        let viewer = req.viewer
-        let (result, countries) = try await Task.detached {
-            (try store.directory(query), try store.directoryCountries(as: viewer))
-        }.value
+        let result = try req.site.store.directory(query)
+        let countries = try req.site.store.directoryCountries(as: req.viewer)
         let pages = max(1, (result.total + pageSize - 1) / pageSize)
         if pageNumber > pages && result.total > 0 { throw WebError.notFound }
 

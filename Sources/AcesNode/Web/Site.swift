@@ -38,13 +38,10 @@ struct Site: Sendable {
     /// Who is asking: a signed-in member with a live session, whose record is still active, or a visitor.
     func viewer(_ request: Request) async throws -> Viewer {
         guard let token = request.cookies[Site.sessionCookie]?.value, !token.isEmpty else { return .visitor }
-        let store = self.store
-        return try await Task.detached {
-            guard let id = try store.sessionMember(token), let r = try store.record(.member, id: id), !r.removed,
-                r.values["status"] == "active", let c = r.values["chapter"]?.stringValue.flatMap(ChapterID.init)
-            else { return Viewer.visitor }
-            return Viewer.member(id: id, chapter: c)
-        }.value
+        guard let id = try store.sessionMember(token), let r = try store.record(.member, id: id), !r.removed,
+            r.values["status"] == "active", let c = r.values["chapter"]?.stringValue.flatMap(ChapterID.init)
+        else { return .visitor }
+        return .member(id: id, chapter: c)
     }
 }
 

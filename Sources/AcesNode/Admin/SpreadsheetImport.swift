@@ -1,0 +1,44 @@
+import AcesCore
+import AcesStore
+
+/// One change an import authors: a new record (no id) or the changed fields of an existing one.
+public struct ImportChange: Sendable {
+    public let line: Int
+    public let id: String?
+    public let values: [String: JSONValue]
+}
+
+/// A spreadsheet read and checked against the replica (`MemberImport`, `EventImport`): what
+/// importing it would add, change and refuse, and how each change becomes a signed entry.
+public protocol SpreadsheetImport: Sendable {
+    var added: [ImportChange] { get }
+    var updated: [ImportChange] { get }
+    var unchanged: Int { get }
+    /// Rows refused, with one sentence each (never the cell's text: it may be personal data).
+    var problems: [(line: Int, reason: String)] { get }
+    /// Columns that are not fields of the kind imported (ignored).
+    var ignoredColumns: [String] { get }
+    /// The mutations of one change, inside the authoring transaction.
+    func mutations(_ change: ImportChange, draft: Draft, author: Author) throws -> [Mutation]
+}
+
+extension SpreadsheetImport {
+    /// Authors the changes as signed entries, `chunk` per transaction, reporting progress; then
+    /// makes new members searchable. Returns how many entries were written.
+    @discardableResult
+    public func apply(_ editor: Editor, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+        let changes = added + updated
+        let author = try editor.directory.author()
+        var done = 0
+        while done < changes.count {
+            let slice = Array(changes[done..<min(done + chunk, changes.count)])
+            try editor.store.authorMany(as: author, count: slice.count) { draft, k in
+                try mutations(slice[k], draft: draft, author: author)
+            }
+            done += slice.count
+            progress(done, changes.count)
+        }
+        try editor.store.indexPendingSearch()
+        return done
+    }
+}
