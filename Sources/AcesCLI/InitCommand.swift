@@ -27,7 +27,7 @@ struct InitCommand: ParsableCommand {
             Out.json(["data": .string(dir.path), "chapter": .string(chapter), "key": .string(key.id), "public_key": .string(key.publicKey)])
         } else {
             Out.line("Created node '\(chapter)' in \(dir.path)")
-            Out.line("Signing key \(key.id) (public \(key.publicKey)); the private key is in \(dir.path)/\(key.file), mode 0600.")
+            Out.line("Signing key \(key.id) (public \(key.publicKey)); the private key is in \(dir.path)/\(key.file ?? ""), mode 0600.")
         }
     }
 }

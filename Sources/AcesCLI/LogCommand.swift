@@ -50,6 +50,7 @@ extension LogCommand {
                         let env = e.envelope
                         let time = Date(timeIntervalSince1970: Double(env.hlc.millis) / 1000)
                         Out.line("\(env.version)  \(Instant.format(time))  key \(env.keyID)  hash \(e.hash.hex.prefix(16))")
+                        if let next = env.nextKey { Out.line("    next key \(next.keyID): \(env.keyID) signs nothing after this entry") }
                         for op in env.operations {
                             let fields = op.bases.keys.filter { $0 != LogOperation.removedField }.sorted().joined(separator: ", ")
                             Out.line(

@@ -119,6 +119,11 @@ final class Applier {
         insert.bind(5, entry.signature)
         insert.bind(6, stored)
         try insert.run(db)
+        if let next = env.nextKey {
+            try db.execute(
+                sql: "INSERT INTO key_announcements(origin, seq, key_id, public_key) VALUES (?, ?, ?, ?)",
+                arguments: [o.id, env.seq, next.keyID, Data(next.publicKey.raw)])
+        }
         o.headSeq = env.seq
         o.headHash = entry.hash
         o.headHLC = max(o.headHLC, env.hlc.packed)

@@ -171,6 +171,20 @@ enum Schema {
             }
             try SearchIndex(db).reindex(members: try Int64.fetchAll(db, sql: "SELECT rowid FROM members"))
         }
+        m.registerMigration("v6-key-announcements") { db in
+            try db.execute(
+                sql: """
+                    -- Keys each origin's chain announced (next_key), by the seq of the announcing entry:
+                    -- the key valid for an entry is the latest one announced before it.
+                    CREATE TABLE key_announcements (
+                        origin INTEGER NOT NULL,
+                        seq INTEGER NOT NULL,
+                        key_id TEXT NOT NULL,
+                        public_key BLOB NOT NULL,
+                        PRIMARY KEY (origin, seq)
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -75,9 +75,18 @@ extension Store {
     }
 
     /// The body of `authorMany`, inside a write transaction the caller holds.
-    func authorEntries(_ db: Database, as author: Author, count: Int, _ build: (Draft, Int) throws -> [Mutation]) throws -> [Entry] {
+    /// With `announcing`, writes the one entry that names the origin's next key (and no operation).
+    func authorEntries(
+        _ db: Database, as author: Author, count: Int, announcing: KeyAnnouncement? = nil, _ build: (Draft, Int) throws -> [Mutation]
+    ) throws -> [Entry] {
         let applier = try Applier(db)
-        if try applier.origin(author.origin).frozen != nil { throw StoreError.frozen(author.origin) }
+        let origin = try applier.origin(author.origin)
+        if origin.frozen != nil { throw StoreError.frozen(author.origin) }
+        if let current = try Store.chainKey(db, originID: origin.id, before: 1 << 40), current.announcement.keyID != author.keyID {
+            throw StoreError.invalid(
+                "this node's log names '\(current.announcement.keyID)' as its signing key since \(author.origin):\(current.seq), but it was asked to sign with '\(author.keyID)'; run 'aces keys rotate' to finish the interrupted rotation"
+            )
+        }
         if let lock = try Store.restoreLock(db) {
             throw StoreError.invalid(
                 "this node was restored and has not yet seen its own latest entries from \(lock.quorum) peer(s) (\(lock.confirmed.count) so far); run 'aces sync' or 'aces serve' first, so it cannot fork its own log"
@@ -87,7 +96,7 @@ extension Store {
         var entries = [Entry]()
         for i in 0..<count {
             let mutations = try build(Draft(db: db), i)
-            if mutations.isEmpty { continue }
+            if mutations.isEmpty && announcing == nil { continue }
             var touched = Set<String>()
             for m in mutations {
                 let (kind, id): (RecordKind, String) =
@@ -113,7 +122,7 @@ extension Store {
             let own = try applier.origin(author.origin)
             let envelope = Envelope(
                 origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
-                operations: operations)
+                operations: operations, nextKey: announcing)
             let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
             try applier.append(entry)
             entries.append(entry)

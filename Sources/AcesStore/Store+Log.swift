@@ -110,7 +110,8 @@ extension Store {
                     continue
                 }
                 // Only an authentic entry is evidence of a fork; a forgery is just refused.
-                if let g = keys.grant(e.envelope.keyID, of: origin), e.isSigned(by: g.publicKey) {
+                let before = try Store.chainKey(db, originID: o.id, before: e.envelope.seq)
+                if case .success(let signer) = keys.signer(of: e.envelope, after: before), e.isSigned(by: signer) {
                     let why = EntryError.fork(origin: origin, seq: e.envelope.seq)
                     try quarantine(e, why)
                     try db.execute(sql: "UPDATE origins SET frozen = ? WHERE id = ?", arguments: [why.description, o.id])
@@ -124,7 +125,9 @@ extension Store {
             }
             fresh.append(e)
         }
-        var verifier = ChainVerifier(origin: origin, headSeq: o.headSeq, headHash: o.headHash, keys: keys)
+        var verifier = ChainVerifier(
+            origin: origin, headSeq: o.headSeq, headHash: o.headHash,
+            chainKey: try Store.chainKey(db, originID: o.id, before: o.headSeq + 1), keys: keys)
         let verdict = verifier.verify(fresh)
         for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
         try applier.finish()

@@ -37,13 +37,19 @@ extension Store {
                 var prev = Digest32.zero
                 var expected: Int64 = 1
                 var count: Int64 = 0
+                var chainKey: ChainKey? = nil
                 while let r = try rows.next() {
                     let rowid: Int64 = r["rowid"]
                     let seq = rowid & ((1 << 40) - 1)
-                    if let why = Store.problem(in: r, origin: head.origin, seq: seq, expected: expected, prev: prev, keys: keys) {
+                    var announced: KeyAnnouncement? = nil
+                    if let why = Store.problem(
+                        in: r, origin: head.origin, seq: seq, expected: expected, prev: prev, chainKey: chainKey, keys: keys,
+                        announced: &announced)
+                    {
                         result.problems.append(LogProblem(origin: head.origin, seq: seq, reason: why))
                         break
                     }
+                    if let next = announced { chainKey = ChainKey(seq: seq, announcement: next) }
                     prev = Digest32(bytes: [UInt8](r["hash"] as Data)) ?? .zero
                     expected += 1
                     count += 1
@@ -63,7 +69,8 @@ extension Store {
     }
 
     private static func problem(
-        in r: Row, origin: ChapterID, seq: Int64, expected: Int64, prev: Digest32, keys: KeyRing
+        in r: Row, origin: ChapterID, seq: Int64, expected: Int64, prev: Digest32, chainKey: ChainKey?, keys: KeyRing,
+        announced: inout KeyAnnouncement?
     ) -> String? {
         if seq != expected { return "missing entries before it (expected seq \(expected))" }
         let envBytes = [UInt8](r["envelope"] as Data)
@@ -79,14 +86,21 @@ extension Store {
         if Digest32.sha256(envBytes, sig).bytes != [UInt8](r["hash"] as Data) {
             return "the stored hash does not match the envelope and signature"
         }
-        guard let grant = keys.grant(env.keyID, of: origin) else { return "key '\(env.keyID)' is not listed for '\(origin)'" }
-        guard grant.covers(env.hlc) else { return "key '\(env.keyID)' was not valid at the entry's time" }
+        let signer: PublicSigningKey
+        switch keys.signer(of: env, after: chainKey) {
+        case .success(let k): signer = k
+        case .failure(.retiredKey(_, _, let k, let at)): return "key '\(k)' was replaced at \(origin):\(at) and signs nothing after it"
+        case .failure:
+            return keys.grant(env.keyID, of: origin) == nil
+                ? "key '\(env.keyID)' is not listed for '\(origin)'" : "key '\(env.keyID)' was not valid at the entry's time"
+        }
         let payloadsJSON: JSONValue
         do { payloadsJSON = try JSONParser.parse([UInt8](r["payloads"] as Data)) } catch { return "the payloads are not valid JSON" }
         guard case .array(let p) = payloadsJSON else { return "the payloads are not a JSON array" }
         let entry: Entry
         do { entry = try Entry(envelope: env, envelopeBytes: envBytes, signature: sig, payloadsJSON: p) } catch { return "\(error)" }
-        if !entry.isSigned(by: grant.publicKey) { return "the signature is not valid for key '\(env.keyID)'" }
+        if !entry.isSigned(by: signer) { return "the signature is not valid for key '\(env.keyID)'" }
+        announced = env.nextKey
         return nil
     }
 }

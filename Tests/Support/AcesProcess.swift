@@ -40,6 +40,29 @@ public struct AcesProcess {
             status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
+    /// A child left running (a server), its output discarded.
+    public final class Running: @unchecked Sendable {
+        let process: Process
+        init(_ process: Process) { self.process = process }
+
+        /// Stops it with SIGTERM and waits for it to exit.
+        public func stop() {
+            if process.isRunning { process.terminate() }
+            process.waitUntilExit()
+        }
+    }
+
+    /// Starts the executable and returns without waiting.
+    public static func start(_ args: [String]) throws -> Running {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = args + ["--log-level", "critical"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return Running(p)
+    }
+
     /// `run` from async code, on a thread of its own: waiting for a child must not hold one of
     /// the few threads that also run this process's in-process servers (on a 2-core machine a
     /// blocked pool starves them, and a child talking to them then times out).

@@ -1,19 +1,24 @@
 /// Checks a run of one origin's entries against the pure validity rule of the protocol:
-/// each entry is the next of its origin, links to the previous entry's hash, names a key the
-/// roster lists for its origin and time, and the run ends in a valid signature. Signatures are
+/// each entry is the next of its origin, links to the previous entry's hash, names the key its
+/// origin's chain or the roster gives it, and the run ends in a valid signature. Signatures are
 /// checked only where a run ends (walking back past a bad one), since `prev` covers the
-/// previous signature and so one valid signature vouches for the whole chain behind it.
+/// previous signature and so one valid signature vouches for the whole chain behind it. An
+/// entry that announces a new key (`next_key`) is checked at once: it is what makes the new
+/// key trusted, so nothing signed by that key may vouch for it.
 public struct ChainVerifier: Sendable {
     public let origin: ChapterID
     /// The seq and hash of the last entry accepted so far (0 and zero hash for none).
     public private(set) var headSeq: Int64
     public private(set) var headHash: Digest32
+    /// The key the accepted chain names last, if it named one.
+    public private(set) var chainKey: ChainKey?
     private let keys: KeyRing
 
-    public init(origin: ChapterID, headSeq: Int64, headHash: Digest32, keys: KeyRing) {
+    public init(origin: ChapterID, headSeq: Int64, headHash: Digest32, chainKey: ChainKey? = nil, keys: KeyRing) {
         self.origin = origin
         self.headSeq = headSeq
         self.headHash = headHash
+        self.chainKey = chainKey
         self.keys = keys
     }
 
@@ -33,7 +38,12 @@ public struct ChainVerifier: Sendable {
         var refusal: EntryError? = nil
         var seq = headSeq
         var hash = headHash
-        for e in run {
+        var key = chainKey
+        /// Entries before this index are vouched for by a checked announcement.
+        var vouched = 0
+        var signers = [PublicSigningKey]()
+        signers.reserveCapacity(run.count)
+        scan: for e in run {
             let env = e.envelope
             if env.origin != origin {
                 refusal = .wrongOrigin(expected: origin, got: env.origin)
@@ -47,20 +57,31 @@ public struct ChainVerifier: Sendable {
                 refusal = .brokenChain(origin: origin, seq: env.seq)
                 break
             }
-            guard let grant = keys.grant(env.keyID, of: origin), grant.covers(env.hlc) else {
-                refusal = .unknownKey(origin: origin, seq: env.seq, keyID: env.keyID)
-                break
+            let signer: PublicSigningKey
+            switch keys.signer(of: env, after: key) {
+            case .success(let k): signer = k
+            case .failure(let why):
+                refusal = why
+                break scan
             }
-            _ = grant
+            if let next = env.nextKey {
+                guard e.isSigned(by: signer) else {
+                    refusal = .badSignature(origin: origin, seq: env.seq)
+                    break
+                }
+                vouched = linked + 1
+                key = ChainKey(seq: env.seq, announcement: next)
+                chainKey = key
+            }
+            signers.append(signer)
             seq = env.seq
             hash = e.hash
             linked += 1
         }
         // The linked prefix is authentic up to its last validly signed entry.
         var authentic = linked
-        while authentic > 0 {
-            let e = run[authentic - 1]
-            if let grant = keys.grant(e.envelope.keyID, of: origin), e.isSigned(by: grant.publicKey) { break }
+        while authentic > vouched {
+            if run[authentic - 1].isSigned(by: signers[authentic - 1]) { break }
             authentic -= 1
         }
         if authentic < linked {

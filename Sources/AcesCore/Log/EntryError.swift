@@ -9,6 +9,8 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
     case gap(origin: ChapterID, expected: Int64, got: Int64)
     /// The entry names a key the roster does not list for its origin, or uses it outside its validity.
     case unknownKey(origin: ChapterID, seq: Int64, keyID: String)
+    /// The entry is signed with a key its origin's chain replaced at `replacedAt` (`next_key`).
+    case retiredKey(origin: ChapterID, seq: Int64, keyID: String, replacedAt: Int64)
     /// No valid signature by the named key closes the run this entry belongs to.
     case badSignature(origin: ChapterID, seq: Int64)
     /// A payload's digest differs from the one the envelope signs.
@@ -27,6 +29,7 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .brokenChain: "broken_chain"
         case .gap: "gap"
         case .unknownKey: "unknown_key"
+        case .retiredKey: "retired_key"
         case .badSignature: "bad_signature"
         case .digestMismatch: "digest_mismatch"
         case .fork: "fork"
@@ -42,6 +45,8 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .gap(let o, let e, let g): "entry \(o):\(g) arrived where \(o):\(e) was expected"
         case .unknownKey(let o, let s, let k):
             "entry \(o):\(s) is signed with key '\(k)', which the roster does not list as valid for '\(o)' at that time"
+        case .retiredKey(let o, let s, let k, let at):
+            "entry \(o):\(s) is signed with key '\(k)', which \(o):\(at) replaced with a new key; it signs nothing after that"
         case .badSignature(let o, let s): "entry \(o):\(s) has no valid signature behind it"
         case .digestMismatch(let o, let s, let i): "entry \(o):\(s) operation \(i): the values do not match their signed digest"
         case .fork(let o, let s): "fork: a different entry \(o):\(s) is already held; origin '\(o)' is frozen"

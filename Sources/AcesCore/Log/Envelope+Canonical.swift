@@ -14,6 +14,13 @@ extension Envelope {
         int(hlc.counter)
         raw(#"],"key":"#)
         string(keyID)
+        if let k = nextKey {
+            raw(#","next_key":{"id":"#)
+            string(k.keyID)
+            raw(#","public_key":"#)
+            string(k.publicKey.base64url)
+            raw("}")
+        }
         raw(#","ops":["#)
         for (i, op) in operations.enumerated() {
             if i > 0 { raw(",") }

@@ -4,7 +4,7 @@ extension Envelope {
     /// database, so every node reaches the same verdict.
     public init(json: JSONValue) throws(EntryError) {
         guard case .object(let o) = json else { throw EntryError.malformed("the envelope must be a JSON object") }
-        let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "ops"]
+        let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops"]
         if let extra = o.keys.first(where: { !known.contains($0) }) {
             throw EntryError.malformed("unknown envelope member '\(extra.prefix(40))'")
         }
@@ -27,8 +27,19 @@ extension Envelope {
         guard case .string(let key)? = o["key"], (1...64).contains(key.utf8.count) else {
             throw EntryError.malformed("key must name a signing key")
         }
-        guard case .array(let opsJSON)? = o["ops"], (1...Envelope.maxOperations).contains(opsJSON.count) else {
-            throw EntryError.malformed("ops must list 1 to \(Envelope.maxOperations) operations")
+        var nextKey: KeyAnnouncement? = nil
+        if let nk = o["next_key"] {
+            let k = try KeyAnnouncement(json: nk, origin: origin)
+            guard k.keyID != key else { throw EntryError.malformed("next_key must name a key other than the one signing the entry") }
+            nextKey = k
+        }
+        guard case .array(let opsJSON)? = o["ops"] else { throw EntryError.malformed("ops must be a list of operations") }
+        if nextKey != nil {
+            guard opsJSON.isEmpty else { throw EntryError.malformed("an entry that announces next_key carries no operations") }
+        } else {
+            guard (1...Envelope.maxOperations).contains(opsJSON.count) else {
+                throw EntryError.malformed("ops must list 1 to \(Envelope.maxOperations) operations")
+            }
         }
         var ops = [LogOperation]()
         ops.reserveCapacity(opsJSON.count)
@@ -42,7 +53,7 @@ extension Envelope {
         }
         self.init(
             origin: origin, seq: seq, prev: prev, hlc: HLC(millis: Int64(ms), counter: Int64(c)), keyID: key,
-            operations: ops)
+            operations: ops, nextKey: nextKey)
         if seq == 1 && prev != .zero { throw EntryError.malformed("the first entry of an origin must have a zero prev") }
     }
 }

@@ -14,14 +14,21 @@ public struct Envelope: Sendable, Hashable {
     public let hlc: HLC
     public let keyID: String
     public let operations: [LogOperation]
+    /// The key that signs this origin's entries after this one (`aces keys rotate`). An entry
+    /// that announces a key carries no operations.
+    public let nextKey: KeyAnnouncement?
 
-    public init(origin: ChapterID, seq: Int64, prev: Digest32, hlc: HLC, keyID: String, operations: [LogOperation]) {
+    public init(
+        origin: ChapterID, seq: Int64, prev: Digest32, hlc: HLC, keyID: String, operations: [LogOperation],
+        nextKey: KeyAnnouncement? = nil
+    ) {
         self.origin = origin
         self.seq = seq
         self.prev = prev
         self.hlc = hlc
         self.keyID = keyID
         self.operations = operations
+        self.nextKey = nextKey
     }
 
     /// The version an operation of this entry writes.
@@ -45,7 +52,7 @@ public struct Envelope: Sendable, Hashable {
             if let d = op.digest { o["digest"] = .string(d.hex) }
             ops.append(.object(o))
         }
-        return .object([
+        var o: [String: JSONValue] = [
             "v": .number(Double(Envelope.formatVersion)),
             "origin": .string(origin.rawValue),
             "seq": .number(Double(seq)),
@@ -53,6 +60,8 @@ public struct Envelope: Sendable, Hashable {
             "hlc": .array([.number(Double(hlc.millis)), .number(Double(hlc.counter))]),
             "key": .string(keyID),
             "ops": .array(ops),
-        ])
+        ]
+        if let k = nextKey { o["next_key"] = k.json }
+        return .object(o)
     }
 }

@@ -105,8 +105,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var id: String
         /// Unpadded base64url of the public key.
         public var publicKey: String
-        /// The private key's file, relative to the data directory.
-        public var file: String
+        /// The private key's file, relative to the data directory; none for a retired key
+        /// (`aces keys rotate` deletes it: nothing may be signed with it any more).
+        public var file: String?
         /// Validity, in Unix milliseconds.
         public var validFrom: Int64
         public var validUntil: Int64?
@@ -146,7 +147,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             throw NodeError.config("aces.toml: a setting has the wrong type (\(error)); see docs/OPERATIONS.md")
         }
         guard ChapterID(config.chapter) != nil else { throw NodeError.config("aces.toml: chapter: \(ChapterID.rule)") }
-        guard !config.keys.isEmpty else { throw NodeError.config("aces.toml: no signing key is configured") }
+        guard let current = config.keys.last else { throw NodeError.config("aces.toml: no signing key is configured") }
+        guard current.file != nil else { throw NodeError.config("aces.toml: the last key, \(current.id), needs its 'file'") }
         for listen in [config.federation?.listen, config.web?.listen].compactMap({ $0 }) where HostPort(listen) == nil {
             throw NodeError.config("aces.toml: listen = '\(listen)' is not host:port (for example 127.0.0.1:7443)")
         }
@@ -197,7 +199,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         try check(table, "", required: ["chapter", "keys"])
         if let keys = table["keys"]?.array {
-            for k in keys { if let t = k.table { try check(t, "keys", required: ["id", "public_key", "file", "valid_from"]) } }
+            for k in keys { if let t = k.table { try check(t, "keys", required: ["id", "public_key", "valid_from"]) } }
         }
         if let f = table["federation"]?.table {
             try check(f, "federation", required: ["listen", "url", "certificate", "private_key", "ca"])

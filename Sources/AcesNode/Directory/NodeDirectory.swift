@@ -58,10 +58,20 @@ public struct NodeDirectory: Sendable {
     /// Opens the replica.
     public func openStore() throws -> Store { try Store.open(at: databasePath) }
 
-    /// The current signing key. Refuses a key file others can read.
+    /// The current signing key, as `aces.toml` names it now (read again, so a server picks up
+    /// `aces keys rotate` run beside it). Refuses a key file others can read.
     public func signingKey() throws -> (id: String, key: SigningKey) {
-        guard let k = config.keys.last else { throw NodeError.key("no signing key is configured") }
-        let file = path + "/" + k.file
+        let config = (try? NodeDirectory.open(path).config) ?? self.config
+        guard let k = config.keys.last, let name = k.file else { throw NodeError.key("no signing key is configured") }
+        let key = try NodeDirectory.readKey(path + "/" + name)
+        guard key.publicKey.base64url == k.publicKey else {
+            throw NodeError.key("the signing key file \(path + "/" + name) does not match the public key in aces.toml")
+        }
+        return (k.id, key)
+    }
+
+    /// Reads a private key file, refusing one that others can read.
+    static func readKey(_ file: String) throws -> SigningKey {
         let attrs = try? FileManager.default.attributesOfItem(atPath: file)
         guard let mode = (attrs?[.posixPermissions] as? NSNumber)?.intValue else {
             throw NodeError.key("the signing key file \(file) is missing")
@@ -73,11 +83,7 @@ public struct NodeDirectory: Sendable {
         guard let text = try? String(contentsOfFile: file, encoding: .utf8),
             let seed = Base64URL.decode(text.trimmingCharacters(in: .whitespacesAndNewlines))
         else { throw NodeError.key("the signing key file \(file) is not a base64url Ed25519 seed") }
-        let key = try SigningKey(seed: seed)
-        guard key.publicKey.base64url == k.publicKey else {
-            throw NodeError.key("the signing key file \(file) does not match the public key in aces.toml")
-        }
-        return (k.id, key)
+        return try SigningKey(seed: seed)
     }
 
     /// The author of this node's local writes.

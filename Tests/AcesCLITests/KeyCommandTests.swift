@@ -1,0 +1,118 @@
+import AcesCore
+import AcesNode
+import AcesStore
+import AcesTestSupport
+import Foundation
+import Testing
+
+/// `aces keys rotate` on a real node, through the real executable.
+@Suite struct KeyCommandTests {
+    let dir = TempDir()
+    var fed: String { dir.file("fed") }
+
+    func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args) }
+
+    func createFederation() throws {
+        let port = String(min(max(LocalFederation.freePorts(1)[0], 1024), 60_000))
+        #expect(try aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port).status == 0)
+    }
+
+    func mode(_ path: String) throws -> Int {
+        (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue & 0o777
+    }
+
+    @Test func rotateAnnouncesTheNewKeyRetiresTheOldAndUpdatesEveryFile() throws {
+        try createFederation()
+        let fr = fed + "/fr"
+        #expect(try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "Zoë A").status == 0)
+        let before = try NodeDirectory.open(fr).config.keys
+        let oldID = try #require(before.last?.id)
+        let oldFile = fr + "/" + (before.last?.file ?? "")
+        let oldRoster = try String(contentsOfFile: fed + "/chapters/fr.toml", encoding: .utf8)
+
+        let r = try aces("keys", "rotate", "--data", fr)
+        #expect(r.status == 0, "\(r.stderr)")
+        let after = try NodeDirectory.open(fr).config.keys
+        let newKey = try #require(after.last)
+        #expect(after.count == 2 && after[0].id == oldID && newKey.id != oldID)
+        #expect(r.stdout.contains("Entry fr:2, signed with \(oldID), names \(newKey.id)"), "\(r.stdout)")
+        // The old private key is gone; the new one is owner-only; the old key's validity ends at the announcement.
+        #expect(!FileManager.default.fileExists(atPath: oldFile))
+        #expect(after[0].file == nil && after[0].validUntil == newKey.validFrom + 1)
+        #expect(try mode(fr + "/" + newKey.file!) == 0o600)
+        let roster = try Roster.load(from: fed + "/chapters").profile(ChapterID("fr")!)
+        #expect(roster?.keys.map(\.id) == [oldID, newKey.id])
+        #expect(roster?.keys.first?.validUntil != nil)
+
+        // The log shows the announcement; later writes are signed by the new key; the log verifies.
+        let log = try aces("log", "show", "--data", fr).stdout
+        #expect(log.contains("next key \(newKey.id): \(oldID) signs nothing after this entry"), "\(log)")
+        #expect(try aces("member", "add", "--data", fr, "--email", "b@example.org", "--name", "Zoë B").status == 0)
+        let third = try #require(try NodeDirectory.open(fr).openStore().entries(of: ChapterID("fr")!, after: 2, limit: 1).first)
+        #expect(third.envelope.keyID == newKey.id)
+        #expect(try aces("log", "verify", "--data", fr).status == 0)
+        let listed = try aces("keys", "list", "--data", fr).stdout
+        #expect(listed.contains("\(newKey.id)") && listed.contains("signs now") && listed.contains("retired"), "\(listed)")
+
+        // uk syncs from fr with the roster as it was before the rotation: the log itself vouches for the new key.
+        try oldRoster.write(toFile: fed + "/chapters/fr.toml", atomically: true, encoding: .utf8)
+        let serve = try AcesProcess.start(["serve", "--data", fr])
+        defer { serve.stop() }
+        var synced = false
+        for _ in 0..<100 where !synced {
+            let s = try aces("sync", "--data", fed + "/uk")
+            synced = s.status == 0
+            if !synced { Thread.sleep(forTimeInterval: 0.2) }
+        }
+        #expect(synced)
+        let uk = try NodeDirectory.open(fed + "/uk")
+        #expect(try uk.openStore().heads().first { $0.origin.rawValue == "fr" }?.seq == 3)
+        #expect(try uk.openStore().quarantined().isEmpty)
+        #expect(try aces("log", "verify", "--data", fed + "/uk").status == 0)
+
+        // The independent verifier agrees, from the old roster and the chain alone.
+        if Python.available {
+            let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+            let shown = try aces("log", "show", "--json", "--limit", "100000", "--data", fed + "/uk").stdout
+            let py = try Python.run([root.appendingPathComponent("docs/verify_log.py").path, fed + "/chapters"], input: Data(shown.utf8))
+            #expect(py.status == 0 && py.out.contains("ok: 3 entries"), "\(py.out)")
+        }
+    }
+
+    @Test func anInterruptedRotationIsFinishedByRunningItAgain() throws {
+        try createFederation()
+        let fr = fed + "/fr"
+        let node = try NodeDirectory.open(fr)
+        // A crash after the announcement was committed, before aces.toml listed the new key.
+        let next = SigningKey()
+        let nextID = next.publicKey.keyID(chapter: node.chapter)
+        #expect(FileManager.default.createFile(atPath: fr + "/keys/\(nextID).key", contents: Data((Base64URL.encode(next.seed) + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        try node.openStore().announceKey(next.publicKey, as: node.author())
+
+        let refused = try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A")
+        #expect(refused.status != 0)
+        #expect(refused.stderr.contains("run 'aces keys rotate' to finish the interrupted rotation"), "\(refused.stderr)")
+        #expect(try node.openStore().heads().first?.seq == 1)
+
+        let r = try aces("keys", "rotate", "--data", fr)
+        #expect(r.status == 0 && r.stdout.contains("Finished the rotation that fr:1 started"), "\(r.stdout)\(r.stderr)")
+        #expect(try NodeDirectory.open(fr).config.keys.last?.id == nextID)
+        #expect(try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A").status == 0)
+        #expect(try aces("log", "verify", "--data", fr).status == 0)
+        // And rotating again works as usual.
+        #expect(try aces("keys", "rotate", "--data", fr).status == 0)
+        #expect(try aces("log", "verify", "--data", fr).status == 0)
+        #expect(try NodeDirectory.open(fr).config.keys.count == 3)
+    }
+
+    @Test func aNodeWithAKeyOthersCanReadDoesNotStart() throws {
+        try createFederation()
+        let fr = fed + "/fr"
+        let key = fr + "/" + (try NodeDirectory.open(fr).config.keys.last?.file ?? "")
+        try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: key)
+        let r = try aces("serve", "--data", fr)
+        #expect(r.status != 0)
+        #expect(r.stderr.contains("readable by others"), "\(r.stderr)")
+        #expect(try aces("keys", "rotate", "--data", fr).status != 0)
+    }
+}
