@@ -100,6 +100,56 @@ import Testing
         #expect(verdict.accepted == 3 && verdict.refusal == nil)
     }
 
+    static let rotationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
+        "Vectors/log-v1-next-key.json"
+    ).path
+
+    /// Entries 4 and 5 after the three above: 4, signed by the first key, names a second key
+    /// (seed 32…63) as `next_key`; 5 is signed by that second key.
+    static func makeRotation() throws -> (SigningKey, [Entry]) {
+        let (first, three) = try makeEntries()
+        let second = try SigningKey(seed: (32..<64).map { UInt8($0) })
+        let fr = ChapterID("fr")!
+        let e4 = Entry.sign(
+            Envelope(
+                origin: fr, seq: 4, prev: three[2].hash, hlc: HLC(millis: 1_767_225_720_000, counter: 0),
+                keyID: first.publicKey.keyID(chapter: fr), operations: [],
+                nextKey: KeyAnnouncement(keyID: second.publicKey.keyID(chapter: fr), publicKey: second.publicKey)),
+            payloads: [], with: first)
+        let p5 = Payload(salt: [UInt8](repeating: 0x55, count: 16), values: ["name": "Zoë Martin", "city": "Lyon"])
+        let e5 = Entry.sign(
+            Envelope(
+                origin: fr, seq: 5, prev: e4.hash, hlc: HLC(millis: 1_767_225_780_000, counter: 0),
+                keyID: second.publicKey.keyID(chapter: fr),
+                operations: [
+                    LogOperation(
+                        kind: .member, id: "01969a2e-1c00-7000-8000-000000000002", action: .set, bases: ["name": [], "city": []],
+                        digest: p5.digest)
+                ]),
+            payloads: [p5], with: second)
+        return (second, [e4, e5])
+    }
+
+    @Test func rotationVectorsMatchByteForByteAndVerify() throws {
+        let (second, rotation) = try Self.makeRotation()
+        let fresh = CanonicalJSON.encode(Self.vectorJSON(key: second, entries: rotation))
+        if ProcessInfo.processInfo.environment["ACES_WRITE_VECTORS"] == "1" {
+            try Data(fresh).write(to: URL(fileURLWithPath: Self.rotationPath))
+        }
+        let golden = try [UInt8](Data(contentsOf: URL(fileURLWithPath: Self.rotationPath)))
+        #expect(fresh == golden, "the entry format changed: a format change must be a new protocol version")
+        // Read back from the file alone, after the first three, with a roster that lists only the first key.
+        let (first, three) = try Self.makeEntries()
+        let json = try JSONParser.parse(golden)
+        let read = try json["entries"]!.arrayValue!.map { try Entry(json: $0["entry"]!) }
+        let fr = ChapterID("fr")!
+        let ring = KeyRing([fr: [KeyGrant(keyID: first.publicKey.keyID(chapter: fr), publicKey: first.publicKey, validFrom: 0, validUntil: nil)]])
+        var verifier = ChainVerifier(origin: fr, headSeq: 0, headHash: .zero, keys: ring)
+        let verdict = verifier.verify(three + read)
+        #expect(verdict.accepted == 5 && verdict.refusal == nil)
+        #expect(json["public_key"]?.stringValue == second.publicKey.base64url)
+    }
+
     @Test func canonicalEnvelopeHasSortedKeysAndNoWhitespace() throws {
         let (_, entries) = try Self.makeEntries()
         let text = String(decoding: entries[1].envelopeBytes, as: UTF8.self)
