@@ -10,12 +10,13 @@ import Testing
     import Glibc
 #endif
 
-/// Connections that say nothing, or stop in the middle of a request, are closed after the
-/// configured idle time (`[web] idle_timeout_seconds`), and the node keeps serving.
+/// Connections that say nothing, stop in the middle of a request or trickle it a byte at a time
+/// are closed after the configured idle time (`[web] idle_timeout_seconds`) or request time
+/// (`request_timeout_seconds`), and the node keeps serving.
 @Suite(.serialized) struct LimitsTests {
     /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns how many seconds passed until
     /// the server closed the connection (nil if it was still open after `wait` seconds).
-    func secondsUntilClosed(port: Int, sending bytes: [UInt8], wait: Double) -> Double? {
+    func secondsUntilClosed(port: Int, sending bytes: [UInt8], wait: Double, thenTrickling trickle: [UInt8] = []) -> Double? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
         defer { close(fd) }
@@ -32,7 +33,14 @@ import Testing
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         let start = Date()
         var buffer = [UInt8](repeating: 0, count: 4096)
+        var next = 0
         while Date().timeIntervalSince(start) < wait {
+            // One more byte every 200 ms (the receive timeout), each enough to reset an idle timer.
+            if next < trickle.count {
+                let sent = trickle.withUnsafeBytes { send(fd, $0.baseAddress! + next, 1, Int32(MSG_NOSIGNAL)) }
+                if sent < 0 { return Date().timeIntervalSince(start) }
+                next += 1
+            }
             let n = recv(fd, &buffer, buffer.count, 0)
             if n == 0 { return Date().timeIntervalSince(start) }  // closed by the server
             if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return Date().timeIntervalSince(start) }
@@ -49,6 +57,20 @@ import Testing
         #expect(silent != nil && silent! < 6, "a silent connection is closed (after \(String(describing: silent)) s)")
         let stalled = secondsUntilClosed(port: port, sending: Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8), wait: 8)
         #expect(stalled != nil && stalled! < 6, "a request that stops halfway is closed")
+        await fed.stopAll()
+        try fed.reconfigure("fr") {
+            $0.web?.idleTimeoutSeconds = 1
+            $0.web?.requestTimeoutSeconds = 2
+        }
+        try await fed.start("fr")
+        // A head trickled a byte at a time never completes a part, so the idle timer is not reset.
+        let head = Array("GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nX-Slow: \(String(repeating: "a", count: 100))".utf8)
+        let slowHead = secondsUntilClosed(port: port, sending: [], wait: 10, thenTrickling: head)
+        #expect(slowHead != nil && slowHead! < 6, "a trickled head is closed (after \(String(describing: slowHead)) s)")
+        // A body trickled a byte at a time resets the idle timer with every byte; the request deadline closes it.
+        let post = Array("POST /admin/v1/members HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n".utf8)
+        let slowBody = secondsUntilClosed(port: port, sending: post, wait: 12, thenTrickling: [UInt8](repeating: 0x20, count: 500))
+        #expect(slowBody != nil && slowBody! < 8, "a trickled body is closed (after \(String(describing: slowBody)) s)")
         let ok = try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
             try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(10)).status.code
         }

@@ -29,11 +29,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var ca: String
         /// Seconds a silent connection stays open (default 60).
         public var idleTimeoutSeconds: Int?
+        /// Seconds a request may take to arrive, head to last body byte (default 60).
+        public var requestTimeoutSeconds: Int?
 
         enum CodingKeys: String, CodingKey {
             case listen, url, certificate, ca
             case privateKey = "private_key"
             case idleTimeoutSeconds = "idle_timeout_seconds"
+            case requestTimeoutSeconds = "request_timeout_seconds"
         }
 
         public init(listen: String, url: String, certificate: String, privateKey: String, ca: String) {
@@ -53,10 +56,13 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var url: String
         /// Seconds a silent connection stays open (default 30).
         public var idleTimeoutSeconds: Int?
+        /// Seconds a request may take to arrive, head to last body byte (default 30).
+        public var requestTimeoutSeconds: Int?
 
         enum CodingKeys: String, CodingKey {
             case listen, url
             case idleTimeoutSeconds = "idle_timeout_seconds"
+            case requestTimeoutSeconds = "request_timeout_seconds"
         }
 
         public init(listen: String, url: String) {
@@ -161,8 +167,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for peer in config.sync?.peers ?? [] where ChapterID(peer) == nil {
             throw NodeError.config("aces.toml: sync.peers: '\(peer)' is not a chapter id")
         }
-        for (name, t) in [("federation", config.federation?.idleTimeoutSeconds), ("web", config.web?.idleTimeoutSeconds)] {
-            if let t, !(1...3600).contains(t) { throw NodeError.config("aces.toml: \(name).idle_timeout_seconds must be from 1 to 3600") }
+        let timeouts = [
+            ("federation.idle_timeout_seconds", config.federation?.idleTimeoutSeconds),
+            ("web.idle_timeout_seconds", config.web?.idleTimeoutSeconds),
+            ("federation.request_timeout_seconds", config.federation?.requestTimeoutSeconds),
+            ("web.request_timeout_seconds", config.web?.requestTimeoutSeconds),
+        ]
+        for (name, t) in timeouts {
+            if let t, !(1...3600).contains(t) { throw NodeError.config("aces.toml: \(name) must be from 1 to 3600") }
         }
         for (name, url) in [("federation.url", config.federation?.url), ("web.url", config.web?.url)] {
             guard let url else { continue }
@@ -178,8 +190,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     static let known: [String: Set<String>] = [
         "": ["chapter", "roster", "keys", "federation", "web", "sync"],
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
-        "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds"],
-        "web": ["listen", "url", "idle_timeout_seconds"],
+        "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds", "request_timeout_seconds"],
+        "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds"],
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
     ]
 

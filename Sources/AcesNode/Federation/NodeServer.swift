@@ -47,9 +47,14 @@ public final class NodeServer: Service, Sendable {
         let tls = try directory.tlsMaterial()
         // Connections that say nothing for a while are closed, so idle or stalled clients cannot
         // hold the listeners' resources (see docs/SECURITY.md for the limits).
+        // A request that trickles in (each byte resets the idle timer) is cut off when the whole
+        // of it has not arrived in time.
+        let federationRequestTimeout = fed.requestTimeoutSeconds.map { TimeAmount.seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout
         let federationServer = try HTTPServerBuilder.tls(
             .http1(
-                configuration: .init(idleTimeout: fed.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout)),
+                configuration: .init(
+                    additionalChannelHandlers: [RequestDeadlineHandler(limit: federationRequestTimeout)],
+                    idleTimeout: fed.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout)),
             tlsConfiguration: tls.server)
         let roster = try directory.roster()
         let chapter = directory.chapter
@@ -64,6 +69,7 @@ public final class NodeServer: Service, Sendable {
         dashboard.connect(syncer.peers)
 
         let ports = self.ports
+        let publicRequestTimeout = web.requestTimeoutSeconds.map { TimeAmount.seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout
         let federationApp = Application(
             router: FederationRouter.make(
                 chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics),
@@ -74,7 +80,9 @@ public final class NodeServer: Service, Sendable {
         let publicApp = Application(
             router: publicRouter,
             server: .http1(
-                configuration: .init(idleTimeout: web.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout)),
+                configuration: .init(
+                    additionalChannelHandlers: [RequestDeadlineHandler(limit: publicRequestTimeout)],
+                    idleTimeout: web.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout)),
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
