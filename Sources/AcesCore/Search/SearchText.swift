@@ -5,7 +5,9 @@ import Foundation
 public enum SearchText {
     /// Lowercased, without diacritics: the sort key of a name.
     public static func fold(_ s: String) -> String {
-        s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
+        // ASCII has nothing to fold but case; Foundation's folding bridges through NSString.
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.lowercased() }
+        return s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
     }
 
     /// The words of a query, folded: letters and digits only, at most `maxWords`.

@@ -31,7 +31,7 @@ public struct MemberImport: SpreadsheetImport {
     /// A cell as the importer reads it: trimmed, and without the `'` our exports put before a
     /// leading `= + - @` so spreadsheets do not run it as a formula.
     static func cell(_ raw: String) -> String {
-        let t = raw.trimmingCharacters(in: .whitespacesAndNewlines)
+        let t = TextTrim.trimmed(raw)
         if t.hasPrefix("'"), let next = t.dropFirst().first, "=+-@".contains(next) { return String(t.dropFirst()) }
         return t
     }
