@@ -44,4 +44,14 @@ import Testing
                     == s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased())
         }
     }
+
+    @Test func recordIDsAreUUIDv7Text() {
+        #expect(RecordID.v7(millis: 0x0123_4567_89ab, random: [UInt8](repeating: 0xff, count: 10)) == "01234567-89ab-7fff-bfff-ffffffffffff")
+        #expect(RecordID.v7(millis: 0, random: [UInt8](repeating: 0, count: 10)) == "00000000-0000-7000-8000-000000000000")
+        for _ in 0..<200 {
+            let random = (0..<10).map { _ in UInt8.random(in: 0...255) }
+            let id = RecordID.v7(millis: Int64.random(in: 0..<(1 << 48)), random: random)
+            #expect(RecordID.isValid(id) && UUID(uuidString: id)?.uuidString.lowercased() == id, "\(id)")
+        }
+    }
 }

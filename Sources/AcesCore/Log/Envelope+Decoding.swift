@@ -139,9 +139,20 @@ public enum RecordID {
         for i in 6..<16 { b[i] = random[i - 6] }
         b[6] = 0x70 | (b[6] & 0x0f)
         b[8] = 0x80 | (b[8] & 0x3f)
-        let h = Hex.encode(b)
-        let u = Array(h)
-        return String(u[0..<8]) + "-" + String(u[8..<12]) + "-" + String(u[12..<16]) + "-" + String(u[16..<20]) + "-"
-            + String(u[20..<32])
+        // Written byte by byte: an import mints one per new member.
+        let digits: StaticString = "0123456789abcdef"
+        return String(unsafeUninitializedCapacity: 36) { out in
+            var i = 0
+            for (k, byte) in b.enumerated() {
+                if k == 4 || k == 6 || k == 8 || k == 10 {
+                    out[i] = UInt8(ascii: "-")
+                    i += 1
+                }
+                out[i] = digits.utf8Start[Int(byte >> 4)]
+                out[i + 1] = digits.utf8Start[Int(byte & 0x0f)]
+                i += 2
+            }
+            return i
+        }
     }
 }
