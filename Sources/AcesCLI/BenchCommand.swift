@@ -106,6 +106,8 @@ struct CatchUpBench {
         var rate = Figure(name: "catchup.entries_per_s", unit: "entries/s", values: [])
         var ratio = Figure(name: "catchup.ratio_to_sqlite", unit: "ratio", values: [])
         var plainRate = Figure(name: "catchup.sqlite_upserts_per_s", unit: "upserts/s", values: [])
+        var loggedRate = Figure(name: "catchup.sqlite_with_log_per_s", unit: "upserts/s", values: [])
+        var loggedRatio = Figure(name: "catchup.ratio_to_sqlite_with_log", unit: "ratio", values: [])
         var bytes = Figure(name: "catchup.bytes_per_entry", unit: "bytes", values: [])
         var rss = Figure(name: "catchup.peak_rss_mb", unit: "MB", values: [])
         for round in 0...rounds {
@@ -133,15 +135,21 @@ struct CatchUpBench {
 
             var changes = [(String, [String: JSONValue])]()
             changes.reserveCapacity(entries)
+            var log = [[UInt8]]()
+            log.reserveCapacity(entries)
             let store = try fr.openStore()
             var after: Int64 = 0
             while true {
                 let batch = try store.entries(of: fr.chapter, after: after, limit: 5_000)
                 if batch.isEmpty { break }
-                for e in batch { for (op, p) in zip(e.envelope.operations, e.payloads) { changes.append((op.id, p?.values ?? [:])) } }
+                for e in batch {
+                    for (op, p) in zip(e.envelope.operations, e.payloads) { changes.append((op.id, p?.values ?? [:])) }
+                    log.append(e.envelopeBytes + e.signature + CanonicalJSON.encode(e.payloadsJSON))
+                }
                 after = batch.last!.envelope.seq
             }
             let plain = try PlainUpsert.run(path: dir + "/plain.sqlite", changes: changes)
+            let logged = try PlainUpsert.run(path: dir + "/plain-log.sqlite", changes: changes, log: log.count == changes.count ? log : nil)
             if round > 0 {
                 sourceAuthoring.values.append(a)
                 // Authoring as the issue defines it: importing N members from a spreadsheet.
@@ -152,12 +160,14 @@ struct CatchUpBench {
                 rate.values.append(Double(entries) / seconds)
                 plainRate.values.append(Double(entries) / plain)
                 ratio.values.append(plain / seconds)
+                loggedRate.values.append(Double(entries) / logged)
+                loggedRatio.values.append(logged / seconds)
                 bytes.values.append((report["bytes"]?.doubleValue ?? 0) / Double(entries))
                 rss.values.append(report["peak_rss_mb"]?.doubleValue ?? 0)
             }
             try? FileManager.default.removeItem(atPath: dir)
         }
-        return [rate, plainRate, ratio, bytes, rss, authoring, sourceAuthoring]
+        return [rate, plainRate, ratio, loggedRate, loggedRatio, bytes, rss, authoring, sourceAuthoring]
     }
 }
 

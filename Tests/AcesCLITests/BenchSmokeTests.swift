@@ -15,7 +15,8 @@ import Testing
         #expect(r.stdout.contains("catchup.entries_per_s"))
         let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))
         for name in [
-            "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.bytes_per_entry", "catchup.peak_rss_mb",
+            "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.sqlite_with_log_per_s", "catchup.ratio_to_sqlite_with_log",
+            "catchup.bytes_per_entry", "catchup.peak_rss_mb",
             "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms", "search.p50_ms", "search.p99_ms",
         ] {
             let median = figures[name]?["median"]?.doubleValue
