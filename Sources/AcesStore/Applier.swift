@@ -18,8 +18,18 @@ final class Applier {
 
     let db: Database
     private(set) var origins: [ChapterID: Origin] = [:]
-    /// SQL text by table and column list, so the per-operation statements are built once.
-    private var sqlCache: [String: String] = [:]
+    /// The per-operation statements by kind, insert or update, and the bits of their columns.
+    private var statements: [UInt64: Statement] = [:]
+    /// Bits of the bookkeeping columns (field columns use their field's index, below 32).
+    static let emailKeyBit = 40, nameKeyBit = 41, removedBit = 42, revisionBit = 43, conflictedBit = 44
+
+    /// The statement for `key`, prepared from `sql()` the first time.
+    private func statement(_ key: UInt64, _ sql: () -> String) throws -> Statement {
+        if let s = statements[key] { return s }
+        let s = try db.cachedStatement(sql: sql())
+        statements[key] = s
+        return s
+    }
     /// Whether any operation applied here erased a record.
     private(set) var erasedAny = false
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
@@ -151,13 +161,15 @@ final class Applier {
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
 
-        var columns: [(String, JSONValue)] = []
+        // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
+        // statement for a set of columns is found by an integer, not by building its SQL text.
+        var columns: [(bit: Int, name: String, value: JSONValue)] = []
         if state.erased {
             if !wasErased {
-                for f in op.kind.fields { columns.append((f.name, .null)) }
+                for (i, f) in op.kind.fields.enumerated() { columns.append((i, f.name, .null)) }
                 if op.kind == .member {
-                    columns.append(("email_key", .null))
-                    columns.append(("name_key", .null))
+                    columns.append((Applier.emailKeyBit, "email_key", .null))
+                    columns.append((Applier.nameKeyBit, "name_key", .null))
                 }
             }
         } else {
@@ -171,53 +183,49 @@ final class Applier {
                         value = try storedValue(of: w.version, kind: op.kind, id: op.id, field: field.name)
                     }
                 }
-                columns.append((field.name, value))
+                columns.append((change.index, field.name, value))
                 if field.name == "email" {
-                    columns.append(("email_key", value.stringValue.map { .string(EmailAddress.identityKey($0)) } ?? .null))
+                    columns.append(
+                        (Applier.emailKeyBit, "email_key", value.stringValue.map { .string(EmailAddress.identityKey($0)) } ?? .null))
                 } else if field.name == "name" && op.kind == .member {
-                    columns.append(("name_key", value.stringValue.map { .string(SearchText.fold($0)) } ?? .null))
+                    columns.append((Applier.nameKeyBit, "name_key", value.stringValue.map { .string(SearchText.fold($0)) } ?? .null))
                 }
             }
         }
         var mergedInto = existing?.mergedInto
-        if let change = columns.first(where: { $0.0 == "merged_into" }) { mergedInto = change.1.stringValue }
+        if let change = columns.first(where: { $0.name == "merged_into" }) { mergedInto = change.value.stringValue }
         let listed = !state.isRemoved && mergedInto == nil
-        columns.append(("removed", .bool(!listed)))
-        columns.append(("revision", .number(Double((existing?.revision ?? 0) + 1))))
-        let searchChanged = wasListed != listed || (listed && columns.contains { Applier.searchFields.contains($0.0) })
-        columns.append(("conflicted", .bool(!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict))))
+        columns.append((Applier.removedBit, "removed", .bool(!listed)))
+        columns.append((Applier.revisionBit, "revision", .number(Double((existing?.revision ?? 0) + 1))))
+        let searchChanged = wasListed != listed || (listed && columns.contains { Applier.searchFields.contains($0.name) })
+        columns.append(
+            (Applier.conflictedBit, "conflicted", .bool(!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict))))
+        columns.sort { $0.bit < $1.bit }
+        var mask: UInt64 = 0
+        for c in columns { mask |= 1 << UInt64(c.bit) }
 
-        let names = columns.map(\.0) + ["state"]
         let encodedState = state.encoded
+        let kindBit: UInt64 = op.kind == .member ? 0 : 1 << 61
         if let existing {
-            let key = "U" + table + names.joined(separator: ",")
-            let sql =
-                sqlCache[key]
-                ?? {
-                    let text = "UPDATE \(table) SET " + names.map { "\"\($0)\" = ?" }.joined(separator: ", ") + " WHERE rowid = ?"
-                    sqlCache[key] = text
-                    return text
-                }()
-            let update = RawStatement(try db.cachedStatement(sql: sql))
-            for (k, c) in columns.enumerated() { update.bind(Int32(k + 1), c.1) }
+            let update = RawStatement(
+                try statement(mask | kindBit) {
+                    "UPDATE \(table) SET " + (columns.map(\.name) + ["state"]).map { "\"\($0)\" = ?" }.joined(separator: ", ")
+                        + " WHERE rowid = ?"
+                })
+            for (k, c) in columns.enumerated() { update.bind(Int32(k + 1), c.value) }
             update.bind(Int32(columns.count + 1), encodedState)
             update.bind(Int32(columns.count + 2), existing.rowid)
             try update.run(db)
             if op.kind == .member && searchChanged { searchDirty.insert(existing.rowid) }
         } else {
-            let key = "I" + table + names.joined(separator: ",")
-            let sql =
-                sqlCache[key]
-                ?? {
-                    let text =
-                        "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
+            let names = columns.map(\.name) + ["state"]
+            let insert = RawStatement(
+                try statement(mask | kindBit | 1 << 62) {
+                    "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
                         + String(repeating: ", ?", count: names.count) + ")"
-                    sqlCache[key] = text
-                    return text
-                }()
-            let insert = RawStatement(try db.cachedStatement(sql: sql))
+                })
             insert.bind(1, op.id)
-            for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.1) }
+            for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.value) }
             insert.bind(Int32(columns.count + 2), encodedState)
             try insert.run(db)
             if op.kind == .member && searchChanged { searchDirty.insert(db.lastInsertedRowID) }

@@ -20,9 +20,10 @@ struct RawStatement {
     func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(handle, i, v) }
     func bind(_ i: Int32, _ v: String) { sqlite3_bind_text(handle, i, v, -1, RawStatement.transient) }
     func bind(_ i: Int32, _ v: [UInt8]) {
-        v.withUnsafeBytes { sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), RawStatement.transient) }
+        _ = v.withUnsafeBytes { sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), RawStatement.transient) }
     }
     func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
+    func bind(_ i: Int32, _ v: String?) { if let v { bind(i, v) } else { bindNull(i) } }
 
     /// Binds a field value the way `JSONValue.databaseValue` stores it.
     func bind(_ i: Int32, _ v: JSONValue) {

@@ -59,37 +59,52 @@ struct SearchIndex {
         guard top < 1 << SearchIndex.memberBits else {
             throw StoreError.invalid("the directory's search index holds at most 16,777,215 members")
         }
-        let read = try db.cachedStatement(
-            sql: """
-                SELECT name, name_key, organisation, role, city, bio, visibility, "chapter", country, status, removed, search_rowid
-                FROM members WHERE rowid = ?
-                """)
+        // Through SQLite's C API: a bulk reindex reads and writes every member once, and GRDB's
+        // named-column rows cost more than the statements (measured in an import's profile).
+        let read = RawStatement(
+            try db.cachedStatement(
+                sql: """
+                    SELECT name, name_key, organisation, role, city, bio, visibility, "chapter", country, status, removed, search_rowid
+                    FROM members WHERE rowid = ?
+                    """))
         var deletes = [Int64]()
-        var inserts = [(Int64, [DatabaseValue])]()
+        var inserts = [(id: Int64, text: [String?])]()
         var moved = [(member: Int64, to: Int64?)]()
         for rowid in rowids {
-            guard let row = try Row.fetchOne(read, arguments: [rowid]) else { continue }
-            let old: Int64? = row["search_rowid"]
+            sqlite3_reset(read.handle)
+            read.bind(1, rowid)
+            guard try read.step(db) else { continue }
+            let old: Int64? = read.isNull(11) ? nil : read.int64(11)
             if let old { deletes.append(old) }
             var new: Int64?
-            if (row["removed"] as Bool) == false && (row["status"] as String?) == "active" {
-                let id = SearchIndex.rowid(nameKey: row["name_key"] ?? "", member: rowid)
-                let scope = SearchIndex.scope(visibility: row["visibility"], chapter: row["chapter"], country: row["country"])
-                inserts.append(
-                    (id, [row["name"], row["organisation"], row["role"], row["city"], row["bio"], scope.databaseValue]))
+            if read.int64(10) == 0 && read.text(9) == "active" {
+                let id = SearchIndex.rowid(nameKey: read.text(1) ?? "", member: rowid)
+                let scope = SearchIndex.scope(visibility: read.text(6), chapter: read.text(7), country: read.text(8))
+                inserts.append((id, [read.text(0), read.text(2), read.text(3), read.text(4), read.text(5), scope]))
                 new = id
             }
             if new != old { moved.append((rowid, new)) }
         }
-        let delete = try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?")
-        for d in deletes.sorted() { try delete.execute(arguments: [d]) }
-        let insert = try db.cachedStatement(
-            sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)")
-        for (id, values) in inserts.sorted(by: { $0.0 < $1.0 }) {
-            try insert.execute(arguments: StatementArguments([id.databaseValue] + values))
+        sqlite3_reset(read.handle)
+        let delete = RawStatement(try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?"))
+        for d in deletes.sorted() {
+            delete.bind(1, d)
+            try delete.run(db)
         }
-        let update = try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?")
-        for m in moved { try update.execute(arguments: [m.to, m.member]) }
+        let insert = RawStatement(
+            try db.cachedStatement(
+                sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)"))
+        for row in inserts.sorted(by: { $0.id < $1.id }) {
+            insert.bind(1, row.id)
+            for (k, t) in row.text.enumerated() { insert.bind(Int32(k + 2), t) }
+            try insert.run(db)
+        }
+        let update = RawStatement(try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?"))
+        for m in moved {
+            if let to = m.to { update.bind(1, to) } else { update.bindNull(1) }
+            update.bind(2, m.member)
+            try update.run(db)
+        }
     }
 }
 
