@@ -23,6 +23,11 @@ final class Applier {
     /// Bits of the bookkeeping columns (field columns use their field's index, below 32).
     static let emailKeyBit = 40, nameKeyBit = 41, removedBit = 42, revisionBit = 43, conflictedBit = 44
 
+    /// What the `conflicted` column holds for a record in this state.
+    static func isConflicted(_ state: RecordState) -> Bool {
+        !state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict)
+    }
+
     /// The statement for `key`, prepared from `sql()` the first time.
     private func statement(_ key: UInt64, _ sql: () -> String) throws -> Statement {
         if let s = statements[key] { return s }
@@ -159,6 +164,7 @@ final class Applier {
         if let existing { state = existing.state }
         let wasErased = state.erased
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
+        let wasConflicted = existing.map { Applier.isConflicted($0.state) } ?? false
         let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
@@ -195,11 +201,14 @@ final class Applier {
         var mergedInto = existing?.mergedInto
         if let change = columns.first(where: { $0.name == "merged_into" }) { mergedInto = change.value.stringValue }
         let listed = !state.isRemoved && mergedInto == nil
-        columns.append((Applier.removedBit, "removed", .bool(!listed)))
+        let conflicted = Applier.isConflicted(state)
+        // `removed` and `conflicted` are only written when they change: every partial index of
+        // the table names one of them, and SQLite rewrites the entries of each index whose
+        // columns an UPDATE sets, changed or not (five index updates for a new city).
+        if existing == nil || listed != wasListed { columns.append((Applier.removedBit, "removed", .bool(!listed))) }
         columns.append((Applier.revisionBit, "revision", .number(Double((existing?.revision ?? 0) + 1))))
         let searchChanged = wasListed != listed || (listed && columns.contains { Applier.searchFields.contains($0.name) })
-        columns.append(
-            (Applier.conflictedBit, "conflicted", .bool(!state.erased && (!state.conflictedFields.isEmpty || state.hasDeleteConflict))))
+        if existing == nil || conflicted != wasConflicted { columns.append((Applier.conflictedBit, "conflicted", .bool(conflicted))) }
         columns.sort { $0.bit < $1.bit }
         var mask: UInt64 = 0
         for c in columns { mask |= 1 << UInt64(c.bit) }
