@@ -1,6 +1,7 @@
 import AcesCore
 import Foundation
 import GRDB
+import GRDBSQLite
 
 /// Who signs local writes, and the clock and randomness they use (passed in, so tests can fix them).
 public struct Author: Sendable {
@@ -52,9 +53,13 @@ public struct Draft {
 
     /// Live members whose email has the same identity key.
     public func memberIDs(withEmail email: String) throws -> [String] {
-        try String.fetchAll(
-            try db.cachedStatement(sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id"),
-            arguments: [EmailAddress.identityKey(email)])
+        // Through SQLite's C API: an import asks this once per new member.
+        let select = RawStatement(try db.cachedStatement(sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id"))
+        defer { sqlite3_reset(select.handle) }
+        select.bind(1, EmailAddress.identityKey(email))
+        var ids = [String]()
+        while try select.step(db) { if let id = select.text(0) { ids.append(id) } }
+        return ids
     }
 }
 
