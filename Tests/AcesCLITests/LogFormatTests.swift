@@ -8,12 +8,7 @@ import Testing
 @Suite struct LogFormatTests {
     @Test func jsonLogsAreOneObjectPerLineWithNamespacedMetadata() async throws {
         let dir = TempDir()
-        var base = 0
-        for candidate in stride(from: 20_000 + Int.random(in: 0..<2_000) * 10, to: 60_000, by: 10)
-        where (0..<4).allSatisfy({ LocalFederation.canListen(host: "127.0.0.1", port: candidate + $0) }) {
-            base = candidate
-            break
-        }
+        let base = freeBasePort()
         let created = try AcesProcess.run([
             "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(base),
         ])

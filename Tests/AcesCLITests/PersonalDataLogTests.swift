@@ -18,12 +18,7 @@ import Testing
 
     @Test func noLogLineNamesAMember() async throws {
         let dir = TempDir()
-        var base = 0
-        for candidate in stride(from: 20_000 + Int.random(in: 0..<2_000) * 10, to: 60_000, by: 10)
-        where (0..<4).allSatisfy({ LocalFederation.canListen(host: "127.0.0.1", port: candidate + $0) }) {
-            base = candidate
-            break
-        }
+        let base = freeBasePort()
         let fed = dir.file("fed")
         #expect(try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(base)]).status == 0)
         var said = [String]()
