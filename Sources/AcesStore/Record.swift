@@ -113,12 +113,13 @@ extension Store {
             args.append(c.rawValue.databaseValue)
         }
         let textFields = kind == .member ? ["name", "organisation", "role", "city", "bio"] : ["title", "description", "venue"]
-        for word in (filter.text ?? "").split(whereSeparator: { $0.isWhitespace }) {
+        // Case and accents folded on both sides, as the directory's search does: `zoe` finds Zoë.
+        for word in SearchText.fold(filter.text ?? "").split(whereSeparator: { $0.isWhitespace }) {
             let pattern =
                 "%"
                 + word.replacingOccurrences(of: "\\", with: "\\\\").replacingOccurrences(of: "%", with: "\\%")
                 .replacingOccurrences(of: "_", with: "\\_") + "%"
-            clauses.append("(" + textFields.map { "\"\($0)\" LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
+            clauses.append("(" + textFields.map { "aces_fold(\"\($0)\") LIKE ? ESCAPE '\\'" }.joined(separator: " OR ") + ")")
             args.append(contentsOf: Array(repeating: pattern.databaseValue, count: textFields.count))
         }
         let order = kind == .member ? "\"name\" COLLATE NOCASE, id" : "\"start\", id"

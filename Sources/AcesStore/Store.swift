@@ -62,8 +62,15 @@ public struct Store: Sendable {
                     PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;
                     PRAGMA cache_size = -32768; PRAGMA wal_autocheckpoint = 4000
                     """)
+            db.add(function: Store.foldFunction)
         }
         return c
+    }
+
+    /// `aces_fold(text)`: the text with case and accents folded as the directory's search folds
+    /// it (`SearchText.fold`), for listings that filter with LIKE.
+    static let foldFunction = DatabaseFunction("aces_fold", argumentCount: 1, pure: true) { values in
+        String.fromDatabaseValue(values[0]).map(SearchText.fold)
     }
 
     /// Checkpoints the WAL into the main file and truncates it.

@@ -59,6 +59,10 @@ import Testing
         #expect(list.arrayValue?.first?["status"] == "cancelled")
         let members = try JSONParser.parse(try ok("member", "list", "--data", data, "--json", "--query", "marseille"))
         #expect(members.arrayValue?.map { $0["id"] } == [.string(id)])
+        // Case and accents folded, as on the directory's pages: "ZOE mart" finds Zoë Martin; "zoë x" nothing.
+        let folded = try JSONParser.parse(try ok("member", "list", "--data", data, "--json", "--query", "ZOE mart"))
+        #expect(folded.arrayValue?.map { $0["id"] } == [.string(id)])
+        #expect(try JSONParser.parse(try ok("member", "list", "--data", data, "--json", "--query", "zoë x")).arrayValue?.isEmpty == true)
         #expect(try ok("log", "verify", "--data", data).hasPrefix("ok: 4 entries"))
         let log = try JSONParser.parse(try ok("log", "show", "--data", data, "--json"))
         #expect(log.arrayValue?.map { $0["seq"] } == [1, 2, 3, 4])
