@@ -148,6 +148,13 @@ import Testing
             let remembered = try #require(WebNode.cookie(switched, "aces_lang"))
             let next = try await n.get("/events", cookie: remembered, headers: [("Accept-Language", "en")])
             #expect(next.body.contains("Événements à venir"))
+            // A refusal is one sentence in the page's language; the JSON API answers in English.
+            let bad = try await n.get("/?page=abc", headers: [("Accept-Language", "fr")])
+            #expect(bad.status == 400 && bad.body.contains("« page » doit être un nombre entier de 1 à"), "\(bad.body)")
+            let badEN = try await n.get("/?page=abc", headers: [("Accept-Language", "en")])
+            #expect(badEN.status == 400 && badEN.body.contains("&#39;page&#39; must be a whole number from 1 to"))
+            let api = try await n.get("/api/v1/members?zz=1", headers: [("Accept-Language", "fr")])
+            #expect(api.status == 400 && api.body.contains("unknown parameter 'zz'"))
         }
     }
 

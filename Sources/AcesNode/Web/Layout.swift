@@ -67,7 +67,7 @@ enum Layout {
     /// A page that says what went wrong, in the visitor's language.
     static func error(_ req: PageRequest, _ e: WebError) -> HTML {
         let title = e.status == .notFound ? req.t.notFound : req.t.badRequest
-        let text = e.status == .notFound ? req.t.notFoundText : e.description
+        let text = e.status == .notFound ? req.t.notFoundText : e.sentence(req.language)
         return page(
             req, title: title, section: .other,
             main: """
