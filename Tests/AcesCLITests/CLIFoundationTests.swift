@@ -169,9 +169,9 @@ import Testing
 @Suite struct CLIFederationTests {
     @Test func theDemoStartsThreeNodesThatConvergeAndStopsCleanly() throws {
         let dir = TempDir()
-        let port = AcesNode.LocalFederation.freePorts(1)[0]
+        let port = freeBasePort(6)
         let r = try AcesProcess.run([
-            "demo", "--dir", dir.file("demo"), "--members", "30", "--seconds", "0.5", "--base-port", String(max(1024, min(port, 60_000))),
+            "demo", "--dir", dir.file("demo"), "--members", "30", "--seconds", "0.5", "--base-port", String(port),
         ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("All three nodes hold the same state"))
@@ -182,9 +182,9 @@ import Testing
 
     @Test func syncAndPeersWorkFromTheCommandLine() throws {
         let dir = TempDir()
-        let port = AcesNode.LocalFederation.freePorts(1)[0]
+        let port = freeBasePort(4)
         let create = try AcesProcess.run([
-            "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(max(1024, min(port, 60_000))),
+            "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(port),
         ])
         #expect(create.status == 0, "\(create.stderr)")
         let status = try JSONParser.parse(try AcesProcess.run(["status", "--json", "--data", dir.file("fed/fr")]).stdout)

@@ -35,7 +35,7 @@ struct IndependentVerifierTests {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = TempDir()
         let fed = dir.file("fed")
-        let port = String(min(max(LocalFederation.freePorts(1)[0], 1024), 60_000))
+        let port = String(freeBasePort(4))
         #expect(try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port]).status == 0)
         for n in 0..<3 {
             #expect(

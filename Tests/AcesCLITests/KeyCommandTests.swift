@@ -13,7 +13,7 @@ import Testing
     func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args) }
 
     func createFederation() throws {
-        let port = String(min(max(LocalFederation.freePorts(1)[0], 1024), 60_000))
+        let port = String(freeBasePort(4))
         #expect(try aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port).status == 0)
     }
 

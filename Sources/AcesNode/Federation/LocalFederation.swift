@@ -90,23 +90,36 @@ public enum LocalFederation {
         } == 0
     }
 
-    /// `n` TCP ports that are free on loopback right now.
+    /// `n` distinct TCP ports that are free on loopback right now, taken at random below the
+    /// kernel's ephemeral range: outgoing connections take their local ports from that range, so a
+    /// port found free there can be taken by some client before a listener binds it.
     public static func freePorts(_ n: Int) -> [Int] {
+        let high = ephemeralLow()
         var out = [Int]()
-        var fds = [Int32]()
-        for _ in 0..<n {
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            addr.sin_port = 0
-            var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-            _ = withUnsafePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) } }
-            _ = withUnsafeMutablePointer(to: &addr) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) } }
-            out.append(Int(UInt16(bigEndian: addr.sin_port)))
-            fds.append(fd)
+        var tries = 0
+        while out.count < n && tries < 20_000 {
+            tries += 1
+            let p = Int.random(in: 10_000..<high)
+            if !out.contains(p) && canListen(host: "127.0.0.1", port: p) { out.append(p) }
         }
-        for fd in fds { close(fd) }
         return out
+    }
+
+    /// A port with `count` consecutive free ports from it (for `aces federation create
+    /// --base-port`), below the ephemeral range like `freePorts`.
+    public static func freeBasePort(_ count: Int) -> Int {
+        let high = ephemeralLow() - count
+        for _ in 0..<20_000 {
+            let base = Int.random(in: 10_000..<high)
+            if (0..<count).allSatisfy({ canListen(host: "127.0.0.1", port: base + $0) }) { return base }
+        }
+        return 10_000
+    }
+
+    /// The first port of the kernel's ephemeral range (32768 unless configured otherwise).
+    static func ephemeralLow() -> Int {
+        let text = (try? String(contentsOfFile: "/proc/sys/net/ipv4/ip_local_port_range", encoding: .utf8)) ?? ""
+        let low = text.split(whereSeparator: { $0 == " " || $0 == "\t" || $0 == "\n" }).first.flatMap { Int($0) } ?? 32_768
+        return max(low, 12_000)
     }
 }
