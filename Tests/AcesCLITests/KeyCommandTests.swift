@@ -86,7 +86,10 @@ import Testing
         // A crash after the announcement was committed, before aces.toml listed the new key.
         let next = SigningKey()
         let nextID = next.publicKey.keyID(chapter: node.chapter)
-        #expect(FileManager.default.createFile(atPath: fr + "/keys/\(nextID).key", contents: Data((Base64URL.encode(next.seed) + "\n").utf8), attributes: [.posixPermissions: 0o600]))
+        #expect(
+            FileManager.default.createFile(
+                atPath: fr + "/keys/\(nextID).key", contents: Data((Base64URL.encode(next.seed) + "\n").utf8),
+                attributes: [.posixPermissions: 0o600]))
         try node.openStore().announceKey(next.publicKey, as: node.author())
 
         let refused = try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A")

@@ -20,7 +20,8 @@ import Testing
         let dir = TempDir()
         let base = freeBasePort()
         let fed = dir.file("fed")
-        #expect(try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(base)]).status == 0)
+        #expect(
+            try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(base)]).status == 0)
         var said = [String]()
         func aces(_ args: String...) async throws -> AcesProcess.Result {
             let r = try await AcesProcess.runAsync(args)
@@ -51,7 +52,9 @@ import Testing
         let web = try NodeDirectory.open(fed + "/fr").config.web!.url
 
         // Written on uk, refused twice on fr (a bad email, then a duplicate after sync), imported with a bad row.
-        #expect(try await aces("member", "add", "--data", fed + "/uk", "--email", email, "--name", name, "--bio", bio, "--visibility", "public").status == 0)
+        #expect(
+            try await aces("member", "add", "--data", fed + "/uk", "--email", email, "--name", name, "--bio", bio, "--visibility", "public")
+                .status == 0)
         #expect(try await aces("member", "add", "--data", fed + "/fr", "--email", "secret.person@@example.org", "--name", name).status != 0)
         let csv = dir.file("members.csv")
         try "email,name,bio\n\(email),\(name),\(bio)\nsecret.person@,\(name),\(bio)\n".write(toFile: csv, atomically: true, encoding: .utf8)

@@ -3,8 +3,14 @@ import Testing
 
 @Suite struct ChainVerifierTests {
     let fr = ChapterID("fr")!
-    let key = try! SigningKey(seed: [UInt8](repeating: 7, count: 32))
-    let other = try! SigningKey(seed: [UInt8](repeating: 8, count: 32))
+    let key: SigningKey
+    let other: SigningKey
+
+    init() throws {
+        key = try SigningKey(seed: [UInt8](repeating: 7, count: 32))
+        other = try SigningKey(seed: [UInt8](repeating: 8, count: 32))
+    }
+
     var keyID: String { key.publicKey.keyID(chapter: fr) }
     var ring: KeyRing { KeyRing([fr: [KeyGrant(keyID: keyID, publicKey: key.publicKey, validFrom: 1_000, validUntil: 1_000_000)]]) }
 

@@ -5,9 +5,16 @@ import Testing
 /// replaces; from the next entry on only the new key signs for it.
 @Suite struct KeyRotationTests {
     let fr = ChapterID("fr")!
-    let first = try! SigningKey(seed: [UInt8](repeating: 7, count: 32))
-    let second = try! SigningKey(seed: [UInt8](repeating: 8, count: 32))
-    let thief = try! SigningKey(seed: [UInt8](repeating: 9, count: 32))
+    let first: SigningKey
+    let second: SigningKey
+    let thief: SigningKey
+
+    init() throws {
+        first = try SigningKey(seed: [UInt8](repeating: 7, count: 32))
+        second = try SigningKey(seed: [UInt8](repeating: 8, count: 32))
+        thief = try SigningKey(seed: [UInt8](repeating: 9, count: 32))
+    }
+
     func id(_ k: SigningKey) -> String { k.publicKey.keyID(chapter: fr) }
     /// The roster lists only the first key, as a node that never got the updated roster file.
     var ring: KeyRing { KeyRing([fr: [KeyGrant(keyID: id(first), publicKey: first.publicKey, validFrom: 1_000, validUntil: nil)]]) }
@@ -50,7 +57,9 @@ import Testing
         return out
     }
 
-    func verifier(_ ring: KeyRing? = nil) -> ChainVerifier { ChainVerifier(origin: fr, headSeq: 0, headHash: .zero, keys: ring ?? self.ring) }
+    func verifier(_ ring: KeyRing? = nil) -> ChainVerifier {
+        ChainVerifier(origin: fr, headSeq: 0, headHash: .zero, keys: ring ?? self.ring)
+    }
 
     @Test func theNewKeySignsAfterTheAnnouncementWithoutARosterUpdate() {
         let run = chain([.write(first), .write(first), .announce(first, next: second), .write(second), .write(second)])
@@ -140,11 +149,27 @@ import Testing
         let write = chain([.write(first)])[0]
         guard case .object(let w) = write.json, case .object(let wenv)? = w["envelope"] else { return }
         let cases: [(String, JSONValue)] = [
-            ("an id that is not the key's", mutate { $0["next_key"] = ["id": "fr-00000000", "public_key": .string(second.publicKey.base64url)] }),
-            ("an id of another origin", mutate { $0["next_key"] = ["id": .string(second.publicKey.keyID(chapter: ChapterID("uk")!)), "public_key": .string(second.publicKey.base64url)] }),
+            (
+                "an id that is not the key's",
+                mutate { $0["next_key"] = ["id": "fr-00000000", "public_key": .string(second.publicKey.base64url)] }
+            ),
+            (
+                "an id of another origin",
+                mutate {
+                    $0["next_key"] = [
+                        "id": .string(second.publicKey.keyID(chapter: ChapterID("uk")!)), "public_key": .string(second.publicKey.base64url),
+                    ]
+                }
+            ),
             ("not a key", mutate { $0["next_key"] = ["id": .string(id(second)), "public_key": "short"] }),
-            ("an extra member", mutate { $0["next_key"] = ["id": .string(id(second)), "public_key": .string(second.publicKey.base64url), "x": 1] }),
-            ("the signing key itself", mutate { $0["next_key"] = ["id": .string(id(first)), "public_key": .string(first.publicKey.base64url)] }),
+            (
+                "an extra member",
+                mutate { $0["next_key"] = ["id": .string(id(second)), "public_key": .string(second.publicKey.base64url), "x": 1] }
+            ),
+            (
+                "the signing key itself",
+                mutate { $0["next_key"] = ["id": .string(id(first)), "public_key": .string(first.publicKey.base64url)] }
+            ),
             ("operations beside it", mutate { $0["ops"] = wenv["ops"]! }),
         ]
         for (what, json) in cases {

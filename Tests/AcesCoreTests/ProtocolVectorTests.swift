@@ -143,7 +143,9 @@ import Testing
         let json = try JSONParser.parse(golden)
         let read = try json["entries"]!.arrayValue!.map { try Entry(json: $0["entry"]!) }
         let fr = ChapterID("fr")!
-        let ring = KeyRing([fr: [KeyGrant(keyID: first.publicKey.keyID(chapter: fr), publicKey: first.publicKey, validFrom: 0, validUntil: nil)]])
+        let ring = KeyRing([
+            fr: [KeyGrant(keyID: first.publicKey.keyID(chapter: fr), publicKey: first.publicKey, validFrom: 0, validUntil: nil)]
+        ])
         var verifier = ChainVerifier(origin: fr, headSeq: 0, headHash: .zero, keys: ring)
         let verdict = verifier.verify(three + read)
         #expect(verdict.accepted == 5 && verdict.refusal == nil)

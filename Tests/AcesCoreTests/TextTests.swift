@@ -46,7 +46,8 @@ import Testing
     }
 
     @Test func recordIDsAreUUIDv7Text() {
-        #expect(RecordID.v7(millis: 0x0123_4567_89ab, random: [UInt8](repeating: 0xff, count: 10)) == "01234567-89ab-7fff-bfff-ffffffffffff")
+        #expect(
+            RecordID.v7(millis: 0x0123_4567_89ab, random: [UInt8](repeating: 0xff, count: 10)) == "01234567-89ab-7fff-bfff-ffffffffffff")
         #expect(RecordID.v7(millis: 0, random: [UInt8](repeating: 0, count: 10)) == "00000000-0000-7000-8000-000000000000")
         for _ in 0..<200 {
             let random = (0..<10).map { _ in UInt8.random(in: 0...255) }

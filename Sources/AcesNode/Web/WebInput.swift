@@ -27,15 +27,19 @@ struct Parameters: Sendable {
 
     init(_ encoded: String?) throws(WebError) {
         guard let encoded, !encoded.isEmpty else { return }
-        guard encoded.utf8.count <= Parameters.maxLength else { throw .badRequest("the query is longer than 4096 bytes", fr: "la requête dépasse 4096 octets") }
+        guard encoded.utf8.count <= Parameters.maxLength else {
+            throw .badRequest("the query is longer than 4096 bytes", fr: "la requête dépasse 4096 octets")
+        }
         for pair in encoded.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             guard let name = Parameters.decode(kv[0]), let value = Parameters.decode(kv.count > 1 ? kv[1] : "") else {
                 throw .badRequest(
                     "the query is not valid percent-encoded UTF-8", fr: "la requête n'est pas de l'UTF-8 encodé en pourcentage valide")
             }
-            guard values[name] == nil else { throw .badRequest(
-                    "the parameter '\(name.prefix(30))' is given twice", fr: "le paramètre « \(name.prefix(30)) » est donné deux fois") }
+            guard values[name] == nil else {
+                throw .badRequest(
+                    "the parameter '\(name.prefix(30))' is given twice", fr: "le paramètre « \(name.prefix(30)) » est donné deux fois")
+            }
             values[name] = value
         }
     }
@@ -49,7 +53,9 @@ struct Parameters: Sendable {
     /// Text of at most `max` characters without control characters; nil when absent or blank.
     func text(_ name: String, max: Int) throws(WebError) -> String? {
         guard let v = values[name]?.trimmingCharacters(in: .whitespacesAndNewlines), !v.isEmpty else { return nil }
-        guard v.count <= max else { throw .badRequest("'\(name)' must be at most \(max) characters", fr: "« \(name) » doit faire au plus \(max) caractères") }
+        guard v.count <= max else {
+            throw .badRequest("'\(name)' must be at most \(max) characters", fr: "« \(name) » doit faire au plus \(max) caractères")
+        }
         guard !v.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) else {
             throw .badRequest("'\(name)' contains control characters", fr: "« \(name) » contient des caractères de contrôle")
         }
@@ -70,7 +76,9 @@ struct Parameters: Sendable {
     /// A chapter of the roster, or nil when absent.
     func chapter(_ known: [ChapterProfile]) throws(WebError) -> ChapterProfile? {
         guard let v = values["chapter"], !v.isEmpty else { return nil }
-        guard let c = known.first(where: { $0.id == v }) else { throw .badRequest("there is no chapter '\(v.prefix(20))'", fr: "il n'y a pas de section « \(v.prefix(20)) »") }
+        guard let c = known.first(where: { $0.id == v }) else {
+            throw .badRequest("there is no chapter '\(v.prefix(20))'", fr: "il n'y a pas de section « \(v.prefix(20)) »")
+        }
         return c
     }
 
