@@ -10,9 +10,10 @@ import Testing
     import Glibc
 #endif
 
-/// Connections that say nothing, stop in the middle of a request or trickle it a byte at a time
-/// are closed after the configured idle time (`[web] idle_timeout_seconds`) or request time
-/// (`request_timeout_seconds`), and the node keeps serving.
+/// Connections that say nothing, stop in the middle of a request, trickle it a byte at a time
+/// or stop taking their answer are closed after the configured idle time
+/// (`[web] idle_timeout_seconds`) or request time (`request_timeout_seconds`), and the node keeps
+/// serving.
 @Suite(.serialized) struct LimitsTests {
     /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns how many seconds passed until
     /// the server closed the connection (nil if it was still open after `wait` seconds).
@@ -46,6 +47,65 @@ import Testing
             if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return Date().timeIntervalSince(start) }
         }
         return nil
+    }
+
+    /// Sends `request` from a socket with a tiny receive buffer, reads nothing for `pause`
+    /// seconds, then reads: whether the server closed the connection (EOF or reset) within
+    /// `wait` seconds of reading, and how many bytes arrived.
+    func stopsReading(port: Int, request: [UInt8], pause: Double, wait: Double) -> (closed: Bool, bytes: Int) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return (false, 0) }
+        defer { close(fd) }
+        var small: Int32 = 4096
+        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_port = in_port_t(UInt16(port).bigEndian)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let connected = withUnsafePointer(to: &address) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard connected == 0 else { return (false, 0) }
+        _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        Thread.sleep(forTimeInterval: pause)
+        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var buffer = [UInt8](repeating: 0, count: 65_536)
+        var total = 0
+        let start = Date()
+        while Date().timeIntervalSince(start) < wait {
+            let n = recv(fd, &buffer, buffer.count, 0)
+            if n == 0 { return (true, total) }
+            if n < 0 && errno != EAGAIN && errno != EWOULDBLOCK { return (true, total) }
+            if n > 0 { total += n }
+        }
+        return (false, total)
+    }
+
+    @Test func aClientThatStopsReadingItsAnswerIsCutOff() async throws {
+        let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        try fed.reconfigure("fr") { $0.web?.requestTimeoutSeconds = 2 }
+        // A calendar feed larger than the kernel's largest send buffer (4 MiB here), so the answer
+        // backs up in the server rather than in the kernel: 3,000 events with long descriptions.
+        var sample = SampleData(seed: 11)
+        let now = Date()
+        let node = fed.node("fr")
+        let author = try node.author()
+        let long = String(repeating: "Talks, workshops and time to meet the community. ", count: 40)
+        try node.openStore().authorMany(as: author, count: 3_000) { _, i in
+            var values = sample.event(chapter: ChapterID("fr")!, from: now, daysAhead: 1 + i % 300)
+            values["description"] = .string(long)
+            return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: values)]
+        }
+        try await fed.start("fr")
+        let port = fed.server("fr")!.port("web")!
+        let request = Array("GET /events.ics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+        let stalled = await Task.detached { stopsReading(port: port, request: request, pause: 6, wait: 8) }.value
+        #expect(stalled.closed, "a reader that stopped for 6 s is cut off (read \(stalled.bytes) bytes)")
+        // One that reads gets the whole feed, and the connection stays open for the next request.
+        let reader = await Task.detached { stopsReading(port: port, request: request, pause: 0, wait: 4) }.value
+        #expect(!reader.closed && reader.bytes > 6_000_000, "\(reader)")
+        await fed.stopAll()
     }
 
     @Test func silentAndStalledConnectionsAreClosed() async throws {

@@ -3,15 +3,18 @@ import NIOCore
 import NIOHTTPTypes
 
 /// Closes a connection whose request has not fully arrived (head to the end of its body) within
-/// `limit` of its head. The idle timeout alone does not catch a client that trickles a body a
-/// byte at a time, since every byte counts as activity. A head that trickles is caught by the
-/// idle timeout, which only decoded parts reset.
+/// `limit` of its head, or that stops taking its answer for `limit`. The idle timeout alone
+/// catches neither: a client that trickles a body a byte at a time counts as active with every
+/// byte, and the idle timer does not run while an answer is being written. A head that trickles
+/// is caught by the idle timeout, which only decoded parts reset.
 final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
 
     let limit: TimeAmount
     private var deadline: Scheduled<Void>?
+    /// Armed while the connection cannot take more of an answer (the client stopped reading).
+    private var stalled: Scheduled<Void>?
 
     init(limit: TimeAmount) { self.limit = limit }
 
@@ -29,14 +32,28 @@ final class RequestDeadlineHandler: ChannelInboundHandler, RemovableChannelHandl
         context.fireChannelRead(data)
     }
 
+    func channelWritabilityChanged(context: ChannelHandlerContext) {
+        if context.channel.isWritable {
+            stalled?.cancel()
+            stalled = nil
+        } else if stalled == nil {
+            let loop = context.eventLoop.assumeIsolated()
+            stalled = loop.scheduleTask(in: limit) { [context] in context.close(promise: nil) }
+        }
+        context.fireChannelWritabilityChanged()
+    }
+
     func channelInactive(context: ChannelHandlerContext) {
-        deadline?.cancel()
-        deadline = nil
+        cancelTimers()
         context.fireChannelInactive()
     }
 
-    func handlerRemoved(context: ChannelHandlerContext) {
+    func handlerRemoved(context: ChannelHandlerContext) { cancelTimers() }
+
+    private func cancelTimers() {
         deadline?.cancel()
         deadline = nil
+        stalled?.cancel()
+        stalled = nil
     }
 }
