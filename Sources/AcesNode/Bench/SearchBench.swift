@@ -12,14 +12,27 @@ import ServiceLifecycle
 public struct SearchBench: Sendable {
     public let members: Int
     public let queries: Int
+    /// Measured passes over the queries (after one pass of 200 warm-up queries).
+    public let rounds: Int
     public let root: String
     public let logger: Logger
 
-    public init(members: Int, queries: Int, root: String, logger: Logger) {
+    public init(members: Int, queries: Int, rounds: Int = 1, root: String, logger: Logger) {
         self.members = members
         self.queries = queries
+        self.rounds = rounds
         self.root = root
         self.logger = logger
+    }
+
+    /// Per measured round: percentiles through HTTP and through the store alone, in ms.
+    public struct Result: Sendable {
+        public var p50: [Double] = []
+        public var p99: [Double] = []
+        public var storeP50: [Double] = []
+        public var storeP99: [Double] = []
+        /// Members matched per query (counts stop at 1,000).
+        public var matches: Double = 0
     }
 
     /// Queries people type: name, city, role and topic prefixes, folded or not, one or two words.
@@ -45,9 +58,9 @@ public struct SearchBench: Sendable {
         return out
     }
 
-    /// Runs the scenario: p50 and p99 through HTTP, the same queries answered by the store
-    /// alone (no HTTP), and the mean number of matches per query.
-    public func run() async throws -> (p50: Double, p99: Double, storeP50: Double, storeP99: Double, matches: Double) {
+    /// Runs the scenario: per round, p50 and p99 through HTTP and for the same queries answered by
+    /// the store alone (no HTTP); and the mean number of matches per query.
+    public func run() async throws -> Result {
         let dir = root + "/search"
         let ports = LocalFederation.freePorts(2)
         let fr = try LocalFederation.create(at: dir, chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
@@ -75,21 +88,32 @@ public struct SearchBench: Sendable {
         _ = await server.waitUntilListening()
         let base = "http://127.0.0.1:\(server.port("web") ?? ports[0])/api/v1/members?limit=20&q="
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup)
-        var latencies = [Double]()
-        var matches = 0.0
+        var result = Result()
+        let list = SearchBench.queries(count: queries + 200)
+        func pct(_ xs: [Double], _ q: Double) -> Double {
+            let sorted = xs.sorted()
+            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
+        }
         do {
-            let list = SearchBench.queries(count: queries + 200)
-            for (i, q) in list.enumerated() {
-                let url = base + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q)
-                let start = DispatchTime.now().uptimeNanoseconds
-                let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
-                let body = try await response.body.collect(upTo: 1 << 22)
-                let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
-                guard response.status == .ok else { throw NodeError.config("search '\(q)' answered \(response.status.code)") }
-                if i >= 200 {
-                    latencies.append(ms)
-                    matches += (try? JSONParser.parse(Array(buffer: body)))?["total"]?.doubleValue ?? 0
+            for _ in 0..<rounds {
+                var latencies = [Double]()
+                var matches = 0.0
+                // Each round runs the same list; its first 200 queries warm up and are not timed.
+                for (i, q) in list.enumerated() {
+                    let url = base + (q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q)
+                    let start = DispatchTime.now().uptimeNanoseconds
+                    let response = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+                    let body = try await response.body.collect(upTo: 1 << 22)
+                    let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+                    guard response.status == .ok else { throw NodeError.config("search '\(q)' answered \(response.status.code)") }
+                    if i >= 200 {
+                        latencies.append(ms)
+                        matches += (try? JSONParser.parse(Array(buffer: body)))?["total"]?.doubleValue ?? 0
+                    }
                 }
+                result.p50.append(pct(latencies, 0.5))
+                result.p99.append(pct(latencies, 0.99))
+                result.matches = matches / Double(max(1, latencies.count))
             }
             try await http.shutdown()
         } catch {
@@ -101,16 +125,16 @@ public struct SearchBench: Sendable {
         await group.triggerGracefulShutdown()
         _ = try? await task.value
         // The same queries without HTTP: what the index and the page's records cost.
-        var direct = [Double]()
-        for q in SearchBench.queries(count: queries + 200).dropFirst(200) {
-            let start = DispatchTime.now().uptimeNanoseconds
-            _ = try store.directory(DirectoryQuery(viewer: .visitor, text: q, limit: 20))
-            direct.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+        for _ in 0..<rounds {
+            var direct = [Double]()
+            for q in list.dropFirst(200) {
+                let start = DispatchTime.now().uptimeNanoseconds
+                _ = try store.directory(DirectoryQuery(viewer: .visitor, text: q, limit: 20))
+                direct.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
+            }
+            result.storeP50.append(pct(direct, 0.5))
+            result.storeP99.append(pct(direct, 0.99))
         }
-        func pct(_ xs: [Double], _ q: Double) -> Double {
-            let sorted = xs.sorted()
-            return sorted[min(sorted.count - 1, Int(Double(sorted.count) * q))]
-        }
-        return (pct(latencies, 0.5), pct(latencies, 0.99), pct(direct, 0.5), pct(direct, 0.99), matches / Double(max(1, latencies.count)))
+        return result
     }
 }
