@@ -1,4 +1,5 @@
 import AcesCore
+import AcesTestSupport
 import Testing
 
 private let bomBytes: [UInt8] = [0xEF, 0xBB, 0xBF]
@@ -26,18 +27,6 @@ private func readError(_ text: String, separator: UInt8? = nil) -> CSVError? {
 
 private func text(_ bytes: [UInt8]) -> String {
     String(decoding: bytes, as: UTF8.self)
-}
-
-/// SplitMix64: a small seeded generator so the property test is repeatable.
-private struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
 }
 
 @Suite("CSVReader")
@@ -323,7 +312,7 @@ struct CSVWriterTests {
 
     @Test("write then read returns the same fields for random strings", arguments: [comma, semicolon, tab])
     func randomRoundTrip(separator: UInt8) throws {
-        var generator = SeededGenerator(state: 0x5EED + UInt64(separator))
+        var generator = SplitMix(seed: 0x5EED + UInt64(separator))
         let pieces = [
             "a", "Z", "0", " ", "  ", "\"", "\"\"", ",", ";", "\t", "\r", "\n", "\r\n", "é", "Ł", "日本", "🎉", "'", "=", "-", "+", "@",
         ]

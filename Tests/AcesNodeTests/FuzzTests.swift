@@ -11,27 +11,12 @@ import Testing
 /// Random requests at every endpoint of a real node: never a 5xx, never a crash, and the node
 /// still answers afterwards. Seeded, so a failure can be replayed; bounded, so CI stays fast.
 @Suite(.serialized) struct FuzzTests {
-    /// A small deterministic generator (SplitMix64).
-    struct Random {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        mutating func int(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-        mutating func pick<T>(_ a: [T]) -> T { a[int(a.count)] }
-        mutating func bytes(_ n: Int) -> [UInt8] { (0..<n).map { _ in UInt8(truncatingIfNeeded: next()) } }
-    }
-
     static let pieces = [
         "a", "zoë", "%", "%ZZ", "%FF", "%00", "'", "\"", "<script>", "*", "NEAR(", "--", "1e999", "-1", "0", "99999999999999999999",
         "true", "null", "[", "{", "\\", "\u{202E}", "01234567-89ab-7def-8123-456789abcdef", "fr", "xx", "page", "q", "limit", "cursor",
     ]
 
-    func text(_ r: inout Random) -> String {
+    func text(_ r: inout SplitMix) -> String {
         var s = ""
         for _ in 0..<r.int(6) { s += r.pick(Self.pieces) }
         return s
@@ -44,7 +29,7 @@ import Testing
     ]
     static let params = ["q", "chapter", "country", "page", "limit", "cursor", "from", "to", "include_cancelled", "lang", "token", "x"]
 
-    func body(_ r: inout Random) -> [UInt8] {
+    func body(_ r: inout SplitMix) -> [UInt8] {
         switch r.int(7) {
         case 0: return Array("{\"email\": \"a@b.org\", \"name\": ".utf8)  // truncated
         case 1: return Array((String(repeating: "[", count: 200 + r.int(5000)) + String(repeating: "]", count: 10)).utf8)  // deep
@@ -92,7 +77,7 @@ import Testing
     }
 
     func fuzz(_ fed: RunningFederation) async throws {
-        var r = Random(state: 0xACE5_2026)
+        var r = SplitMix(seed: 0xACE5_2026)
         let token = try fed.store("fr").createAdminToken(label: "fuzz", random: SecretToken.random(36)).token
         try await HTTPClient.withHTTPClient(
             eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(redirectConfiguration: .disallow)
@@ -134,7 +119,7 @@ import Testing
         for i in 0..<3 { try fed.addMember(on: "fr", i) }
         try await fed.start("fr")
         do {
-            var r = Random(state: 0xFED_2026)
+            var r = SplitMix(seed: 0xFED_2026)
             let base = fed.node("fr").config.federation!.url
             try await HTTPClient.withHTTPClient(
                 eventLoopGroup: HTTPClient.defaultEventLoopGroup,

@@ -15,12 +15,12 @@ import Testing
 /// (`[web] idle_timeout_seconds`) or request time (`request_timeout_seconds`), and the node keeps
 /// serving.
 @Suite(.serialized) struct LimitsTests {
-    /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns how many seconds passed until
-    /// the server closed the connection (nil if it was still open after `wait` seconds).
-    func secondsUntilClosed(port: Int, sending bytes: [UInt8], wait: Double, thenTrickling trickle: [UInt8] = []) -> Double? {
+    /// A TCP socket connected to 127.0.0.1:`port` (with a receive buffer of `receiveBuffer`
+    /// bytes when given) and a 200 ms receive timeout; nil if it cannot connect. The caller closes it.
+    func connectLoopback(port: Int, receiveBuffer: Int32? = nil) -> Int32? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { return nil }
-        defer { close(fd) }
+        if var size = receiveBuffer { setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size)) }
         var address = sockaddr_in()
         address.sin_family = sa_family_t(AF_INET)
         address.sin_port = in_port_t(UInt16(port).bigEndian)
@@ -28,10 +28,21 @@ import Testing
         let connected = withUnsafePointer(to: &address) {
             $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard connected == 0 else { return nil }
-        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } }
+        guard connected == 0 else {
+            close(fd)
+            return nil
+        }
         var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        return fd
+    }
+
+    /// Connects to 127.0.0.1:`port`, sends `bytes`, and returns how many seconds passed until
+    /// the server closed the connection (nil if it was still open after `wait` seconds).
+    func secondsUntilClosed(port: Int, sending bytes: [UInt8], wait: Double, thenTrickling trickle: [UInt8] = []) -> Double? {
+        guard let fd = connectLoopback(port: port) else { return nil }
+        defer { close(fd) }
+        if !bytes.isEmpty { _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) } }
         let start = Date()
         var buffer = [UInt8](repeating: 0, count: 4096)
         var next = 0
@@ -53,23 +64,10 @@ import Testing
     /// seconds, then reads: whether the server closed the connection (EOF or reset) within
     /// `wait` seconds of reading (or before `enough` bytes arrived), and how many bytes arrived.
     func stopsReading(port: Int, request: [UInt8], pause: Double, wait: Double, enough: Int = .max) -> (closed: Bool, bytes: Int) {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return (false, 0) }
+        guard let fd = connectLoopback(port: port, receiveBuffer: 4096) else { return (false, 0) }
         defer { close(fd) }
-        var small: Int32 = 4096
-        setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &small, socklen_t(MemoryLayout<Int32>.size))
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_port = in_port_t(UInt16(port).bigEndian)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        let connected = withUnsafePointer(to: &address) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard connected == 0 else { return (false, 0) }
         _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         Thread.sleep(forTimeInterval: pause)
-        var timeout = timeval(tv_sec: 0, tv_usec: 200_000)
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
         var buffer = [UInt8](repeating: 0, count: 65_536)
         var total = 0
         let start = Date()
