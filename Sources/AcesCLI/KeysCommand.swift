@@ -16,7 +16,7 @@ struct KeysCommand: ParsableCommand {
 
         func run() throws {
             let dir = try node.node()
-            let own = try NodeDirectory.open(dir.path).config.keys
+            let own = dir.config.keys
             let announced = try dir.openStore().keyAnnouncements()
             func time(_ ms: Int64?) -> String { ms.map { Instant.format(Date(timeIntervalSince1970: Double($0) / 1000)) } ?? "" }
             if output.json {

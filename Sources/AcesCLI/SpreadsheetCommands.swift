@@ -30,7 +30,7 @@ struct ImportOptions: ParsableArguments {
         if !plan.ignoredColumns.isEmpty {
             Out.error("ignored columns (not \(kind) fields): \(plan.ignoredColumns.joined(separator: ", "))")
         }
-        let problems = plan.problems.sorted { $0.line < $1.line }
+        let problems = plan.problems
         for p in problems.prefix(200) { Out.error("line \(p.line): \(p.reason)") }
         if problems.count > 200 { Out.error("… and \(problems.count - 200) more invalid rows") }
         let (added, updated) = (plan.added.count, plan.updated.count)

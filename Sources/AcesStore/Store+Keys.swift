@@ -12,6 +12,11 @@ extension Store {
                 sql: "SELECT seq, key_id, public_key FROM key_announcements WHERE origin = ? AND seq < ? ORDER BY seq DESC LIMIT 1",
                 arguments: [originID, seq])
         else { return nil }
+        return try chainKey(r)
+    }
+
+    /// A row of `key_announcements` (columns `seq`, `key_id`, `public_key`).
+    private static func chainKey(_ r: Row) throws -> ChainKey {
         guard let key = try? PublicSigningKey(raw: [UInt8](r["public_key"] as Data)) else {
             throw StoreError.notAReplica("a stored key announcement is damaged")
         }
@@ -38,10 +43,8 @@ extension Store {
                     ORDER BY o.name, k.seq
                     """
             ).compactMap { r in
-                guard let o = ChapterID(r["name"]), let pk = try? PublicSigningKey(raw: [UInt8](r["public_key"] as Data)) else {
-                    return nil
-                }
-                return (o, ChainKey(seq: r["seq"], announcement: KeyAnnouncement(keyID: r["key_id"], publicKey: pk)))
+                guard let o = ChapterID(r["name"]) else { return nil }
+                return (o, try Store.chainKey(r))
             }
         }
     }

@@ -14,7 +14,8 @@ public protocol SpreadsheetImport: Sendable {
     var added: [ImportChange] { get }
     var updated: [ImportChange] { get }
     var unchanged: Int { get }
-    /// Rows refused, with one sentence each (never the cell's text: it may be personal data).
+    /// Rows refused, in line order, with one sentence each (never the cell's text: it may be
+    /// personal data).
     var problems: [(line: Int, reason: String)] { get }
     /// Columns that are not fields of the kind imported (ignored).
     var ignoredColumns: [String] { get }

@@ -25,7 +25,7 @@ extension NodeDirectory {
     /// entry is written but whose files are not is finished instead.
     public func rotateKey(to newKey: SigningKey = SigningKey()) throws -> (NodeDirectory, KeyRotation) {
         let store = try openStore()
-        let config = (try? NodeDirectory.open(path).config) ?? self.config
+        let config = currentConfig
         guard let current = config.keys.last else { throw NodeError.key("no signing key is configured") }
         if let announced = try store.chainKey(of: chapter), announced.announcement.keyID != current.id {
             return try finishRotation(config, store: store, to: announced, resumed: true)

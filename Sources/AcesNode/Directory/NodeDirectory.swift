@@ -55,14 +55,17 @@ public struct NodeDirectory: Sendable {
         return NodeDirectory(path: path, config: try NodeConfig.parse(text))
     }
 
+    /// `aces.toml` as it is on disk now (another command, such as `aces keys rotate`, may have
+    /// changed it since this directory was opened); the opened one if it cannot be read.
+    var currentConfig: NodeConfig { (try? NodeDirectory.open(path).config) ?? config }
+
     /// Opens the replica.
     public func openStore() throws -> Store { try Store.open(at: databasePath) }
 
     /// The current signing key, as `aces.toml` names it now (read again, so a server picks up
     /// `aces keys rotate` run beside it). Refuses a key file others can read.
     public func signingKey() throws -> (id: String, key: SigningKey) {
-        let config = (try? NodeDirectory.open(path).config) ?? self.config
-        guard let k = config.keys.last, let name = k.file else { throw NodeError.key("no signing key is configured") }
+        guard let k = currentConfig.keys.last, let name = k.file else { throw NodeError.key("no signing key is configured") }
         let key = try NodeDirectory.readKey(path + "/" + name)
         guard key.publicKey.base64url == k.publicKey else {
             throw NodeError.key("the signing key file \(path + "/" + name) does not match the public key in aces.toml")

@@ -45,16 +45,10 @@ public final class NodeServer: Service, Sendable {
                 "cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
         }
         let tls = try directory.tlsMaterial()
-        // Connections that say nothing for a while are closed, so idle or stalled clients cannot
-        // hold the listeners' resources (see docs/SECURITY.md for the limits).
-        // A request that trickles in (each byte resets the idle timer) is cut off when the whole
-        // of it has not arrived in time.
-        let federationRequestTimeout = fed.requestTimeoutSeconds.map { TimeAmount.seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout
         let federationServer = try HTTPServerBuilder.tls(
             .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [RequestDeadlineHandler(limit: federationRequestTimeout)],
-                    idleTimeout: fed.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.federationIdleTimeout)),
+                configuration: NodeServer.limits(
+                    idle: fed.idleTimeoutSeconds, request: fed.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
             tlsConfiguration: tls.server)
         let roster = try directory.roster()
         let chapter = directory.chapter
@@ -69,7 +63,6 @@ public final class NodeServer: Service, Sendable {
         dashboard.connect(syncer.peers)
 
         let ports = self.ports
-        let publicRequestTimeout = web.requestTimeoutSeconds.map { TimeAmount.seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout
         let federationApp = Application(
             router: FederationRouter.make(
                 chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics),
@@ -80,13 +73,21 @@ public final class NodeServer: Service, Sendable {
         let publicApp = Application(
             router: publicRouter,
             server: .http1(
-                configuration: .init(
-                    additionalChannelHandlers: [RequestDeadlineHandler(limit: publicRequestTimeout)],
-                    idleTimeout: web.idleTimeoutSeconds.map { .seconds(Int64($0)) } ?? NodeServer.publicIdleTimeout)),
+                configuration: NodeServer.limits(
+                    idle: web.idleTimeoutSeconds, request: web.requestTimeoutSeconds, fallback: NodeServer.publicIdleTimeout)),
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
         services = [federationApp, publicApp]
+    }
+
+    /// A listener's time limits (see docs/SECURITY.md): a connection silent for `idle` seconds
+    /// is closed, and so is one whose request has not fully arrived, or whose answer is not being
+    /// taken, for `request` seconds; `fallback` for either when not configured.
+    static func limits(idle: Int?, request: Int?, fallback: TimeAmount) -> HTTP1Channel.Configuration {
+        func amount(_ seconds: Int?) -> TimeAmount { seconds.map { .seconds(Int64($0)) } ?? fallback }
+        let limit = amount(request)
+        return .init(additionalChannelHandlers: [RequestDeadlineHandler(limit: limit)], idleTimeout: amount(idle))
     }
 
     /// A public connection silent this long is closed.
