@@ -25,7 +25,9 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Edits timed in the propagation scenario.") var edits = 200
     @Option(help: "Members in the search scenario.") var members = 100_000
     @Option(help: "Queries timed in the search scenario (after 200 warm-up queries).") var queries = 2_000
-    @Option(help: "Comma-separated scenarios: catchup, propagation, search.") var scenarios = "catchup,propagation,search"
+    @Option(help: "Comma-separated scenarios: catchup, propagation, search, web.") var scenarios = "catchup,propagation,search,web"
+    @Option(help: "Seconds each load of the web scenario is measured (after a one-second warm-up).") var webSeconds = 3.0
+    @Option(help: "Comma-separated numbers of concurrent connections in the web scenario.") var connections = "1,16,64"
     @Option(help: "Write the figures as JSON to this file.") var json: String?
 
     func validate() throws {
@@ -34,9 +36,19 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...10_000).contains(edits) else { throw ValidationError("--edits must be from 1 to 10000") }
         guard (10...10_000_000).contains(members) else { throw ValidationError("--members must be from 10 to 10000000") }
         guard (1...1_000_000).contains(queries) else { throw ValidationError("--queries must be from 1 to 1000000") }
-        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search"].contains(s) {
-            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search)")
+        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search", "web"].contains(s) {
+            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search, web)")
         }
+        guard (0.1...600).contains(webSeconds) else { throw ValidationError("--web-seconds must be from 0.1 to 600") }
+        guard let c = connectionCounts, !c.isEmpty else {
+            throw ValidationError("--connections must be whole numbers from 1 to 1024 separated by commas, such as 1,16,64")
+        }
+    }
+
+    var connectionCounts: [Int]? {
+        let counts = connections.split(separator: ",").map { Int($0.trimmingCharacters(in: .whitespaces)) }
+        guard counts.allSatisfy({ $0.map { (1...1024).contains($0) } ?? false }) else { return nil }
+        return counts.compactMap { $0 }
     }
 
     func run() async throws {
@@ -63,6 +75,24 @@ struct BenchCommand: AsyncParsableCommand {
                 Figure(name: "search.store_p99_ms", unit: "ms", values: s.storeP99),
                 Figure(name: "search.mean_matches", unit: "members", values: [s.matches]),
             ]
+        }
+        if wanted.contains("web") {
+            let bench = WebBench(
+                members: members, connections: connectionCounts ?? [1, 16, 64], seconds: webSeconds, rounds: rounds, root: root,
+                logger: logger, measure: BenchLoadCommand.measure)
+            for cell in try await bench.run() {
+                let name = "web.\(cell.target).c\(cell.connections)"
+                figures += [
+                    Figure(name: name + ".rps", unit: "requests/s", values: cell.node.map(\.requestsPerSecond)),
+                    Figure(name: name + ".p50_ms", unit: "ms", values: cell.node.map(\.p50Milliseconds)),
+                    Figure(name: name + ".p99_ms", unit: "ms", values: cell.node.map(\.p99Milliseconds)),
+                    Figure(name: name + ".ceiling_rps", unit: "requests/s", values: cell.ceiling.map(\.requestsPerSecond)),
+                    Figure(
+                        name: name + ".ratio_to_ceiling", unit: "ratio",
+                        values: zip(cell.node, cell.ceiling).map { $0.requestsPerSecond / max($1.requestsPerSecond, 1e-9) }),
+                    Figure(name: name + ".errors", unit: "answers", values: cell.node.map { Double($0.errors) }),
+                ]
+            }
         }
 
         Out.line(
@@ -131,7 +161,8 @@ struct CatchUpBench {
             let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
             let task = Task { try await group.run() }
             _ = await server.waitUntilListening()
-            let child = try ChildProcess.run(["sync", "--data", de.path, "--peer", "fr", "--json"])
+            // Waited for off the concurrency pool, whose two threads the serving node needs.
+            let child = try await ChildProcess.runAsync(["sync", "--data", de.path, "--peer", "fr", "--json"])
             await group.triggerGracefulShutdown()
             _ = try? await task.value
             guard child.status == 0, let report = try JSONParser.parse(child.stdout).arrayValue?.first,
@@ -240,6 +271,61 @@ enum ChildProcess {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         return (p.terminationStatus, String(decoding: o, as: UTF8.self), String(decoding: e, as: UTF8.self))
+    }
+}
+
+extension ChildProcess {
+    /// `run`, waited for on a thread of its own rather than on the concurrency pool.
+    static func runAsync(_ args: [String]) async throws -> (status: Int32, stdout: String, stderr: String) {
+        try await withCheckedThrowingContinuation { continuation in
+            Thread.detachNewThread { continuation.resume(with: Result { try run(args) }) }
+        }
+    }
+}
+
+/// The web scenario's load generator, in a process of its own so that it does not take the
+/// measured node's threads: prints one JSON object with the figures.
+struct BenchLoadCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench-load", abstract: "Load one URL on loopback with keep-alive connections (for aces bench).",
+        shouldDisplay: false)
+    @Option(help: "Port on 127.0.0.1.") var port: Int
+    @Option(help: "Path and query to GET.") var path: String
+    @Option(help: "Concurrent connections.") var connections = 16
+    @Option(help: "Seconds measured after the warm-up.") var seconds = 3.0
+    @Option(help: "Seconds of warm-up.") var warmup = 1.0
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("--port must be from 1 to 65535") }
+        guard path.hasPrefix("/") else { throw ValidationError("--path must start with /") }
+        guard (1...4096).contains(connections) else { throw ValidationError("--connections must be from 1 to 4096") }
+        guard seconds > 0, warmup >= 0 else { throw ValidationError("--seconds must be positive and --warmup not negative") }
+    }
+
+    func run() async throws {
+        let r = try await HTTPLoad(
+            host: "127.0.0.1", port: port, path: path, connections: connections, warmup: warmup, seconds: seconds
+        ).run()
+        let json: JSONValue = [
+            "requests": .number(Double(r.requests)), "errors": .number(Double(r.errors)), "body_bytes": .number(Double(r.bodyBytes)),
+            "seconds": .number(r.seconds), "p50_ms": .number(r.p50Milliseconds), "p99_ms": .number(r.p99Milliseconds),
+        ]
+        Out.line(String(decoding: CanonicalJSON.encode(json), as: UTF8.self))
+    }
+
+    /// Runs one load in a child process and reads its figures.
+    @Sendable static func measure(_ load: HTTPLoad) async throws -> HTTPLoad.Result {
+        let child = try await ChildProcess.runAsync([
+            "bench-load", "--port", "\(load.port)", "--path", load.path, "--connections", "\(load.connections)",
+            "--seconds", "\(load.seconds)", "--warmup", "\(load.warmup)",
+        ])
+        guard child.status == 0, let v = try? JSONParser.parse(Array(child.stdout.utf8)), let requests = v["requests"]?.intValue else {
+            throw ValidationError("the load generator failed: \(child.stderr.prefix(300))")
+        }
+        return HTTPLoad.Result(
+            requests: requests, errors: v["errors"]?.intValue ?? 0, bodyBytes: v["body_bytes"]?.intValue ?? 0,
+            seconds: v["seconds"]?.doubleValue ?? load.seconds, p50Milliseconds: v["p50_ms"]?.doubleValue ?? 0,
+            p99Milliseconds: v["p99_ms"]?.doubleValue ?? 0)
     }
 }
 

@@ -9,7 +9,8 @@ import Testing
         let dir = TempDir()
         let json = dir.file("bench.json")
         let r = try await AcesProcess.runAsync([
-            "bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20", "--json", json,
+            "bench", "--entries", "60", "--rounds", "1", "--edits", "3", "--members", "60", "--queries", "20",
+            "--web-seconds", "0.3", "--connections", "1,4", "--json", json,
         ])
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("catchup.entries_per_s"))
@@ -18,6 +19,8 @@ import Testing
             "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.sqlite_with_log_per_s", "catchup.ratio_to_sqlite_with_log",
             "catchup.bytes_per_entry", "catchup.peak_rss_mb",
             "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms", "search.p50_ms", "search.p99_ms",
+            "web.json_search_20.c4.rps", "web.json_search_20.c4.ceiling_rps", "web.search_page.c1.p99_ms", "web.events_ics.c4.rps",
+            "web.profile.c1.ratio_to_ceiling",
         ] {
             let median = figures[name]?["median"]?.doubleValue
             #expect(median != nil && median! > 0, "\(name) missing or zero")

@@ -50,6 +50,25 @@ public struct AcesProcess {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
         }
+
+        /// SIGTERM, waited for on a thread of its own; a child still running `killAfter` seconds
+        /// later gets SIGKILL (a frozen server must fail its test, not hang the suite). Returns
+        /// the exit status, and whether SIGKILL was needed.
+        public func stopAsync(killAfter seconds: Double = 20) async -> (status: Int32, killed: Bool) {
+            await withCheckedContinuation { continuation in
+                Thread.detachNewThread {
+                    if self.process.isRunning { self.process.terminate() }
+                    let deadline = Date().addingTimeInterval(seconds)
+                    while self.process.isRunning && Date() < deadline { usleep(5_000) }
+                    let killed = self.process.isRunning
+                    if killed { kill(self.process.processIdentifier, SIGKILL) }
+                    self.process.waitUntilExit()
+                    continuation.resume(returning: (self.process.terminationStatus, killed))
+                }
+            }
+        }
+
+        public var isRunning: Bool { process.isRunning }
     }
 
     /// Starts the executable and returns without waiting.

@@ -58,14 +58,8 @@ public struct SearchBench: Sendable {
         return out
     }
 
-    /// Runs the scenario: per round, p50 and p99 through HTTP and for the same queries answered by
-    /// the store alone (no HTTP); and the mean number of matches per query.
-    public func run() async throws -> Result {
-        let dir = root + "/search"
-        let ports = LocalFederation.freePorts(2)
-        let fr = try LocalFederation.create(at: dir, chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
-        let store = try fr.openStore()
-        let author = try fr.author()
+    /// Authors `members` public members of three chapters (accented names included) and indexes them.
+    static func seed(store: Store, author: Author, members: Int) throws {
         var sample = SampleData(seed: 5)
         let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
         var done = 0
@@ -80,7 +74,17 @@ public struct SearchBench: Sendable {
             }
             done += n
         }
-        try await store.indexPendingSearch()
+        _ = try store.indexPendingSearch()
+    }
+
+    /// Runs the scenario: per round, p50 and p99 through HTTP and for the same queries answered by
+    /// the store alone (no HTTP); and the mean number of matches per query.
+    public func run() async throws -> Result {
+        let dir = root + "/search"
+        let ports = LocalFederation.freePorts(2)
+        let fr = try LocalFederation.create(at: dir, chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
+        let store = try fr.openStore()
+        try SearchBench.seed(store: store, author: try fr.author(), members: members)
 
         let server = try NodeServer(directory: fr, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
