@@ -43,7 +43,10 @@ struct ConformingResponder<Context: RequestContext>: HTTPResponder {
             context.logger.error("request failed", metadata: ["error.type": .string(String(reflecting: type(of: error)))])
             response = refusal(request, .internalServerError, "The node could not answer this request; try again later.")
         }
-        if response.status == .notFound, let allowed = allowedMethods(request.uri.path), !allowed.contains(request.method) {
+        // No route answers OPTIONS itself, so a 404 to it at a known address is the router's.
+        if response.status == .notFound, let allowed = allowedMethods(request.uri.path),
+            request.method == .options || !allowed.contains(request.method)
+        {
             let list = allowed.map(\.rawValue).sorted().joined(separator: ", ")
             if request.method == .options {
                 response = Response(status: .noContent)
