@@ -45,8 +45,9 @@ extension MemberCommand {
             let invite = try store.invite(member: id, lifetime: Double(days) * 86400, random: SecretToken.random(32))
             let root = base.hasSuffix("/") ? String(base.dropLast()) : base
             Out.line("\(root)/signin?token=\(invite.token)")
+            let until = Instant.format(invite.expiresAt)
             FileHandle.standardError.write(
-                Data("Valid until \(Instant.format(invite.expiresAt)), for one sign-in. Send it to the member only; it is not shown again.\n".utf8))
+                Data("Valid until \(until), for one sign-in. Send it to the member only; it is not shown again.\n".utf8))
         }
     }
 }

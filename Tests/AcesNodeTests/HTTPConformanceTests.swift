@@ -56,7 +56,9 @@ import Testing
 
             // The federation listener too, for a peer with its certificate.
             let tls = try n.fed.node("uk").tlsMaterial().client
-            try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: tls)) {
+            try await HTTPClient.withHTTPClient(
+                eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: .init(tlsConfiguration: tls)
+            ) {
                 http in
                 var request = HTTPClientRequest(url: n.fed.node("fr").config.federation!.url + "/federation/v1/heads")
                 request.method = .HEAD
@@ -199,7 +201,8 @@ import Testing
             // A member is shown the email on a card, a visitor is not: their tags differ.
             let visitor = try await n.get("/members/\(n.ids["zoe"]!).vcf")
             let cookie = try await Self.signIn(n, "marie")
-            let member = try await n.get("/members/\(n.ids["zoe"]!).vcf", cookie: cookie, headers: [("If-None-Match", visitor.header("ETag")!)])
+            let member = try await n.get(
+                "/members/\(n.ids["zoe"]!).vcf", cookie: cookie, headers: [("If-None-Match", visitor.header("ETag")!)])
             #expect(member.status == 200 && member.body.contains("zoe@example.fr") && member.header("ETag") != visitor.header("ETag"))
         }
     }

@@ -64,9 +64,8 @@ enum SignIn {
         guard let origin = request.headers[.origin] else { return true }
         guard let url = URL(string: origin), let host = url.host?.lowercased() else { return false }  // "null" too
         let authority = url.port.map { "\(host):\($0)" } ?? host
-        if let own = URL(string: site.baseURL), own.scheme == url.scheme?.lowercased(), own.host?.lowercased() == host, own.port == url.port {
-            return true
-        }
+        let own = URL(string: site.baseURL)
+        if own?.scheme == url.scheme?.lowercased() && own?.host?.lowercased() == host && own?.port == url.port { return true }
         return request.head.authority?.lowercased() == authority
     }
 
