@@ -64,6 +64,10 @@ import Testing
                 request.method = .HEAD
                 let response = try await http.execute(request, timeout: .seconds(20))
                 #expect(response.status == .ok && response.headers.first(name: "Content-Type") == "application/json")
+                request.method = .DELETE
+                let refused = try await http.execute(request, timeout: .seconds(20))
+                #expect(refused.status == .methodNotAllowed && refused.headers.first(name: "Allow") == "GET, HEAD, OPTIONS")
+                #expect(refused.headers.first(name: "X-Content-Type-Options") == "nosniff")
             }
         }
     }
