@@ -39,8 +39,11 @@ struct ConformingResponder<Context: RequestContext>: HTTPResponder {
         do {
             response = try await inner.respond(to: request, context: context)
         } catch {
-            // The router turned every HTTP error into an answer already: this is a fault of ours.
-            context.logger.error("request failed", metadata: ["error.type": .string(String(reflecting: type(of: error)))])
+            // The router turned every HTTP error into an answer already: this is a fault of ours
+            // (or the node stopping). Only the error's type is logged: it may quote a record.
+            if !(error is CancellationError) {
+                context.logger.error("request failed", metadata: ["error.type": .string(String(reflecting: type(of: error)))])
+            }
             response = refusal(request, .internalServerError, "The node could not answer this request; try again later.")
         }
         // No route answers OPTIONS itself, so a 404 to it at a known address is the router's.

@@ -18,15 +18,16 @@ final class PersistentConnectionHandler: ChannelDuplexHandler, RemovableChannelH
     typealias OutboundIn = HTTPServerResponsePart
     typealias OutboundOut = HTTPServerResponsePart
 
-    /// The requests awaiting their answer, in order: their version and whether they keep the connection.
-    private var waiting = CircularBuffer<(version: HTTPVersion, keepAlive: Bool)>()
+    /// The requests awaiting their answer, in order: their version, whether they keep the
+    /// connection, and whether their answer has no body whatever its headers say (HEAD).
+    private var waiting = CircularBuffer<(version: HTTPVersion, keepAlive: Bool, bodiless: Bool)>()
     /// Set while writing an answer after which the connection closes.
     private var closeAfterAnswer = false
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         guard case .head(var head) = unwrapInboundIn(data) else { return context.fireChannelRead(data) }
         let keepAlive = head.isKeepAlive
-        waiting.append((head.version, keepAlive))
+        waiting.append((head.version, keepAlive, head.method == .HEAD))
         if !keepAlive { head.headers.replaceOrAdd(name: "connection", value: "close") }
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
@@ -37,7 +38,8 @@ final class PersistentConnectionHandler: ChannelDuplexHandler, RemovableChannelH
             guard let request = waiting.popFirst() else { return context.write(data, promise: promise) }
             var keepAlive = request.keepAlive
             if request.version == .http1_0 {
-                if !head.headers.contains(name: "content-length") {
+                let bodiless = request.bodiless || head.status == .noContent || head.status == .notModified
+                if !bodiless && !head.headers.contains(name: "content-length") {
                     // No chunked coding for HTTP/1.0: the end of the connection ends the body.
                     head.version = .http1_0
                     keepAlive = false
