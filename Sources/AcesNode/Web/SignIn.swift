@@ -30,7 +30,6 @@ enum SignIn {
     }
 
     static func open(_ request: Request, site: Site) async throws -> Response {
-        if !fromThisSite(request, site: site) { return try await refuseCrossSite(request, site: site) }
         var request = request
         let body = try await request.collectBody(upTo: 4096)
         let form = try? Parameters(String(buffer: body))
@@ -47,7 +46,6 @@ enum SignIn {
     }
 
     static func close(_ request: Request, site: Site) async throws -> Response {
-        if !fromThisSite(request, site: site) { return try await refuseCrossSite(request, site: site) }
         if let token = request.cookies[Site.sessionCookie]?.value { try site.store.signOut(token) }
         var r = Response.redirect("/")
         r.setCookie(Cookie(name: Site.sessionCookie, value: "", maxAge: 0, path: "/", secure: site.secure, httpOnly: true, sameSite: .lax))
@@ -71,8 +69,14 @@ enum SignIn {
 
     static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
 
-    static func refuseCrossSite(_ request: Request, site: Site) async throws -> Response {
-        let req = try await PageRequest(request, site: site, ignoringQuery: true)
-        return .page(Layout.error(req, WebError(status: .forbidden, description: req.t.crossSite)), req, status: .forbidden)
+    /// Runs `action` (`open` or `close`) for a form from this node's pages; refuses any other with 403.
+    static func form(
+        _ request: Request, site: Site, _ action: (Request, Site) async throws -> Response
+    ) async throws -> Response {
+        guard fromThisSite(request, site: site) else {
+            let req = try await PageRequest(request, site: site, ignoringQuery: true)
+            return .page(Layout.error(req, WebError(status: .forbidden, description: req.t.crossSite)), req, status: .forbidden)
+        }
+        return try await action(request, site)
     }
 }
