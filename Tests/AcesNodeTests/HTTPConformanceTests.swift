@@ -234,6 +234,11 @@ import Testing
             #expect(again.status == 403 && WebNode.cookie(again, "aces_session") == nil)
             #expect(again.body.contains("already used"), "the same page as an expired link")
             #expect(try await n.get("/signin?token=\(invite.token)").status == 403)
+            // Of two uses at once, one opens a session.
+            let racing = "token=" + (try store.invite(member: n.ids["marie"]!, lifetime: 3600, random: SecretToken.random(32)).token)
+            async let first = n.send(.POST, "/signin", headers: [form], body: racing)
+            async let second = n.send(.POST, "/signin", headers: [form], body: racing)
+            #expect(try await [first.status, second.status].sorted() == [303, 403])
 
             // Another site cannot sign the member out either.
             let out = try await n.send(.POST, "/signout", cookie: cookie, headers: [("Origin", "https://evil.example")], body: "")
