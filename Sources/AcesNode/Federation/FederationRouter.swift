@@ -32,7 +32,7 @@ enum FederationRouter {
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
         logger: Logger, metrics: NodeMetrics? = nil
     ) -> ConformingRouter<FederationContext> {
-        let router = Router(context: FederationContext.self, options: .autoGenerateHeadEndpoints)
+        let router = Router(context: FederationContext.self)
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "federation")) }
         router.add(middleware: PeerCheck(roster: roster))
 

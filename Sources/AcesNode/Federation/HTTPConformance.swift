@@ -5,7 +5,7 @@ import Hummingbird
 import NIOCore
 
 /// A listener's router with what HTTP clients expect of every answer (RFC 9110), whatever the
-/// route: `HEAD` wherever `GET` is answered (the router's own option), `405` with `Allow` for a
+/// route: `HEAD` wherever `GET` is answered, `405` with `Allow` for a
 /// known address asked with another method (an unknown address stays `404`), `304` when a
 /// conditional `GET` names the current `ETag`, `nosniff` and the Content-Security-Policy on
 /// every answer (errors included), and `Cache-Control: private` with `Vary: Cookie` on every
@@ -37,7 +37,14 @@ struct ConformingResponder<Context: RequestContext>: HTTPResponder {
     func respond(to request: Request, context: Context) async throws -> Response {
         var response: Response
         do {
-            response = try await inner.respond(to: request, context: context)
+            // HEAD is answered as GET, without the body (below).
+            var routed = request
+            if request.method == .head {
+                var head = request.head
+                head.method = .get
+                routed = Request(head: head, body: request.body)
+            }
+            response = try await inner.respond(to: routed, context: context)
         } catch {
             // The router turned every HTTP error into an answer already: this is a fault of ours
             // (or the node stopping). Only the error's type is logged: it may quote a record.
@@ -67,8 +74,14 @@ struct ConformingResponder<Context: RequestContext>: HTTPResponder {
             headers[.contentDisposition] = nil
             response = Response(status: .notModified, headers: headers)
         }
-        // An answer to HEAD has no body (NIO refuses to write one), whoever made the answer.
-        if request.method == .head { response = response.createHeadResponse() }
+        // An answer to HEAD has no body (NIO refuses to write one). A streamed body's length is
+        // unknown: an empty stream keeps Hummingbird from claiming `Content-Length: 0`.
+        if request.method == .head {
+            let streamed = response.body.contentLength == nil
+            response = Response(
+                status: response.status, headers: response.headers,
+                body: streamed ? ResponseBody { writer in try await writer.finish(nil) } : ResponseBody())
+        }
         HTTPConformance.complete(&response.headers)
         return response
     }

@@ -11,7 +11,7 @@ enum PublicRouter {
         directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, dashboard: FederationDashboard? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> ConformingRouter<BasicRequestContext> {
-        let router = Router(options: .autoGenerateHeadEndpoints)
+        let router = Router()
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
         let site = try Site(store: store, directory: directory)
         router.get("/healthz") { _, _ -> Response in
