@@ -12,8 +12,9 @@ extension MemberCommand {
                 aces member invite ID              a link valid 14 days (send it to the member yourself)
                 aces member invite ID --days 60
                 aces member invite ID --revoke     every link and session of the member stops working
-                Signed in, a member also sees members-only profiles, and chapter-only profiles of their own
-                chapter. The node keeps only a digest of each link's secret.
+                A link opens one session (on one browser) and is then spent: print a new one for another
+                device. Signed in, a member also sees members-only profiles, and chapter-only profiles of
+                their own chapter. The node keeps only a digest of each link's secret.
                 """)
         @OptionGroup var node: NodeOptions
         @Argument(help: "The member's id.") var id: String
@@ -44,8 +45,9 @@ extension MemberCommand {
             let invite = try store.invite(member: id, lifetime: Double(days) * 86400, random: SecretToken.random(32))
             let root = base.hasSuffix("/") ? String(base.dropLast()) : base
             Out.line("\(root)/signin?token=\(invite.token)")
+            let until = Instant.format(invite.expiresAt)
             FileHandle.standardError.write(
-                Data("Valid until \(Instant.format(invite.expiresAt)). Send it to the member only; it is not shown again.\n".utf8))
+                Data("Valid until \(until), for one sign-in. Send it to the member only; it is not shown again.\n".utf8))
         }
     }
 }

@@ -55,18 +55,22 @@ extension Store {
     }
 
     /// Opens a session with a live sign-in link: the session's secret and the member, or nil.
+    /// The link is spent in the same transaction (marked revoked), so it opens one session only:
+    /// of two uses at once, one wins.
     public func signIn(with token: String, random: [UInt8], now: Date = Date()) throws -> (session: String, member: String)? {
-        guard let member = try inviteHolder(token, now: now) else { return nil }
         let session = SecretToken.make(prefix: "", random: random)
-        try pool.write { db in
+        let t = Int64(now.timeIntervalSince1970)
+        return try pool.write { db in
+            guard let member = try Store.live(db, table: "invites", token: token, now: now) else { return nil }
+            try db.execute(sql: "UPDATE invites SET revoked_at = ? WHERE digest = ?", arguments: [t, Data(SecretToken.digest(token))])
             try db.execute(
                 sql: "INSERT INTO sessions(digest, member, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [
-                    Data(SecretToken.digest(session)), member, Int64(now.timeIntervalSince1970),
+                    Data(SecretToken.digest(session)), member, t,
                     Int64(now.addingTimeInterval(Store.sessionLifetime).timeIntervalSince1970),
                 ])
+            return (session, member)
         }
-        return (session, member)
     }
 
     /// The member of a live session, or nil.
@@ -84,17 +88,19 @@ extension Store {
     }
 
     private func live(table: String, token: String, now: Date) throws -> String? {
+        try pool.read { db in try Store.live(db, table: table, token: token, now: now) }
+    }
+
+    private static func live(_ db: Database, table: String, token: String, now: Date) throws -> String? {
         guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
         let digest = SecretToken.digest(token)
-        return try pool.read { db in
-            guard
-                let row = try Row.fetchOne(
-                    db, sql: "SELECT digest, member, expires_at, revoked_at FROM \(table) WHERE digest = ?", arguments: [Data(digest)]),
-                SecretToken.matches(token, digest: [UInt8](row["digest"] as Data)),
-                (row["revoked_at"] as Int64?) == nil, (row["expires_at"] as Int64) > Int64(now.timeIntervalSince1970)
-            else { return nil }
-            return row["member"]
-        }
+        guard
+            let row = try Row.fetchOne(
+                db, sql: "SELECT digest, member, expires_at, revoked_at FROM \(table) WHERE digest = ?", arguments: [Data(digest)]),
+            SecretToken.matches(token, digest: [UInt8](row["digest"] as Data)),
+            (row["revoked_at"] as Int64?) == nil, (row["expires_at"] as Int64) > Int64(now.timeIntervalSince1970)
+        else { return nil }
+        return row["member"]
     }
 
     /// Creates an admin API token: its id and the secret (shown once).

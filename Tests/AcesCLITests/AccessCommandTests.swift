@@ -24,6 +24,7 @@ import Testing
 
         let invite = try aces("member", "invite", id, "--days", "3")
         #expect(invite.status == 0 && invite.stdout.hasPrefix("https://aces.example.fr/signin?token="), "\(invite.stderr)")
+        #expect(invite.stderr.contains("for one sign-in"), "the admin learns a link opens one session")
         let token = String(invite.stdout.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "=").last ?? "")
         // Read the file before this process opens the database: closing any other descriptor of
         // it would drop SQLite's POSIX locks in this process (and with them, its view of the WAL).

@@ -58,11 +58,14 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var idleTimeoutSeconds: Int?
         /// Seconds a request may take to arrive, head to last body byte (default 30).
         public var requestTimeoutSeconds: Int?
+        /// Whether search engines may index the public pages (`/robots.txt`); default false.
+        public var allowIndexing: Bool?
 
         enum CodingKeys: String, CodingKey {
             case listen, url
             case idleTimeoutSeconds = "idle_timeout_seconds"
             case requestTimeoutSeconds = "request_timeout_seconds"
+            case allowIndexing = "allow_indexing"
         }
 
         public init(listen: String, url: String) {
@@ -191,7 +194,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         "": ["chapter", "roster", "keys", "federation", "web", "sync"],
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
         "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds", "request_timeout_seconds"],
-        "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds"],
+        "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds", "allow_indexing"],
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
     ]
 

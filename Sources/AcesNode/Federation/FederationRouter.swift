@@ -31,7 +31,7 @@ enum FederationRouter {
     static func make(
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
         logger: Logger, metrics: NodeMetrics? = nil
-    ) -> Router<FederationContext> {
+    ) -> ConformingRouter<FederationContext> {
         let router = Router(context: FederationContext.self)
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "federation")) }
         router.add(middleware: PeerCheck(roster: roster))
@@ -94,7 +94,7 @@ enum FederationRouter {
             }
             return Response(status: .accepted)
         }
-        return router
+        return ConformingRouter(router: router, jsonEverywhere: true)
     }
 
     static func json(_ v: JSONValue, status: HTTPResponse.Status = .ok) -> Response {

@@ -10,7 +10,7 @@ enum PublicRouter {
     static func make(
         directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, dashboard: FederationDashboard? = nil,
         now: @escaping @Sendable () -> Date = { Date() }
-    ) throws -> Router<BasicRequestContext> {
+    ) throws -> ConformingRouter<BasicRequestContext> {
         let router = Router()
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
         let site = try Site(store: store, directory: directory)
@@ -48,7 +48,8 @@ enum PublicRouter {
         WebRouter.add(to: router, site: site, now: now)
         APIRouter.add(to: router, site: site, now: now)
         AdminRouter.add(to: router, site: site, editor: Editor(directory: directory, store: store))
-        return router
+        SiteFiles.add(to: router, indexing: directory.config.web?.allowIndexing ?? false)
+        return ConformingRouter(router: router)
     }
 }
 

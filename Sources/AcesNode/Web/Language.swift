@@ -84,6 +84,7 @@ struct Strings: Sendable {
     var signInText: @Sendable (String) -> String
     var signInButton: String
     var badLink: String
+    var crossSite: String
     var footer: @Sendable (String) -> String
     var api: String
     var otherLanguage: String
@@ -111,7 +112,8 @@ struct Strings: Sendable {
         notFoundText: "There is nothing here, or it is not visible to you.", badRequest: "This request cannot be answered",
         signIn: "Sign in", signInText: { "This personal link signs you in as a member of the \($0) chapter on this node." },
         signInButton: "Sign in",
-        badLink: "This sign-in link is not valid: it expired or was revoked. Ask your chapter for a new one.",
+        badLink: "This sign-in link is not valid: it was already used, expired or was revoked. Ask your chapter for a new one.",
+        crossSite: "This form was sent from another site; sign in and out from this directory's own pages.",
         footer: { "Served by the \($0) chapter's node. Every change is signed by the chapter that made it." },
         api: "JSON API", otherLanguage: "fr", otherLanguageName: "Français")
 
@@ -139,7 +141,9 @@ struct Strings: Sendable {
         notFoundText: "Il n'y a rien ici, ou ce n'est pas visible pour vous.", badRequest: "Cette requête ne peut pas aboutir",
         signIn: "Connexion", signInText: { "Ce lien personnel vous connecte en tant que membre de la section \($0) sur ce nœud." },
         signInButton: "Se connecter",
-        badLink: "Ce lien de connexion n'est pas valide : il a expiré ou a été révoqué. Demandez-en un nouveau à votre section.",
+        badLink:
+            "Ce lien de connexion n'est pas valide : il a déjà servi, il a expiré ou il a été révoqué. Demandez-en un nouveau à votre section.",
+        crossSite: "Ce formulaire a été envoyé depuis un autre site ; connectez-vous et déconnectez-vous depuis les pages de cet annuaire.",
         footer: { "Servi par le nœud de la section \($0). Chaque modification est signée par la section qui l'a faite." },
         api: "API JSON", otherLanguage: "en", otherLanguageName: "English")
 }

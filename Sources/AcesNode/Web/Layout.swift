@@ -28,6 +28,7 @@ enum Layout {
             <meta name="viewport" content="width=device-width, initial-scale=1">
             <title>\(title) · \(t.siteName)</title>
             <link rel="stylesheet" href="/static/aces.css">
+            <link rel="icon" href="/favicon.svg" type="image/svg+xml">
             <link rel="alternate" type="text/calendar" href="/events.ics" title="\(t.calendar)">
             </head>
             <body>

@@ -1,6 +1,7 @@
 import AcesCore
 import AcesStore
 import Foundation
+import HTTPTypes
 import Hummingbird
 
 /// Signing in with a personal link: `GET /signin?token=…` shows a button (so link scanners in
@@ -49,5 +50,33 @@ enum SignIn {
         var r = Response.redirect("/")
         r.setCookie(Cookie(name: Site.sessionCookie, value: "", maxAge: 0, path: "/", secure: site.secure, httpOnly: true, sameSite: .lax))
         return r
+    }
+
+    /// Whether a form was posted from this node's own pages, so another site cannot sign a
+    /// visitor in as someone else (login CSRF) or out (see docs/SECURITY.md). `Sec-Fetch-Site`,
+    /// when sent, must be `same-origin` (or `none`: the person typed or bookmarked it); `Origin`,
+    /// when sent, must be this node's public URL (`[web] url`) or the host the form was sent to.
+    /// A client that sends neither is no browser acting for another site, and is let through.
+    static func fromThisSite(_ request: Request, site: Site) -> Bool {
+        if let fetch = request.headers[secFetchSite]?.lowercased(), fetch != "same-origin" && fetch != "none" { return false }
+        guard let origin = request.headers[.origin] else { return true }
+        guard let url = URL(string: origin), let host = url.host?.lowercased() else { return false }  // "null" too
+        let authority = url.port.map { "\(host):\($0)" } ?? host
+        let own = URL(string: site.baseURL)
+        if own?.scheme == url.scheme?.lowercased() && own?.host?.lowercased() == host && own?.port == url.port { return true }
+        return request.head.authority?.lowercased() == authority
+    }
+
+    static let secFetchSite = HTTPField.Name("Sec-Fetch-Site")!
+
+    /// Runs `action` (`open` or `close`) for a form from this node's pages; refuses any other with 403.
+    static func form(
+        _ request: Request, site: Site, _ action: (Request, Site) async throws -> Response
+    ) async throws -> Response {
+        guard fromThisSite(request, site: site) else {
+            let req = try await PageRequest(request, site: site, ignoringQuery: true)
+            return .page(Layout.error(req, WebError(status: .forbidden, description: req.t.crossSite)), req, status: .forbidden)
+        }
+        return try await action(request, site)
     }
 }

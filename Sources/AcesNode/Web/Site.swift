@@ -105,9 +105,12 @@ extension Response {
         return r
     }
 
-    /// Text in a given media type, for feeds and cards.
+    /// Text in a given media type, for feeds and cards. Its entity tag is a digest of the text, so
+    /// a client that has it gets `304` (see `ConformingResponder`) until the text changes.
     static func text(_ text: String, type: String, filename: String? = nil) -> Response {
-        var headers: HTTPFields = [.contentType: type, .cacheControl: "private, max-age=300", .vary: "Cookie"]
+        var headers: HTTPFields = [
+            .contentType: type, .cacheControl: "private, max-age=300", .vary: "Cookie", .eTag: HTTPConformance.entityTag(text),
+        ]
         if let filename { headers[.contentDisposition] = "inline; filename=\"\(filename)\"" }
         headers.append(contentsOf: Response.securityHeaders)
         return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))

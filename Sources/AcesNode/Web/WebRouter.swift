@@ -73,10 +73,10 @@ enum WebRouter {
             try await page(request, site) { req in try SignIn.confirm(req) }
         }
         router.post("/signin") { request, _ -> Response in
-            try await SignIn.open(request, site: site)
+            try await SignIn.form(request, site: site, SignIn.open)
         }
         router.post("/signout") { request, _ -> Response in
-            try await SignIn.close(request, site: site)
+            try await SignIn.form(request, site: site, SignIn.close)
         }
     }
 
