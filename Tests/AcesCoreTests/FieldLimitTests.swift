@@ -29,7 +29,8 @@ import Testing
         #expect(refusal(bio, .string(String(repeating: "é", count: 2_000))) == nil)
         #expect(refusal(bio, .string(String(repeating: "é", count: 2_001))) != nil)
         #expect(refusal(links, .array([.string("https://example.org/" + String(repeating: "a", count: 480))])) == nil)
-        #expect(refusal(links, .array([.string("https://example.org/" + String(repeating: "a", count: 481))]))?.contains("500 bytes") == true)
+        #expect(
+            refusal(links, .array([.string("https://example.org/" + String(repeating: "a", count: 481))]))?.contains("500 bytes") == true)
     }
 
     @Test func stackedCombiningMarksAreRefused() {
@@ -70,7 +71,8 @@ import Testing
             let env = Envelope(
                 origin: fr, seq: 1, prev: .zero, hlc: HLC(millis: 5_000, counter: 0), keyID: key.publicKey.keyID(chapter: fr),
                 operations: [
-                    LogOperation(kind: .member, id: "01969a2e-1c00-7000-8000-000000000001", action: .set, bases: ["name": []], digest: p.digest)
+                    LogOperation(
+                        kind: .member, id: "01969a2e-1c00-7000-8000-000000000001", action: .set, bases: ["name": []], digest: p.digest)
                 ])
             return CanonicalJSON.encode(Entry.sign(env, payloads: [p], with: key).json)
         }

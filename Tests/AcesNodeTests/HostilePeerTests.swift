@@ -18,8 +18,10 @@ import Testing
     /// Heads claiming uk holds fr up to `seq`.
     func heads(seq: Int64) -> [UInt8] {
         CanonicalJSON.encode(
-            FederationAPI.Heads(chapter: uk, time: Int64(Date().timeIntervalSince1970 * 1000), origins: [.init(origin: fr, seq: seq, hash: .zero)])
-                .json)
+            FederationAPI.Heads(
+                chapter: uk, time: Int64(Date().timeIntervalSince1970 * 1000), origins: [.init(origin: fr, seq: seq, hash: .zero)]
+            )
+            .json)
     }
 
     /// `bytes` sent one at a time, 200 ms apart (each byte resets any idle timer).

@@ -78,7 +78,8 @@ struct PeerClient: Sendable {
             guard case .chunk(var wire) = read else {
                 if case .end = read { break }
                 throw SyncError.slow(
-                    "sent \(sinceCheck) bytes of entries in \(seconds) s (at least \(Self.minimumPace / 1024) KiB every \(seconds) s is required)")
+                    "sent \(sinceCheck) bytes of entries in \(seconds) s (at least \(Self.minimumPace / 1024) KiB every \(seconds) s is required)"
+                )
             }
             waited += asked.duration(to: .now)
             received += wire.readableBytes
@@ -121,8 +122,10 @@ struct PeerClient: Sendable {
     }
 
     /// The timeout in seconds, for sentences.
-    private var seconds: String {
-        let s = Double(timeout.nanoseconds) / 1e9
+    private var seconds: String { Self.seconds(timeout) }
+
+    private static func seconds(_ t: TimeAmount) -> String {
+        let s = Double(t.nanoseconds) / 1e9
         return s == s.rounded() ? String(Int(s)) : String(s)
     }
 
@@ -138,7 +141,7 @@ struct PeerClient: Sendable {
             }
             defer { group.cancelAll() }
             guard let first = try await group.next(), let answer = first else {
-                throw SyncError.slow("\(what) did not arrive in full within \(Double(limit.nanoseconds) / 1e9) s")
+                throw SyncError.slow("\(what) did not arrive in full within \(Self.seconds(limit)) s")
             }
             return answer
         }

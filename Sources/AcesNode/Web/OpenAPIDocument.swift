@@ -109,7 +109,9 @@ enum OpenAPIDocument {
             "/api/v1/chapters": [
                 "get": ["summary": "The chapters of the federation", "responses": ["200": response("Chapters.", "ChapterList")]]
             ],
-            "/api/v1/status": ["get": ["summary": "Which chapter's node this is, and that it is up", "responses": ["200": response("Up.", "Status")]]],
+            "/api/v1/status": [
+                "get": ["summary": "Which chapter's node this is, and that it is up", "responses": ["200": response("Up.", "Status")]]
+            ],
             "/admin/v1/members": [
                 "post": write("Add a member to this node's chapter", "MemberInput", ("201", "AdminRecord"), extra: ["409": conflict])
             ],
