@@ -18,8 +18,8 @@ import Testing
             }
             let heads = try await n.store().heads().map(\.seq)
             for (name, why) in [
-                (String(repeating: "李", count: 67), "name must be at most 200 bytes of UTF-8 (this one has 201)"),
-                (String(repeating: "名", count: 20_000), "name must be at most 200 bytes of UTF-8 (this one has 60000)"),
+                (String(repeating: "李", count: 67), "name: must be at most 200 bytes of UTF-8 (this one has 201)"),
+                (String(repeating: "名", count: 20_000), "name: must be at most 200 bytes of UTF-8 (this one has 60000)"),
                 ("Zo" + String(repeating: "\u{301}", count: 40), "must not stack more than 6 combining marks"),
             ] {
                 let refused = try await add(name, "big@example.fr")
