@@ -103,7 +103,8 @@ extension FieldSpec {
     /// What is wrong with the shape of a value, or nil: its JSON type (text, a whole number, a
     /// list of text), its size in bytes of UTF-8 and the combining marks stacked on one
     /// character. Every node checks this on every value it receives (PROTOCOL.md §1.3); it
-    /// depends on nothing but the value, so every node reaches the same verdict.
+    /// depends on nothing but the value (and the Unicode version's general categories), so
+    /// every node reaches the same verdict.
     public func shapeProblem(_ value: JSONValue) -> String? {
         switch (type, value) {
         case (_, .null): return nil
