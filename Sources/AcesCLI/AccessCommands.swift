@@ -75,8 +75,8 @@ extension AdminCommand.Token {
 
         func validate() throws {
             let l = label.trimmingCharacters(in: .whitespaces)
-            guard !l.isEmpty, l.count <= 100, !l.contains(where: \.isNewline) else {
-                throw ValidationError("--label must be 1 to 100 characters on one line")
+            guard !l.isEmpty, l.utf8.count <= 100, !l.contains(where: \.isNewline) else {
+                throw ValidationError("--label must be 1 to 100 bytes of UTF-8 on one line")
             }
         }
 

@@ -14,12 +14,12 @@ struct EventCommand: ParsableCommand {
 
 /// The event fields as command-line options. Times are local wall times in the event's zone.
 struct EventFields: ParsableArguments {
-    @Option(help: "Title.") var title: String?
-    @Option(help: "Description.") var description: String?
+    @Option(help: "Title (at most 200 bytes of UTF-8).") var title: String?
+    @Option(help: "Description (at most 8000 bytes).") var description: String?
     @Option(help: ArgumentHelp("Local start time in the event's zone.", valueName: "YYYY-MM-DDTHH:MM")) var start: String?
     @Option(help: ArgumentHelp("Local end time in the event's zone.", valueName: "YYYY-MM-DDTHH:MM")) var end: String?
     @Option(name: .customLong("tz"), help: ArgumentHelp("IANA time zone, e.g. Europe/Paris.", valueName: "zone")) var timezone: String?
-    @Option(help: "Venue.") var venue: String?
+    @Option(help: "Venue (at most 300 bytes).") var venue: String?
     @Option(help: "Web page of the event.") var url: String?
     @Option(help: "Number of places.") var capacity: Int?
 

@@ -14,13 +14,13 @@ struct MemberCommand: ParsableCommand {
 /// The member fields as command-line options.
 struct MemberFields: ParsableArguments {
     @Option(help: "Email address (the member's identity across Europe).") var email: String?
-    @Option(help: "Full name.") var name: String?
-    @Option(help: "Organisation.") var organisation: String?
-    @Option(help: "Role or job title.") var role: String?
-    @Option(help: "City.") var city: String?
+    @Option(help: "Full name (at most 200 bytes of UTF-8).") var name: String?
+    @Option(help: "Organisation (at most 200 bytes).") var organisation: String?
+    @Option(help: "Role or job title (at most 200 bytes).") var role: String?
+    @Option(help: "City (at most 120 bytes).") var city: String?
     @Option(help: "Two-letter country code, e.g. FR.") var country: String?
-    @Option(help: "Short biography.") var bio: String?
-    @Option(name: .customLong("link"), help: "A web link (repeat for several).") var links: [String] = []
+    @Option(help: "Short biography (at most 4000 bytes).") var bio: String?
+    @Option(name: .customLong("link"), help: "A web link of at most 500 bytes (repeat for up to 10).") var links: [String] = []
     @Option(help: "Who may see the member: public, members or chapter.") var visibility: String?
     @Option(help: "active or inactive.") var status: String?
 

@@ -208,14 +208,14 @@ extension Store {
     }
 
     /// One member as `viewer` may see it: nil when unknown, removed, inactive or hidden from them.
-    /// A merged duplicate gives the id it was merged into, to redirect to.
+    /// A merged duplicate the viewer may see gives the id it was merged into, to redirect to; one
+    /// hidden from them is unknown, so its id never links to the survivor.
     public func member(_ id: String, as viewer: Viewer) throws -> (record: Record?, mergedInto: String?) {
-        guard let r = try record(.member, id: id) else { return (nil, nil) }
-        if let survivor = r.values["merged_into"]?.stringValue, !r.state.erased { return (nil, survivor) }
-        guard !r.removed, r.values["status"] == "active",
+        guard let r = try record(.member, id: id), r.values["status"] == "active",
             viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
         else { return (nil, nil) }
-        return (r, nil)
+        if let survivor = r.values["merged_into"]?.stringValue, !r.state.erased { return (nil, survivor) }
+        return r.removed ? (nil, nil) : (r, nil)
     }
 
     /// Events for the calendar, by start time; removed events never, cancelled ones when asked.

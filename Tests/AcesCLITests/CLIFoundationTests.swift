@@ -100,6 +100,15 @@ import Testing
             (["member", "add", "--data", data, "--name", "No Email"], "--email is required"),
             (["member", "add", "--data", data, "--email", "ANN@example.org", "--name", "Ann Again"], "already exists"),
             (["member", "add", "--data", data, "--email", "b@example.org", "--name", "B", "--visibility", "secret"], "must be one of"),
+            // Limits count bytes: 67 characters of 3 bytes are 201.
+            (
+                ["member", "add", "--data", data, "--email", "c@example.org", "--name", String(repeating: "李", count: 67)],
+                "--name must be at most 200 bytes of UTF-8 (this one has 201)"
+            ),
+            (
+                ["member", "add", "--data", data, "--email", "d@example.org", "--name", "Zoe" + String(repeating: "\u{301}", count: 7)],
+                "combining marks"
+            ),
             (["member", "update", unknown, "--data", data, "--city", "Lyon"], "no member with id"),
             (["member", "update", "42", "--data", data, "--city", "Lyon"], "is not a member id"),
             (["member", "update", id, "--data", data], "at least one field"),

@@ -4,9 +4,7 @@ import AcesStore
 import AcesTestSupport
 import Foundation
 import Hummingbird
-import HummingbirdTLS
 import NIOCore
-import ServiceLifecycle
 import Testing
 
 /// A peer holding a real federation certificate (uk's) that answers with crafted streams:
@@ -15,7 +13,6 @@ import Testing
 @Suite(.serialized) struct LyingPeerTests {
     /// Serves `lines` (joined by newlines) for any entries request, and heads claiming fr at `seq`.
     func withLyingPeer(_ fed: RunningFederation, seq: Int64, body: [UInt8], _ run: () async throws -> Void) async throws {
-        let uk = fed.node("uk")
         let router = Router(context: FederationContext.self)
         router.get("/federation/v1/heads") { _, _ -> Response in
             let heads = FederationAPI.Heads(
@@ -26,23 +23,7 @@ import Testing
         router.get("/federation/v1/entries") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "application/x-ndjson"], body: .init(byteBuffer: ByteBuffer(bytes: body)))
         }
-        let address = HostPort(uk.config.federation!.listen)!
-        let app = Application(
-            router: router, server: try .tls(.http1(), tlsConfiguration: try uk.tlsMaterial().server),
-            configuration: .init(address: .hostname(address.host, port: address.port)), logger: fed.logger)
-        let group = ServiceGroup(configuration: .init(services: [app], logger: fed.logger))
-        let task = Task { try await group.run() }
-        // Wait until it listens (a loaded machine can take longer than any fixed pause).
-        for _ in 0..<200 where LocalFederation.canListen(host: address.host, port: address.port) {
-            try await Task.sleep(for: .milliseconds(25))
-        }
-        do { try await run() } catch {
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            throw error
-        }
-        await group.triggerGracefulShutdown()
-        _ = try? await task.value
+        try await fed.withFakePeer(as: "uk", router, run)
     }
 
     func lines(_ store: Store, _ origin: ChapterID) async throws -> [[UInt8]] {

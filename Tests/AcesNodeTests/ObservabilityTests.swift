@@ -7,11 +7,14 @@ import Foundation
 import NIOCore
 import Testing
 
-/// What an operator watches: /metrics (read by the reference Prometheus parser), /readyz, /healthz.
+/// What an operator watches: /metrics (with an admin token, read by the reference Prometheus parser),
+/// /readyz, /healthz.
 @Suite(.serialized) struct ObservabilityTests {
-    func get(_ url: String) async throws -> (Int, String) {
+    func get(_ url: String, token: String? = nil) async throws -> (Int, String) {
         try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
-            let r = try await http.execute(HTTPClientRequest(url: url), timeout: .seconds(30))
+            var request = HTTPClientRequest(url: url)
+            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+            let r = try await http.execute(request, timeout: .seconds(30))
             return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
         }
     }
@@ -56,7 +59,9 @@ import Testing
         _ = try await get(web + "/")
         _ = try await get(web + "/api/v1/members?q=member")
 
-        let (status, text) = try await get(web + "/metrics")
+        // Prometheus scrapes with an admin token (`aces admin token create`).
+        let token = try fed.store("fr").createAdminToken(label: "prometheus", random: SecretToken.random(36)).token
+        let (status, text) = try await get(web + "/metrics", token: token)
         #expect(status == 200)
         let samples = try parse(text)
         func value(_ prefix: String) -> Double? {

@@ -3,6 +3,8 @@ import AcesNode
 import AcesStore
 import AcesTestSupport
 import Foundation
+import Hummingbird
+import HummingbirdTLS
 import Logging
 import ServiceLifecycle
 
@@ -125,5 +127,30 @@ extension RunningFederation {
             try? await http.shutdown()
             throw error
         }
+    }
+}
+
+extension RunningFederation {
+    /// Runs `body` while a fake peer answers with `router` at node `c`'s federation address,
+    /// over TLS with `c`'s real certificate from the federation CA (node `c` must not be running).
+    func withFakePeer(as c: String, _ router: Router<FederationContext>, _ body: () async throws -> Void) async throws {
+        let peer = node(c)
+        let address = HostPort(peer.config.federation!.listen)!
+        let app = Application(
+            router: router, server: try .tls(.http1(), tlsConfiguration: try peer.tlsMaterial().server),
+            configuration: .init(address: .hostname(address.host, port: address.port)), logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
+        let task = Task { try await group.run() }
+        // Wait until it listens (a loaded machine can take longer than any fixed pause).
+        for _ in 0..<200 where LocalFederation.canListen(host: address.host, port: address.port) {
+            try await Task.sleep(for: .milliseconds(25))
+        }
+        do { try await body() } catch {
+            await group.triggerGracefulShutdown()
+            _ = try? await task.value
+            throw error
+        }
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
     }
 }

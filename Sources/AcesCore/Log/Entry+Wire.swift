@@ -3,7 +3,7 @@ extension Entry {
     /// `{"envelope":…,"payloads":…,"signature":"…"}` (members in any order); the envelope's
     /// bytes are taken as received (after checking they are the canonical form of what they
     /// say) and the payloads' bytes are kept for storage. Any other shape goes through
-    /// `init(json:)`.
+    /// `init(json:)`. Either way every value's shape is checked (`checkValueShapes`).
     public init(wireLine line: some Collection<UInt8>) throws(EntryError) {
         let bytes = Array(line)
         guard let parts = WireLine.split(bytes) else {
@@ -31,6 +31,7 @@ extension Entry {
             guard envelope.canonicalBytes == envBytes else { throw EntryError.malformed("the envelope is not in canonical form") }
         }
         try self.init(envelope: envelope, envelopeBytes: envBytes, signature: sig, payloadsJSON: payloads)
+        try checkValueShapes()
         payloadBytes = Array(bytes[parts.payloads])
     }
 }

@@ -61,6 +61,21 @@ extension Entry {
         }
         let envelope = try Envelope(json: envJSON)
         try self.init(envelope: envelope, envelopeBytes: CanonicalJSON.encode(envJSON), signature: sig, payloadsJSON: payloadsJSON)
+        try checkValueShapes()
+    }
+
+    /// Checks the shape of every value (`FieldSpec.shapeProblem`: type, size in bytes, stacked
+    /// combining marks), which a receiver requires however well the entry is signed (PROTOCOL.md
+    /// §1.3). Entries already stored are not checked again, so a replica keeps serving what it
+    /// accepted under an earlier rule.
+    public func checkValueShapes() throws(EntryError) {
+        for (i, (op, payload)) in zip(envelope.operations, payloads).enumerated() {
+            guard let payload else { continue }
+            for (name, value) in payload.values {
+                guard let spec = op.kind.field(name), let why = spec.shapeProblem(value) else { continue }
+                throw EntryError.malformed("entry \(envelope.version) operation \(i): \(name) \(why)")
+            }
+        }
     }
 
     /// Assembles an entry from stored or received parts, checking payloads against the envelope.

@@ -13,18 +13,24 @@ public struct FieldError: Error, CustomStringConvertible, Sendable, Equatable {
 }
 
 extension FieldSpec {
-    /// Checks and normalises a value for this field. `null` clears an optional field.
+    /// Checks and normalises a value for this field. `null` clears an optional field. What it
+    /// returns always has the shape every node checks on receipt (`shapeProblem`).
     public func validate(_ value: JSONValue) throws(FieldError) -> JSONValue {
+        let checked = try normalised(value)
+        if let why = shapeProblem(checked) { throw FieldError(field: name, reason: why) }
+        return checked
+    }
+
+    private func normalised(_ value: JSONValue) throws(FieldError) -> JSONValue {
         if case .null = value {
             if required { throw FieldError(field: name, reason: "is required and cannot be cleared") }
             return .null
         }
         switch type {
-        case .text(let max):
+        case .text:
             let s = try string(value)
             let t = TextTrim.trimmed(s)
             if required && t.isEmpty { throw FieldError(field: name, reason: "must not be empty") }
-            if t.count > max { throw FieldError(field: name, reason: "must be at most \(max) characters") }
             if t.unicodeScalars.contains(where: { $0.value < 0x20 && $0 != "\n" && $0 != "\t" || $0.value == 0x7f }) {
                 throw FieldError(field: name, reason: "must not contain control characters")
             }
@@ -68,12 +74,12 @@ extension FieldSpec {
             guard WebURL.isValid(s) else { throw FieldError(field: name, reason: "must be an http or https URL") }
             return .string(s)
         case .urlList:
-            guard case .array(let items) = value, items.count <= 10 else {
-                throw FieldError(field: name, reason: "must be a list of at most 10 http or https URLs")
+            guard case .array(let items) = value, items.count <= FieldType.maxLinks else {
+                throw FieldError(field: name, reason: "must be a list of at most \(FieldType.maxLinks) http or https URLs")
             }
             for item in items {
                 guard case .string(let s) = item, WebURL.isValid(s) else {
-                    throw FieldError(field: name, reason: "must be a list of at most 10 http or https URLs")
+                    throw FieldError(field: name, reason: "must be a list of at most \(FieldType.maxLinks) http or https URLs")
                 }
             }
             return items.isEmpty ? .null : value
@@ -93,6 +99,75 @@ extension FieldSpec {
         guard case .string(let s) = value else { throw FieldError(field: name, reason: "must be text") }
         return s
     }
+
+    /// What is wrong with the shape of a value, or nil: its JSON type (text, a whole number, a
+    /// list of text), its size in bytes of UTF-8 and the combining marks stacked on one
+    /// character. Every node checks this on every value it receives (PROTOCOL.md §1.3); it
+    /// depends on nothing but the value (and the Unicode version's general categories), so
+    /// every node reaches the same verdict.
+    public func shapeProblem(_ value: JSONValue) -> String? {
+        switch (type, value) {
+        case (_, .null): return nil
+        case (.count, .number): return nil
+        case (.count, _): return "must be a number"
+        case (.urlList, .array(let items)):
+            guard items.count <= FieldType.maxLinks else { return "must list at most \(FieldType.maxLinks) links" }
+            for item in items {
+                guard case .string(let s) = item else { return "must be a list of text" }
+                if let why = FieldType.textProblem(s, maxBytes: FieldType.maxLinkBytes) { return "has a link that " + why }
+            }
+            return nil
+        case (.urlList, _): return "must be a list of links"
+        case (_, .string(let s)): return FieldType.textProblem(s, maxBytes: type.maxBytes)
+        default: return "must be text"
+        }
+    }
+}
+
+extension FieldType {
+    /// The most combining marks (Unicode general categories Mn, Mc, Me) a value may stack in a
+    /// row, on one base character or at its start: enough for every script's diacritics
+    /// (Vietnamese, Hebrew points, Indic vowel signs, Tibetan stacks use two to four).
+    public static let maxCombiningMarks = 6
+    /// The most links a member lists, and the longest link, in bytes of UTF-8.
+    public static let maxLinks = 10
+    public static let maxLinkBytes = 500
+
+    /// The longest value of this type, in bytes of UTF-8 (for a list: of each item).
+    public var maxBytes: Int {
+        switch self {
+        case .text(let max): max
+        case .email: 254
+        case .chapter: 32
+        case .country: 2
+        case .choice(let words): words.map(\.utf8.count).max() ?? 0
+        case .instant: 20
+        case .timeZone: 64
+        case .url: 2000
+        case .urlList: FieldType.maxLinkBytes
+        case .count: 0
+        case .recordID: 36
+        }
+    }
+
+    /// Why `s` is too long or stacks too many combining marks, or nil.
+    static func textProblem(_ s: String, maxBytes: Int) -> String? {
+        let bytes = s.utf8.count
+        if bytes > maxBytes { return "must be at most \(maxBytes) bytes of UTF-8 (this one has \(bytes))" }
+        // Combining marks start at U+0300, whose UTF-8 lead byte is 0xCC: text without such a
+        // byte (all of ASCII and Latin-1) has none.
+        guard s.utf8.contains(where: { $0 >= 0xCC }) else { return nil }
+        var run = 0
+        for c in s.unicodeScalars {
+            switch c.properties.generalCategory {
+            case .nonspacingMark, .spacingMark, .enclosingMark:
+                run += 1
+                if run > maxCombiningMarks { return "must not stack more than \(maxCombiningMarks) combining marks on one character" }
+            default: run = 0
+            }
+        }
+        return nil
+    }
 }
 
 /// Email syntax as the directory accepts it: one `@`, a non-empty local part without spaces,
@@ -103,7 +178,7 @@ public enum EmailAddress {
             return false
         }
         let parts = s.split(separator: "@", omittingEmptySubsequences: false)
-        guard parts.count == 2, !parts[0].isEmpty, parts[0].count <= 64 else { return false }
+        guard parts.count == 2, !parts[0].isEmpty, parts[0].utf8.count <= 64 else { return false }
         let labels = parts[1].split(separator: ".", omittingEmptySubsequences: false)
         guard labels.count >= 2, labels.allSatisfy({ !$0.isEmpty && !$0.hasPrefix("-") && !$0.hasSuffix("-") }),
             let tld = labels.last, tld.count >= 2, tld.allSatisfy({ $0.isLetter })

@@ -29,12 +29,12 @@ public struct FieldSpec: Sendable, Hashable {
     static let memberFields: [FieldSpec] = [
         .init(name: "chapter", index: 0, type: .chapter, required: true),
         .init(name: "email", index: 1, type: .email, required: true),
-        .init(name: "name", index: 2, type: .text(max: 200), required: true),
-        .init(name: "organisation", index: 3, type: .text(max: 200), required: false),
-        .init(name: "role", index: 4, type: .text(max: 200), required: false),
-        .init(name: "city", index: 5, type: .text(max: 120), required: false),
+        .init(name: "name", index: 2, type: .text(maxBytes: 200), required: true),
+        .init(name: "organisation", index: 3, type: .text(maxBytes: 200), required: false),
+        .init(name: "role", index: 4, type: .text(maxBytes: 200), required: false),
+        .init(name: "city", index: 5, type: .text(maxBytes: 120), required: false),
         .init(name: "country", index: 6, type: .country, required: false),
-        .init(name: "bio", index: 7, type: .text(max: 4000), required: false),
+        .init(name: "bio", index: 7, type: .text(maxBytes: 4000), required: false),
         .init(name: "links", index: 8, type: .urlList, required: false),
         .init(name: "visibility", index: 9, type: .choice(["public", "members", "chapter"]), required: true),
         .init(name: "status", index: 10, type: .choice(["active", "inactive"]), required: true),
@@ -44,12 +44,12 @@ public struct FieldSpec: Sendable, Hashable {
 
     static let eventFields: [FieldSpec] = [
         .init(name: "chapter", index: 0, type: .chapter, required: true),
-        .init(name: "title", index: 1, type: .text(max: 200), required: true),
-        .init(name: "description", index: 2, type: .text(max: 8000), required: false),
+        .init(name: "title", index: 1, type: .text(maxBytes: 200), required: true),
+        .init(name: "description", index: 2, type: .text(maxBytes: 8000), required: false),
         .init(name: "start", index: 3, type: .instant, required: true),
         .init(name: "end", index: 4, type: .instant, required: true),
         .init(name: "timezone", index: 5, type: .timeZone, required: true),
-        .init(name: "venue", index: 6, type: .text(max: 300), required: false),
+        .init(name: "venue", index: 6, type: .text(maxBytes: 300), required: false),
         .init(name: "url", index: 7, type: .url, required: false),
         .init(name: "capacity", index: 8, type: .count, required: false),
         .init(name: "status", index: 9, type: .choice(["scheduled", "cancelled"]), required: true),
@@ -58,8 +58,9 @@ public struct FieldSpec: Sendable, Hashable {
 
 /// What a field's values look like. Every field may also be JSON `null` (cleared) unless required.
 public enum FieldType: Sendable, Hashable {
-    /// Free text of at most `max` characters, no control characters but newline and tab.
-    case text(max: Int)
+    /// Free text of at most `maxBytes` bytes of UTF-8, no control characters but newline and
+    /// tab, and no more than `FieldType.maxCombiningMarks` combining marks in a row.
+    case text(maxBytes: Int)
     /// An email address.
     case email
     /// A chapter id.
@@ -74,7 +75,7 @@ public enum FieldType: Sendable, Hashable {
     case timeZone
     /// An http(s) URL.
     case url
-    /// A list of at most 10 http(s) URLs.
+    /// A list of at most 10 http(s) URLs of at most 500 bytes each.
     case urlList
     /// A whole number from 0 to 1,000,000.
     case count

@@ -80,8 +80,8 @@ public struct Editor: Sendable {
     @discardableResult
     public func eraseMember(_ id: String, reason: String) throws -> Entry {
         let reason = reason.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !reason.isEmpty, reason.count <= 500 else {
-            throw StoreError.invalid("give a reason of 1 to 500 characters (no personal data)")
+        guard !reason.isEmpty, reason.utf8.count <= 500 else {
+            throw StoreError.invalid("give a reason of 1 to 500 bytes of UTF-8 (no personal data)")
         }
         return try store.erase(.member, id: id, reason: reason, as: try directory.author())
     }

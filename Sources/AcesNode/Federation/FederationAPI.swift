@@ -13,7 +13,7 @@ public enum FederationAPI {
     /// Entries a receiver verifies and applies in one transaction. Larger batches write the
     /// B-tree's upper pages and the WAL frames less often; two batches in memory stay a few MB.
     public static let applyBatch = 2_500
-    /// The longest line a receiver accepts.
+    /// The longest line a receiver accepts, counted after decompression.
     public static let maxLineBytes = 1 << 20
 
     /// One origin a node holds.
@@ -71,6 +71,9 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case unreachable(String)
     case status(Int)
     case garbage(String)
+    /// The peer answered too slowly: a request not complete within its deadline, or an
+    /// entries stream below its minimum pace.
+    case slow(String)
     case refused(EntryError)
     case notConfigured(String)
 
@@ -79,6 +82,7 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
         case .unreachable(let why): "unreachable: \(why)"
         case .status(let s): "answered HTTP \(s)"
         case .garbage(let why): "answered garbage: \(why)"
+        case .slow(let why): "too slow: \(why)"
         case .refused(let e): "refused an entry: \(e)"
         case .notConfigured(let why): why
         }

@@ -12,32 +12,44 @@ struct PeerClient: Sendable {
     let baseURL: String
     let timeout: TimeAmount
 
-    /// `GET heads`.
+    /// `GET heads`, answer and all within the timeout.
     func heads() async throws -> FederationAPI.Heads {
-        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.headsPath))
-        var body = try await collect(response, limit: 4 << 20)
-        guard let bytes = body.readBytes(length: body.readableBytes) else { throw SyncError.garbage("empty heads answer") }
-        let heads: FederationAPI.Heads
-        do { heads = try FederationAPI.Heads(json: try JSONParser.parse(bytes)) } catch let e as SyncError { throw e } catch {
-            throw SyncError.garbage("the heads answer is not JSON")
+        try await complete(within: timeout, "the heads answer") {
+            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.headsPath))
+            var body = try await collect(response, limit: 4 << 20)
+            guard let bytes = body.readBytes(length: body.readableBytes) else { throw SyncError.garbage("empty heads answer") }
+            let heads: FederationAPI.Heads
+            do { heads = try FederationAPI.Heads(json: try JSONParser.parse(bytes)) } catch let e as SyncError { throw e } catch {
+                throw SyncError.garbage("the heads answer is not JSON")
+            }
+            guard heads.chapter == peer else { throw SyncError.garbage("the peer says it is '\(heads.chapter)', not '\(peer)'") }
+            return heads
         }
-        guard heads.chapter == peer else { throw SyncError.garbage("the peer says it is '\(heads.chapter)', not '\(peer)'") }
-        return heads
     }
 
     /// `GET status`: the peer's own summary of its health (see `NodeHealth`).
     func status() async throws -> JSONValue {
         // The dashboard waits for no peer longer than this.
-        let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath), timeout: .seconds(2))
-        var body = try await collect(response, limit: 1 << 20)
-        guard let bytes = body.readBytes(length: body.readableBytes), let v = try? JSONParser.parse(bytes),
-            v["chapter"]?.stringValue == peer.rawValue
-        else { throw SyncError.garbage("the status answer is not this peer's status") }
-        return v
+        try await complete(within: .seconds(2), "the status answer") {
+            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath), timeout: .seconds(2))
+            var body = try await collect(response, limit: 1 << 20)
+            guard let bytes = body.readBytes(length: body.readableBytes), let v = try? JSONParser.parse(bytes),
+                v["chapter"]?.stringValue == peer.rawValue
+            else { throw SyncError.garbage("the status answer is not this peer's status") }
+            return v
+        }
     }
 
+    /// The least an entries stream must bring, as sent (compressed), in every `timeout` this
+    /// node spends waiting for it (time spent applying what arrived does not count).
+    static let minimumPace = 64 << 10
+    /// Decompressed bytes handled at a time: with the partial line, all the stream ever holds.
+    static let inflateWindow = 64 << 10
+
     /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
-    /// which returns false to stop early. Memory stays bounded by one read and one line.
+    /// which returns false to stop early. Memory stays bounded by one decompression window and
+    /// one line of at most `FederationAPI.maxLineBytes`, however well the stream compresses; a
+    /// peer that sends less than `minimumPace` bytes in a `timeout` is given up on.
     /// Returns the bytes received.
     @discardableResult
     func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Int {
@@ -52,36 +64,87 @@ struct PeerClient: Sendable {
         }
         try decompressor?.startStream()
         defer { try? decompressor?.finishStream() }
-        var pending = [UInt8]()
+        var lines = LineBuffer()
+        var window = ByteBufferAllocator().buffer(capacity: Self.inflateWindow)
+        let body = BodyReader(response.body)
+        let allowance = Duration.nanoseconds(timeout.nanoseconds)
+        var waited = Duration.zero
+        var sinceCheck = 0
         var received = 0
-        for try await wire in response.body {
+        while true {
+            let asked = ContinuousClock.now
+            var read = BodyReader.Read.timedOut
+            if waited < allowance { read = try await body.next(within: allowance - waited) }
+            guard case .chunk(var wire) = read else {
+                if case .end = read { break }
+                throw SyncError.slow(
+                    "sent \(sinceCheck) bytes of entries in \(seconds) s (at least \(Self.minimumPace / 1024) KiB every \(seconds) s is required)"
+                )
+            }
+            waited += asked.duration(to: .now)
             received += wire.readableBytes
-            var buffer = wire
-            if let decompressor {
-                do { buffer = try buffer.decompressStream(with: decompressor, maxSize: 64 << 20) } catch {
-                    throw SyncError.garbage("the compressed stream is damaged")
-                }
+            sinceCheck += wire.readableBytes
+            if sinceCheck >= Self.minimumPace {
+                waited = .zero
+                sinceCheck = 0
             }
-            buffer.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
-            var start = 0
-            while let nl = pending[start...].firstIndex(of: 0x0a) {
-                if try await !line(pending[start..<nl]) { return received }
-                start = nl + 1
+            guard let decompressor else {
+                if try await !lines.feed(wire, line) { return received }
+                continue
             }
-            pending.removeFirst(start)
-            if pending.count > FederationAPI.maxLineBytes {
-                throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes")
+            var more = true
+            while more {
+                more = try Self.inflate(&wire, into: &window, decompressor)
+                if try await !lines.feed(window, line) { return received }
             }
         }
-        if !pending.isEmpty { throw SyncError.garbage("the stream ended in the middle of an entry") }
+        if !lines.isEmpty { throw SyncError.garbage("the stream ended in the middle of an entry") }
         return received
+    }
+
+    /// Inflates `input` into `window` (emptied first) until the window is full or the input is
+    /// used up; true when the window filled, so more may follow even from no further input.
+    static func inflate(_ input: inout ByteBuffer, into window: inout ByteBuffer, _ decompressor: NIODecompressor) throws -> Bool {
+        window.clear()
+        do { try input.decompressStream(to: &window, with: decompressor) } catch let e as CompressNIOError where e == .bufferOverflow {
+            return true
+        } catch { throw SyncError.garbage("the compressed stream is damaged") }
+        return false
     }
 
     /// `POST notify`: "I have new entries".
     func notify() async throws {
-        var request = HTTPClientRequest(url: baseURL + FederationAPI.notifyPath)
-        request.method = .POST
-        _ = try await send(request)
+        try await complete(within: timeout, "the answer to a notice") {
+            var request = HTTPClientRequest(url: baseURL + FederationAPI.notifyPath)
+            request.method = .POST
+            _ = try await collect(try await send(request), limit: 64 << 10)
+        }
+    }
+
+    /// The timeout in seconds, for sentences.
+    private var seconds: String { Self.seconds(timeout) }
+
+    private static func seconds(_ t: TimeAmount) -> String {
+        let s = Double(t.nanoseconds) / 1e9
+        return s == s.rounded() ? String(Int(s)) : String(s)
+    }
+
+    /// Runs one whole request, its answer's body included, giving up after `limit`.
+    private func complete<T: Sendable>(
+        within limit: TimeAmount, _ what: String, _ request: @escaping @Sendable () async throws -> T
+    ) async throws -> T {
+        try await withThrowingTaskGroup(of: T?.self) { group in
+            group.addTask { try await request() }
+            group.addTask {
+                try await Task.sleep(for: .nanoseconds(limit.nanoseconds))
+                return nil
+            }
+            defer { group.cancelAll() }
+            guard let first = try await group.next(), let answer = first else {
+                throw SyncError.slow("\(what) did not arrive in full within \(Self.seconds(limit)) s")
+            }
+            return answer
+        }
     }
 
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
@@ -101,5 +164,65 @@ struct PeerClient: Sendable {
     static func describe(_ error: any Error) -> String {
         let text = String(describing: error)
         return text.count > 200 ? String(text.prefix(200)) + "…" : text
+    }
+}
+
+/// An answer's body read one chunk at a time, each wait bounded. Only one task touches the
+/// iterator at a time: `next(within:)` returns only once its read has finished or been cancelled.
+private final class BodyReader: @unchecked Sendable {
+    enum Read: Sendable {
+        case chunk(ByteBuffer)
+        case end
+        case timedOut
+    }
+
+    private var iterator: HTTPClientResponse.Body.AsyncIterator
+
+    init(_ body: HTTPClientResponse.Body) { iterator = body.makeAsyncIterator() }
+
+    /// The next chunk, `.end` after the last, or `.timedOut` if none came within `limit` (the
+    /// read is then cancelled, which closes the connection).
+    func next(within limit: Duration) async throws -> Read {
+        try await withThrowingTaskGroup(of: Read.self) { group in
+            group.addTask { try await self.read() }
+            group.addTask {
+                try await Task.sleep(for: limit)
+                return .timedOut
+            }
+            defer { group.cancelAll() }
+            return try await group.next() ?? .timedOut
+        }
+    }
+
+    private func read() async throws -> Read {
+        guard let chunk = try await iterator.next() else { return .end }
+        return .chunk(chunk)
+    }
+}
+
+/// Splits a stream into lines, holding at most one partial line of `FederationAPI.maxLineBytes`.
+private struct LineBuffer {
+    private var pending = [UInt8]()
+
+    var isEmpty: Bool { pending.isEmpty }
+
+    /// Adds `chunk` and hands each completed line to `line`; false when `line` asked to stop.
+    mutating func feed(_ chunk: ByteBuffer, _ line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Bool {
+        var from = pending.count
+        chunk.withUnsafeReadableBytes { pending.append(contentsOf: $0) }
+        var start = 0
+        while let nl = pending[from...].firstIndex(of: 0x0a) {
+            try Self.check(nl - start)
+            if try await !line(pending[start..<nl]) { return false }
+            start = nl + 1
+            from = start
+        }
+        pending.removeFirst(start)
+        try Self.check(pending.count)
+        return true
+    }
+
+    private static func check(_ length: Int) throws {
+        if length > FederationAPI.maxLineBytes { throw SyncError.garbage("a line is longer than \(FederationAPI.maxLineBytes) bytes") }
     }
 }

@@ -63,16 +63,19 @@ enum AdminRouter {
 
     /// Checks the bearer token, runs the handler and maps its errors to 4xx with one sentence.
     static func admin(_ request: Request, _ site: Site, _ body: () async throws -> Response) async throws -> Response {
-        let header = request.headers[.authorization] ?? ""
-        guard header.hasPrefix("Bearer "), try site.store.adminTokenID(String(header.dropFirst(7))) != nil else {
-            return APIRouter.error(.unauthorized, WebError.unauthorized.description)
-        }
+        guard try hasToken(request, site) else { return APIRouter.error(.unauthorized, WebError.unauthorized.description) }
         var answer: Response?
         let mapped = try await APIRouter.api {
             answer = try await body()
             return .status(.ok, nil)
         }
         return answer ?? mapped
+    }
+
+    /// Whether the request carries a valid admin token (`Authorization: Bearer …`).
+    static func hasToken(_ request: Request, _ site: Site) throws -> Bool {
+        let header = request.headers[.authorization] ?? ""
+        return try header.hasPrefix("Bearer ") && site.store.adminTokenID(String(header.dropFirst(7))) != nil
     }
 
     static func recordID(_ context: BasicRequestContext) throws(WebError) -> String {

@@ -25,8 +25,21 @@ enum Feeds {
             categories: [site.chapterName(v["chapter"]?.stringValue, .en)])
     }
 
+    /// About the most a feed weighs: the events past it (the furthest ahead) are left out.
+    static let maxBytes = 16 << 20
+
     static func ics(_ records: [Record], name: String, site: Site) -> String {
-        ICalendar.render(records.compactMap { calendarEvent($0, site: site) }, name: name)
+        var budget = maxBytes
+        var events = [CalendarEvent]()
+        for r in records {
+            guard let e = calendarEvent(r, site: site) else { continue }
+            // Escaping at most doubles text and folding adds 3 bytes in 75; 1 KiB covers the other lines.
+            let text = e.title.utf8.count + (e.description?.utf8.count ?? 0) + (e.location?.utf8.count ?? 0) + (e.url?.utf8.count ?? 0)
+            budget -= 1024 + text * 21 / 10
+            if budget < 0 { break }
+            events.append(e)
+        }
+        return ICalendar.render(events, name: name)
     }
 
     /// A member's card. The email is on it only for signed-in members, as on the profile page.

@@ -109,7 +109,9 @@ enum OpenAPIDocument {
             "/api/v1/chapters": [
                 "get": ["summary": "The chapters of the federation", "responses": ["200": response("Chapters.", "ChapterList")]]
             ],
-            "/api/v1/status": ["get": ["summary": "This node's log heads", "responses": ["200": response("Heads per origin.", "Status")]]],
+            "/api/v1/status": [
+                "get": ["summary": "Which chapter's node this is, and that it is up", "responses": ["200": response("Up.", "Status")]]
+            ],
             "/admin/v1/members": [
                 "post": write("Add a member to this node's chapter", "MemberInput", ("201", "AdminRecord"), extra: ["409": conflict])
             ],
@@ -186,10 +188,11 @@ enum OpenAPIDocument {
                             ["id": text, "name": text, "country": text, "timezone": text], required: ["id", "name", "country", "timezone"]),
                     ]
                 ], required: ["items"]),
-            "Status": object(["chapter": text, "origins": ["type": "array"]], required: ["chapter", "origins"]),
+            "Status": object(["chapter": text, "status": ["type": "string", "enum": ["up"]]], required: ["chapter", "status"]),
             "MemberInput": [
                 "type": "object",
-                "description": "Field values by name; null clears an optional field. email and name are required to add.",
+                "description":
+                    "Field values by name; null clears an optional field. email and name are required to add. Text limits count bytes of UTF-8 (name 200, bio 4000).",
                 "properties": [
                     "email": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
                     "country": optionalText, "bio": optionalText, "links": links,
