@@ -120,7 +120,7 @@ extension MemberCommand {
                 aces member import members.csv --dry-run
                 aces member import members.csv
 
-                The header names the columns, in English, French or German (case and accents as written; \
+                The header names the columns, in English, French or German (in any case; \
                 other columns are ignored and listed):
                   email         email, e-mail, mail, email address, courriel, adresse e-mail, E-Mail-Adresse (required: rows are matched to members by email)
                   name          name, full name, nom, nom complet (required for new members)
