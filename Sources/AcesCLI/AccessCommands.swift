@@ -12,7 +12,7 @@ extension MemberCommand {
                 aces member invite ID              a link valid 14 days (send it to the member yourself)
                 aces member invite ID --days 60
                 aces member invite ID --revoke     every link and session of the member stops working
-                Signed in, a member also sees members-only profiles, and chapter-only profiles of their own
+                Signed in, a member also sees members-only profiles, and chapter-only profiles of their own \
                 chapter. The node keeps only a digest of each link's secret.
                 """)
         @OptionGroup var node: NodeOptions

@@ -169,7 +169,7 @@ extension EventCommand {
         @Option(name: [.customLong("query"), .customShort("q")], help: "Words to look for in title, description and venue.")
         var query: String?
         @Flag(help: "Include removed events.") var all = false
-        @Option(help: "At most this many (default 1000).") var limit = 1000
+        @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
