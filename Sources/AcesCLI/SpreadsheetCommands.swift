@@ -312,9 +312,14 @@ extension Out {
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else { return FileHandle.standardOutput.write(Data(bytes)) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(path): it exists already or the folder is not writable") }
+        guard fd >= 0 else { throw CLIError("cannot create \(path): it exists already or the folder is not writable") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(bytes))
-        try handle.close()
+        do {
+            try handle.write(contentsOf: Data(bytes))
+            try handle.close()
+        } catch {
+            unlink(path)  // a partial export would block the retry, and holds personal data
+            throw CLIError("cannot write \(path): the disk is full or the file too large; nothing was kept, free some space and try again")
+        }
     }
 }
