@@ -30,7 +30,7 @@ extension ConflictsCommand {
         func run() throws {
             let store = try node.node().openStore()
             let (kind, chapter) = (kind.flatMap(Conflict.Kind.init), chapter.flatMap(ChapterID.init))
-            let list = settled ? try store.settledConflicts(kind: kind, chapter: chapter) : try store.conflicts(kind: kind, chapter: chapter)
+            let list = try settled ? store.settledConflicts(kind: kind, chapter: chapter) : store.conflicts(kind: kind, chapter: chapter)
             if output.json { return Out.json(.array(list.map(ConflictText.json))) }
             if list.isEmpty { return Out.line(settled ? "No settled conflicts." : "No open conflicts.") }
             Out.table(

@@ -142,8 +142,8 @@ struct StatusCommand: ParsableCommand {
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
-                "restore_lock": restoreLock.map {
-                    ["quorum": .number(Double($0.quorum)), "confirmed": .array($0.confirmed.map { .string($0) })]
+                "restore_lock": restoreLock.map { lock -> JSONValue in
+                    ["quorum": .number(Double(lock.quorum)), "confirmed": .array(lock.confirmed.map { .string($0) })]
                 } ?? .null,
                 "origins": .array(
                     heads.map {

@@ -1,4 +1,5 @@
 import AcesCore
+import Foundation
 
 /// What French, British and German admins write in their spreadsheets, read the way Aces stores it:
 /// header names, the words of choice fields, dates and times, and rows as Excel and Google Sheets
