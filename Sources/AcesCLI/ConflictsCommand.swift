@@ -38,7 +38,8 @@ extension ConflictsCommand {
                 list.map { c in
                     [
                         c.id, c.kind.rawValue, c.chapter ?? "", ConflictText.record(c), c.field ?? "",
-                        c.settledBy.map { ConflictText.side(c, $0) } ?? c.candidates.map { ConflictText.side(c, $0) }.joined(separator: " | "),
+                        c.settledBy.map { ConflictText.side(c, $0) }
+                            ?? c.candidates.map { ConflictText.side(c, $0) }.joined(separator: " | "),
                     ]
                 })
         }
@@ -108,7 +109,8 @@ extension ConflictsCommand {
             if all {
                 let done = try store.settleAllWithAutomaticWinners(as: author)
                 Out.line(
-                    "Settled \(done.settled) conflict(s) with their automatic winners in \(done.entries) signed entr\(done.entries == 1 ? "y" : "ies").")
+                    "Settled \(done.settled) conflict(s) with their automatic winners in \(done.entries) signed entr\(done.entries == 1 ? "y" : "ies")."
+                )
                 if done.duplicates > 0 {
                     Out.line(
                         "\(done.duplicates) duplicate identit\(done.duplicates == 1 ? "y is" : "ies are") left: each needs a survivor chosen with 'aces conflicts resolve ID --merge-into MEMBER' (see 'aces conflicts list --kind duplicate')."

@@ -53,7 +53,9 @@ struct ImportOptions: ParsableArguments {
             Out.line("\(file): would \(counts) (nothing written)")
             showUpdates(plan.updated)
         } else if !refused {
-            Out.line("\(file): " + counts.replacingOccurrences(of: "add ", with: "adding ").replacingOccurrences(of: "update ", with: "updating "))
+            Out.line(
+                "\(file): "
+                    + counts.replacingOccurrences(of: "add ", with: "adding ").replacingOccurrences(of: "update ", with: "updating "))
             if verbose { showUpdates(plan.updated) }
         }
         if refused {
@@ -80,7 +82,9 @@ struct ImportOptions: ParsableArguments {
         var perField = [String: Int]()
         for u in updates { for f in u.values.keys { perField[f, default: 0] += 1 } }
         let summary = perField.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
-        Out.line("  … and \(updates.count - limit) more updates (--verbose shows them all); rows changing each field: \(summary.joined(separator: ", "))")
+        Out.line(
+            "  … and \(updates.count - limit) more updates (--verbose shows them all); rows changing each field: \(summary.joined(separator: ", "))"
+        )
     }
 }
 

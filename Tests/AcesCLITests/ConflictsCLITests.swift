@@ -37,8 +37,10 @@ import Testing
 
     @Test func oneCallSettlesEveryFieldAndDeleteConflictAndTheListsNameWhatIsInConflict() async throws {
         #expect(
-            try await AcesProcess.runAsync(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(freeBasePort())])
-                .status == 0)
+            try await AcesProcess.runAsync([
+                "federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(freeBasePort()),
+            ])
+            .status == 0)
         let zoe = added(try await aces("fr", "member", "add", "--email", "zoe@example.fr", "--name", "Zoë Martin", "--city", "Lyon"))
         let gone = added(try await aces("fr", "member", "add", "--email", "gone@example.fr", "--name", "Paul Gone", "--city", "Nantes"))
         let eventID = added(
@@ -49,8 +51,16 @@ import Testing
         #expect(try await aces("uk", "member", "show", zoe).stdout.contains("Zoë Martin"))
 
         // Cut off from each other, both chapters edit the same records.
-        #expect(try await aces("fr", "member", "update", zoe, "--name", "Zoé Martin", "--city", "Paris", "--role", "Trésorière", "--organisation", "Lumière").status == 0)
-        #expect(try await aces("uk", "member", "update", zoe, "--name", "Zoe Martin", "--city", "Leeds", "--role", "Treasurer", "--organisation", "Light Ltd").status == 0)
+        #expect(
+            try await aces(
+                "fr", "member", "update", zoe, "--name", "Zoé Martin", "--city", "Paris", "--role", "Trésorière", "--organisation",
+                "Lumière"
+            ).status == 0)
+        #expect(
+            try await aces(
+                "uk", "member", "update", zoe, "--name", "Zoe Martin", "--city", "Leeds", "--role", "Treasurer", "--organisation",
+                "Light Ltd"
+            ).status == 0)
         #expect(try await aces("fr", "member", "remove", gone).status == 0)
         #expect(try await aces("uk", "member", "update", gone, "--city", "York").status == 0)
         #expect(try await aces("fr", "event", "update", eventID, "--title", "Soirée à Lyon").status == 0)
@@ -77,7 +87,8 @@ import Testing
         let shown = try await aces("fr", "conflicts", "show", duplicate)
         #expect(shown.stdout.contains("twin@example.org") && shown.stdout.contains("TWIN@example.org"))
         #expect(shown.stdout.contains("Fields that differ"))
-        #expect(shown.stdout.contains("city: \"Lille\" | \"Leeds\"") || shown.stdout.contains("city: \"Leeds\" | \"Lille\""), "\(shown.stdout)")
+        #expect(
+            shown.stdout.contains("city: \"Lille\" | \"Leeds\"") || shown.stdout.contains("city: \"Leeds\" | \"Lille\""), "\(shown.stdout)")
 
         // An empty value is refused for a required field.
         let nameConflict = try #require(all.first { $0["field"] == "name" }?["id"]?.stringValue)

@@ -86,11 +86,15 @@ import Testing
         let g = try await aces("member", "import", google, "--skip-invalid")
         #expect(g.status == 0, "\(g.stderr)")
         #expect(g.stdout.contains("adding 2, updating 0, unchanged 0, invalid 1, empty rows skipped 1"), "\(g.stdout)")
-        #expect(g.stderr.contains("line 5: has 8 cells where the header has 7") && g.stderr.contains("ignored columns (not member fields): Notes"))
+        #expect(
+            g.stderr.contains("line 5: has 8 cells where the header has 7")
+                && g.stderr.contains("ignored columns (not member fields): Notes"))
         // German Excel: Latin-1 bytes (no byte in 0x80-0x9F), German header and values.
         let german = dir.file("mitglieder.csv")
-        try Self.windows1252("Vorname;Nachname;E-Mail-Adresse;Stadt;Firma;Sichtbarkeit;Status\r\nJürgen;Groß;j@example.de;Köln;Bäckerei Groß;Mitglieder;aktiv\r\n")
-            .write(to: URL(fileURLWithPath: german))
+        try Self.windows1252(
+            "Vorname;Nachname;E-Mail-Adresse;Stadt;Firma;Sichtbarkeit;Status\r\nJürgen;Groß;j@example.de;Köln;Bäckerei Groß;Mitglieder;aktiv\r\n"
+        )
+        .write(to: URL(fileURLWithPath: german))
         let d = try await aces("member", "import", german)
         #expect(d.status == 0 && d.stdout.contains("adding 1"), "\(d.stderr)")
         #expect(d.stderr.contains("is in Latin-1 (ISO-8859-1), not UTF-8"))
@@ -102,7 +106,8 @@ import Testing
     @Test func refusedImportsExitOneWithTheirSentenceAndNoUsage() async throws {
         try await initNode()
         let bad = dir.file("bad.csv")
-        try "email;name;visibility\r\nok@example.org;Ok;public\r\nnot-an-email-zq7;Bad;public\r\n".write(toFile: bad, atomically: true, encoding: .utf8)
+        try "email;name;visibility\r\nok@example.org;Ok;public\r\nnot-an-email-zq7;Bad;public\r\n".write(
+            toFile: bad, atomically: true, encoding: .utf8)
         let refused = try await aces("member", "import", bad)
         #expect(refused.status == 1)
         #expect(refused.stderr.contains("line 3:") && refused.stderr.contains("1 invalid row(s): nothing was written"))
@@ -153,7 +158,8 @@ import Testing
         #expect(csv.contains("Atelier,2031-04-02 09:30,2031-04-02 12:00,Europe/Paris,Station F,,25,cancelled"), "\(csv)")
 
         let german = dir.file("termine.csv")
-        try "Titel;Beginn;Ende;Zeitzone;Ort;Kapazität;Status\r\nStammtisch;14.03.2031 18:30;14.03.2031 21:00 Uhr;Europe/Berlin;Köln;40;geplant\r\n"
+        try
+            "Titel;Beginn;Ende;Zeitzone;Ort;Kapazität;Status\r\nStammtisch;14.03.2031 18:30;14.03.2031 21:00 Uhr;Europe/Berlin;Köln;40;geplant\r\n"
             .write(toFile: german, atomically: true, encoding: .utf8)
         let g = try await aces("event", "import", german)
         #expect(g.status == 0 && g.stdout.contains("adding 1"), "\(g.stderr)")

@@ -84,7 +84,8 @@ import Testing
 
     @Test func aSecondServeOnOneDataDirectoryRefusesNamingTheFirst() async throws {
         let fed = dir.file("fed")
-        #expect(try await aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(freeBasePort())).status == 0)
+        #expect(
+            try await aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(freeBasePort())).status == 0)
         let first = try AcesProcess.start(["serve", "--data", fed + "/fr"])
         defer { first.stop() }
         // The first holds the lock once its process id is in the lock file.

@@ -137,7 +137,8 @@ public struct SampleData: Sendable {
             "chapter": .string(chapter.rawValue), "title": .string("\(topic) meetup — \(venue.city)"),
             "description": .string("An evening of talks and exchange on \(topic.lowercased()) in \(venue.city)."),
             "start": .string(Instant.format(start)), "end": .string(Instant.format(start.addingTimeInterval(2.5 * 3600))),
-            "timezone": .string(p.zone), "venue": .string("\(venue.name), \(venue.city)"), "capacity": .number(Double(40 + Int(next() % 160))),
+            "timezone": .string(p.zone), "venue": .string("\(venue.name), \(venue.city)"),
+            "capacity": .number(Double(40 + Int(next() % 160))),
             "status": "scheduled",
         ]
     }

@@ -232,7 +232,8 @@ public struct NodeConfig: Codable, Sendable, Equatable {
                 }
                 guard ok else {
                     let name = section.isEmpty ? k : "\(section).\(k)"
-                    throw NodeError.config("aces.toml: \(name) must be \(expected) (it is written as a TOML \(value.type)); see docs/OPERATIONS.md")
+                    throw NodeError.config(
+                        "aces.toml: \(name) must be \(expected) (it is written as a TOML \(value.type)); see docs/OPERATIONS.md")
                 }
             }
         }

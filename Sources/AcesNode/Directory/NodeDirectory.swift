@@ -50,7 +50,8 @@ public struct NodeDirectory: Sendable {
     public static func open(_ path: String) throws -> NodeDirectory {
         let path = (path as NSString).standardizingPath
         let (hasConfig, hasReplica) = (
-            FileManager.default.fileExists(atPath: path + "/" + configName), FileManager.default.fileExists(atPath: path + "/" + databaseName)
+            FileManager.default.fileExists(atPath: path + "/" + configName),
+            FileManager.default.fileExists(atPath: path + "/" + databaseName)
         )
         guard hasConfig || hasReplica else { throw NodeError.notANode(path) }
         guard hasConfig else {
