@@ -29,7 +29,7 @@ import Testing
             _ = try await aces("fr", "sync")
             _ = try await aces("uk", "sync")
             let (a, b) = (try await conflicts("fr"), try await conflicts("uk"))
-            if a.count == count && b.count == count && a.map { $0["id"] } == b.map { $0["id"] } { return true }
+            if a.count == count && b.count == count && a.map({ $0["id"] }) == b.map({ $0["id"] }) { return true }
             try await Task.sleep(for: .milliseconds(200))
         }
         return false

@@ -18,13 +18,12 @@ import Testing
 
     /// `text` as Excel on Windows saves "CSV (séparateur: point-virgule)": Windows-1252 bytes.
     static func windows1252(_ text: String) -> Data {
-        let high: [Character: UInt8] = ["€": 0x80, "’": 0x92, "–": 0x96, "œ": 0x9C, "Œ": 0x8C]
+        let high: [Unicode.Scalar: UInt8] = ["€": 0x80, "’": 0x92, "–": 0x96, "œ": 0x9C, "Œ": 0x8C]
         return Data(
-            text.flatMap { c -> [UInt8] in
-                if let b = high[c] { return [b] }
-                let v = c.unicodeScalars.first!.value
-                precondition(v < 0x100 && c.unicodeScalars.count == 1, "\(c) is not in Windows-1252")
-                return [UInt8(v)]
+            text.unicodeScalars.map { c -> UInt8 in
+                if let b = high[c] { return b }
+                precondition(c.value < 0x100, "\(c) is not in Windows-1252")
+                return UInt8(c.value)
             })
     }
 

@@ -47,7 +47,7 @@ import Testing
 
     /// `aces` under a file size limit (`ulimit -f`, in KiB with bash), with SIGXFSZ ignored so a
     /// write past it fails as on a full disk.
-    func limited(_ kib: Int, _ args: [String]) throws -> AcesProcess.Result {
+    func limited(_ kib: Int, _ args: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/bin/bash")
         p.arguments = ["-c", "trap '' XFSZ; ulimit -f \(kib); exec \"$0\" \"$@\"", AcesProcess.executable] + args
@@ -57,7 +57,7 @@ import Testing
         try p.run()
         let o = out.fileHandleForReading.readDataToEndOfFile(), e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        return .init(status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
+        return (status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self))
     }
 
     @Test func aFailedBackupOrExportLeavesNoFileAndSaysWhatToDo() async throws {

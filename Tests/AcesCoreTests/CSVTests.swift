@@ -372,12 +372,13 @@ struct CSVWriterTests {
 struct CSVEncodingTests {
     /// `text` as Excel on Windows saves it ("CSV (séparateur: point-virgule)"): Windows-1252 bytes.
     static func windows1252(_ text: String) -> [UInt8] {
-        let high: [Character: UInt8] = ["€": 0x80, "„": 0x84, "…": 0x85, "Œ": 0x8C, "’": 0x92, "“": 0x93, "”": 0x94, "–": 0x96, "œ": 0x9C]
-        return text.flatMap { c -> [UInt8] in
-            if let b = high[c] { return [b] }
-            let v = c.unicodeScalars.first!.value
-            precondition(v < 0x100, "\(c) is not in Windows-1252")
-            return [UInt8(v)]
+        let high: [Unicode.Scalar: UInt8] = [
+            "€": 0x80, "„": 0x84, "…": 0x85, "Œ": 0x8C, "’": 0x92, "“": 0x93, "”": 0x94, "–": 0x96, "œ": 0x9C,
+        ]
+        return text.unicodeScalars.map { c -> UInt8 in
+            if let b = high[c] { return b }
+            precondition(c.value < 0x100, "\(c) is not in Windows-1252")
+            return UInt8(c.value)
         }
     }
 

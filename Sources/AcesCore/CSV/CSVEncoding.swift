@@ -39,7 +39,7 @@ public enum CSVEncoding: String, Sendable, Equatable {
                 out.append(byte)
                 continue
             }
-            let scalar = windows && byte <= 0x9F ? windows1252[Int(byte - 0x80)] : UInt32(byte)
+            let scalar = windows && byte <= 0x9F ? highHalf1252[Int(byte - 0x80)] : UInt32(byte)
             out.append(contentsOf: String(Character(Unicode.Scalar(scalar)!)).utf8)
         }
         return (out, windows ? .windows1252 : .latin1)
@@ -47,7 +47,7 @@ public enum CSVEncoding: String, Sendable, Equatable {
 
     /// Windows-1252's 0x80–0x9F; the five bytes it leaves undefined keep their Latin-1 (C1) meaning,
     /// as browsers decode them.
-    private static let windows1252: [UInt32] = [
+    private static let highHalf1252: [UInt32] = [
         0x20AC, 0x81, 0x201A, 0x0192, 0x201E, 0x2026, 0x2020, 0x2021, 0x02C6, 0x2030, 0x0160, 0x2039, 0x0152, 0x8D, 0x017D, 0x8F,
         0x90, 0x2018, 0x2019, 0x201C, 0x201D, 0x2022, 0x2013, 0x2014, 0x02DC, 0x2122, 0x0161, 0x203A, 0x0153, 0x9D, 0x017E, 0x0178,
     ]

@@ -79,7 +79,7 @@ enum SpreadsheetCells {
 
     /// `yyyy-MM-dd` from `2031-03-14`, `14/03/2031`, `14.03.2031` or `14-03-2031` (day and month may have one digit).
     private static func day(_ s: String) -> String? {
-        let fields = s.split(whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." }, omittingEmptySubsequences: false)
+        let fields = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == "-" || $0 == "/" || $0 == "." })
         guard fields.count == 3, fields.allSatisfy({ !$0.isEmpty && $0.allSatisfy(\.isASCII) }),
             let a = Int(fields[0]), let b = Int(fields[1]), let c = Int(fields[2])
         else { return nil }
@@ -92,7 +92,7 @@ enum SpreadsheetCells {
 
     /// `HH:mm` or `HH:mm:ss` from `18:30`, `18:30:00`, `9:05`, `18h30` or `18h`.
     private static func clock(_ s: String) -> String? {
-        var fields = s.split(whereSeparator: { $0 == ":" || $0 == "h" }, omittingEmptySubsequences: false).map(String.init)
+        var fields = s.split(omittingEmptySubsequences: false, whereSeparator: { $0 == ":" || $0 == "h" }).map(String.init)
         if s.hasSuffix("h"), fields.last == "" { fields[fields.count - 1] = "00" }
         guard (2...3).contains(fields.count), fields.allSatisfy({ (1...2).contains($0.count) && $0.allSatisfy(\.isASCII) }),
             let h = Int(fields[0]), let m = Int(fields[1]), (0...23).contains(h), (0...59).contains(m)
