@@ -155,6 +155,11 @@ extension Draft {
             let name = c.recordKind.fields[index].name
             values[name] = r.values[name] ?? .null
         }
+        // The record comes back whole: the fields the removal replaced get back the values they had.
+        let finder = try ConflictFinder(db)
+        for f in c.recordKind.fields where values[f.name] == nil {
+            if let v = try finder.latestValue(r, field: f.name) { values[f.name] = v }
+        }
         return [.restore(c.recordKind, id: id, values: values)]
     }
 
@@ -210,16 +215,30 @@ struct ConflictFinder {
     /// log holds for it; else the chapter that wrote it.
     func homeChapter(_ r: Record) throws -> String? {
         if let value = try latestValue(r, field: "chapter")?.stringValue { return value }
-        return r.state.fields[0]?.heads.max()?.version.origin.rawValue
+        return try versions(r, field: "chapter").first?.origin.rawValue
     }
 
-    /// The field's value now, or for a removed record or a cleared value, the value its newest
-    /// head wrote according to the log.
+    /// The field's value now, or for a removed record or a cleared value, the newest value the log
+    /// holds for it.
     func latestValue(_ r: Record, field: String) throws -> JSONValue? {
         if let v = r.values[field] { return v }
-        guard let spec = r.kind.field(field), let head = r.state.fields[spec.index]?.heads.max() else { return nil }
-        let written = try operation(head.version, kind: r.kind, record: r.id)?.2?.values[field]
-        return written == .null ? nil : written
+        for v in try versions(r, field: field) {
+            if let written = try operation(v, kind: r.kind, record: r.id)?.2?.values[field], written != .null { return written }
+        }
+        return nil
+    }
+
+    /// The versions that last wrote the field, newest first: its heads, or for a removed record
+    /// the versions its removals replaced.
+    private func versions(_ r: Record, field: String) throws -> [Version] {
+        guard let spec = r.kind.field(field) else { return [] }
+        let heads = (r.state.fields[spec.index]?.heads ?? []).sorted(by: >).map(\.version)
+        if !heads.isEmpty { return heads }
+        var replaced = [Version]()
+        for removal in (r.state.fields[RecordState.removedIndex]?.heads ?? []).sorted(by: >) {
+            replaced += try operation(removal.version, kind: r.kind, record: r.id)?.1.bases[field] ?? []
+        }
+        return replaced
     }
 
     private func fieldConflict(_ r: Record, index: Int, chapter: String?) throws -> Conflict {
