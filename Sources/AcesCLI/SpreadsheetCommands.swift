@@ -126,17 +126,17 @@ extension MemberCommand {
 
                 The header names the columns, in English, French or German (in any case; \
                 other columns are ignored and listed):
-                  email         email, e-mail, mail, email address, courriel, adresse e-mail, E-Mail-Adresse (required: rows are matched to members by email)
-                  name          name, full name, nom, nom complet (required for new members)
-                  first + last  Prénom + Nom, First name + Last name (or Surname), Vorname + Nachname (or Name): joined as "first last"
-                  organisation  organisation, organization, company, employer, société, entreprise, employeur, Firma, Unternehmen, Arbeitgeber
-                  role          role, job title, title, position, fonction, poste, Funktion, Rolle
-                  city          city, town, ville, Stadt, Ort
-                  country       country, pays, Land (two letters: FR)
-                  bio           bio, biography, biographie, présentation, Biografie
-                  links         links, website, site, liens, site web, Webseite (separated by spaces)
-                  visibility    visibility, visibilité, Sichtbarkeit: public, members, chapter (membres, chapitre, Mitglieder, öffentlich…)
-                  status        status, statut: active, inactive (actif, inactif, aktiv, inaktiv)
+                - email (required: rows are matched to members by it): email, e-mail, mail, email address, courriel, adresse e-mail, E-Mail-Adresse
+                - name (required for new members): name, full name, nom, nom complet
+                - first and last name, joined as "first last": Prénom + Nom, First name + Last name (or Surname), Vorname + Nachname (or Name)
+                - organisation: organisation, organization, company, employer, société, entreprise, employeur, Firma, Unternehmen, Arbeitgeber
+                - role: role, job title, title, position, fonction, poste, Funktion, Rolle
+                - city: city, town, ville, Stadt, Ort
+                - country (two letters: FR): country, pays, Land
+                - bio: bio, biography, biographie, présentation, Biografie
+                - links (separated by spaces): links, website, site, liens, site web, Webseite
+                - visibility: visibility, visibilité, Sichtbarkeit; public, members or chapter (also publique, membres, chapitre, öffentlich, Mitglieder)
+                - status: status, statut; active or inactive (also actif, inactif, aktiv, inaktiv)
 
                 The file is the truth for its columns: an empty cell clears that field. Rows made only of \
                 separators (how Excel writes an empty row) are skipped and counted; a row missing its last \
@@ -227,13 +227,13 @@ extension EventCommand {
             abstract: "Import events of this chapter from a spreadsheet (CSV); a second import of the same file changes nothing.",
             discussion: """
                 The header names the columns, in English, French or German:
-                  title        title, event, titre, intitulé, Titel, Veranstaltung (required, not empty)
-                  start, end   start, begins, début, date de début, Beginn; end, ends, fin, date de fin, Ende (required)
-                  timezone     timezone, time zone, tz, fuseau horaire, Zeitzone (required: Europe/Paris)
-                  venue        venue, location, place, lieu, adresse, Ort, Veranstaltungsort
-                  capacity     capacity, places, capacité, nombre de places, Kapazität, Plätze, Teilnehmerzahl
-                  status       status, statut: scheduled, cancelled (prévu, annulé, geplant, abgesagt)
-                  also         description (Beschreibung), url (link, lien), id
+                - title (required, not empty): title, event, titre, intitulé, Titel, Veranstaltung
+                - start and end (required): start, begins, début, date de début, Beginn; end, ends, fin, date de fin, Ende
+                - timezone (required, such as Europe/Paris): timezone, time zone, tz, fuseau horaire, Zeitzone
+                - venue: venue, location, place, lieu, adresse, Ort, Veranstaltungsort
+                - capacity: capacity, places, capacité, nombre de places, Kapazität, Plätze, Teilnehmerzahl
+                - status: status, statut; scheduled or cancelled (also prévu, annulé, geplant, abgesagt)
+                - also: description (Beschreibung), url (link, lien), id
 
                 Times are local to the event's zone, as spreadsheets write them: 2031-03-14 18:30, \
                 14/03/2031 18:30, 14.03.2031 18:30, 18h30. Rows are matched by id when it names an event of \

@@ -112,7 +112,8 @@ import Testing
         #expect(history.stdout.contains("city") && history.stdout.contains("fr \"\(winner)\""), "\(history.stdout)")
         #expect(history.stdout.contains("fr       member \"Paul Gone\""), "a settled delete conflict has its chapter and name")
         let back = try await aces("fr", "member", "show", gone)
-        #expect(back.stdout.contains("Paul Gone") && back.stdout.contains("York"), "the member came back whole, with the edit: \(back.stdout)")
+        #expect(
+            back.stdout.contains("Paul Gone") && back.stdout.contains("York"), "the member came back whole, with the edit: \(back.stdout)")
         let cityShown = try await aces("fr", "conflicts", "show", try #require(city["id"]?.stringValue))
         #expect(cityShown.status == 0 && cityShown.stdout.contains("(settled)") && cityShown.stdout.contains("Settled by fr"))
     }
