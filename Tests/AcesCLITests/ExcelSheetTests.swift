@@ -61,12 +61,18 @@ import Testing
         #expect(back.status == 0 && back.stdout.contains("adding 0, updating 0, unchanged 5000"), "\(back.stdout) \(back.stderr)")
         #expect(try await aces("log", "show", "--json").stdout == log)
 
-        // A renamed member: the dry run shows the change, old → new, and writes nothing.
-        try Self.frenchExcelSheet(rows: 5_000, lastName: { $0 == 7 ? "Dupont" : "Martin-\($0)" }).write(to: URL(fileURLWithPath: file))
+        // Twelve renamed members: the dry run shows the first ten as old → new and counts the rest;
+        // --verbose shows them all. Nothing is written.
+        try Self.frenchExcelSheet(rows: 5_000, lastName: { $0 < 12 ? "Dupont-\($0)" : "Martin-\($0)" })
+            .write(to: URL(fileURLWithPath: file))
         let dry = try await aces("member", "import", file, "--dry-run")
         #expect(dry.status == 0)
-        #expect(dry.stdout.contains("would add 0, update 1, unchanged 4999"), "\(dry.stdout)")
-        #expect(dry.stdout.contains("line 9: name: \"Zoë Martin-7\" → \"Zoë Dupont\""), "\(dry.stdout)")
+        #expect(dry.stdout.contains("would add 0, update 12, unchanged 4988"), "\(dry.stdout)")
+        #expect(dry.stdout.contains("line 9: name: \"Zoë Martin-7\" → \"Zoë Dupont-7\""), "\(dry.stdout)")
+        #expect(dry.stdout.contains("… and 2 more updates (--verbose shows them all); rows changing each field: name 12"))
+        #expect(!dry.stdout.contains("line 13:"))
+        let verbose = try await aces("member", "import", file, "--dry-run", "--verbose")
+        #expect(verbose.stdout.contains("line 13: name: \"Zoë Martin-11\" → \"Zoë Dupont-11\"") && !verbose.stdout.contains("more updates"))
         #expect(try await aces("log", "show", "--json").stdout == log)
     }
 
