@@ -36,9 +36,6 @@ struct ImportOptions: ParsableArguments {
     /// Prints the plan; unless it is a dry run, writes it. Throws (exit 1, no usage) when rows are
     /// invalid and --skip-invalid is not given, dry run or not: nothing is written then.
     func run(_ plan: some SpreadsheetImport, table: CSVTable, kind: String, editor: Editor) throws {
-        if table.encoding != .utf8 {
-            Out.error("\(file) is in \(table.encoding.rawValue), not UTF-8: read and converted to UTF-8")
-        }
         if !plan.ignoredColumns.isEmpty {
             Out.error("ignored columns (not \(kind) fields): \(plan.ignoredColumns.joined(separator: ", "))")
         }
@@ -49,12 +46,14 @@ struct ImportOptions: ParsableArguments {
         let refused = !problems.isEmpty && !skipInvalid
         let blank = plan.blankRows > 0 ? ", empty rows skipped \(plan.blankRows)" : ""
         let counts = "add \(added), update \(updated), unchanged \(plan.unchanged), invalid \(problems.count)\(blank)"
+        // A sheet saved in another encoding than UTF-8 was converted: the summary says so.
+        let name = table.encoding == .utf8 ? file : "\(file) (\(table.encoding.rawValue), converted to UTF-8)"
         if dryRun {
-            Out.line("\(file): would \(counts) (nothing written)")
+            Out.line("\(name): would \(counts) (nothing written)")
             showUpdates(plan.updated)
         } else if !refused {
             Out.line(
-                "\(file): "
+                "\(name): "
                     + counts.replacingOccurrences(of: "add ", with: "adding ").replacingOccurrences(of: "update ", with: "updating "))
             if verbose { showUpdates(plan.updated) }
         }

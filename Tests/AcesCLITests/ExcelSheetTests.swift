@@ -46,7 +46,7 @@ import Testing
         let first = try await aces("member", "import", file)
         #expect(first.status == 0, "\(first.stderr)")
         #expect(first.stdout.contains("adding 5000, updating 0, unchanged 0, invalid 0, empty rows skipped 10"), "\(first.stdout)")
-        #expect(first.stderr.contains("is in Windows-1252, not UTF-8: read and converted"))
+        #expect(first.stdout.contains("membres.csv (Windows-1252, converted to UTF-8): adding 5000"), "\(first.stdout)")
         let json = try await aces("member", "export", "--format", "json").stdout
         #expect(json.contains("\"name\":\"Zoë Martin-1234\""), "first and last name make the name")
         #expect(json.contains("Cœur d’Artichaut – Conseil") && json.contains("\"visibility\":\"members\""))
@@ -102,7 +102,7 @@ import Testing
         .write(to: URL(fileURLWithPath: german))
         let d = try await aces("member", "import", german)
         #expect(d.status == 0 && d.stdout.contains("adding 1"), "\(d.stderr)")
-        #expect(d.stderr.contains("is in Latin-1 (ISO-8859-1), not UTF-8"))
+        #expect(d.stdout.contains("mitglieder.csv (Latin-1 (ISO-8859-1), converted to UTF-8): adding 1"), "\(d.stdout)")
         let json = try await aces("member", "export", "--format", "json").stdout
         for name in ["Ann Smith", "Bob Jones", "Jürgen Groß", "Bäckerei Groß"] { #expect(json.contains(name), "\(name)") }
         #expect(!json.contains("Cy Long"))
