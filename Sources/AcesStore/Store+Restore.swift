@@ -70,7 +70,7 @@ extension Store {
             try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [partial]) }
         } catch let e as DatabaseError {
             throw StoreError.invalid(
-                "cannot write the backup \(path): \(e.message ?? "SQLite error \(e.resultCode.rawValue)"); check that the folder exists, is writable and has free space, then try again"
+                "cannot write the backup \(path): \((e.message ?? "SQLite error \(e.resultCode.rawValue)").replacingOccurrences(of: partial, with: path)); check that the folder exists, is writable and has free space, then try again"
             )
         }
         guard chmod(partial, 0o600) == 0, link(partial, path) == 0 else {
