@@ -24,15 +24,33 @@ import Testing
     func syncBoth(expecting count: Int) async throws -> Bool {
         var servers = [AcesProcess.Running]()
         for c in ["fr", "uk"] { servers.append(try AcesProcess.start(["serve", "--data", fed + "/" + c])) }
-        defer { for s in servers { s.stop() } }
-        for _ in 0..<150 {
-            _ = try await aces("fr", "sync")
-            _ = try await aces("uk", "sync")
-            let (a, b) = (try await conflicts("fr"), try await conflicts("uk"))
-            if a.count == count && b.count == count && a.map({ $0["id"] }) == b.map({ $0["id"] }) { return true }
-            try await Task.sleep(for: .milliseconds(200))
+        do {
+            for _ in 0..<150 {
+                _ = try await aces("fr", "sync")
+                _ = try await aces("uk", "sync")
+                let (a, b) = (try await conflicts("fr"), try await conflicts("uk"))
+                if a.count == count && b.count == count && a.map({ $0["id"] }) == b.map({ $0["id"] }) {
+                    await Self.stop(servers)
+                    return true
+                }
+                try await Task.sleep(for: .milliseconds(200))
+            }
+        } catch {
+            await Self.stop(servers)
+            throw error
         }
+        await Self.stop(servers)
         return false
+    }
+
+    /// Stops servers and waits for them on a thread of its own, keeping the concurrency pool free.
+    static func stop(_ servers: [AcesProcess.Running]) async {
+        await withCheckedContinuation { (done: CheckedContinuation<Void, Never>) in
+            Thread.detachNewThread {
+                for s in servers { s.stop() }
+                done.resume()
+            }
+        }
     }
 
     @Test func oneCallSettlesEveryFieldAndDeleteConflictAndTheListsNameWhatIsInConflict() async throws {
