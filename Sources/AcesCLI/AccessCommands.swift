@@ -12,8 +12,8 @@ extension MemberCommand {
                 aces member invite ID              a link valid 14 days (send it to the member yourself)
                 aces member invite ID --days 60
                 aces member invite ID --revoke     every link and session of the member stops working
-                A link opens one session (on one browser) and is then spent: print a new one for another
-                device. Signed in, a member also sees members-only profiles, and chapter-only profiles of
+                A link opens one session (on one browser) and is then spent: print a new one for another \
+                device. Signed in, a member also sees members-only profiles, and chapter-only profiles of \
                 their own chapter. The node keeps only a digest of each link's secret.
                 """)
         @OptionGroup var node: NodeOptions

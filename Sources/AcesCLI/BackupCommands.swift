@@ -11,7 +11,7 @@ struct BackupCommand: ParsableCommand {
         abstract: "Copy the node's replica to a file, safely while it serves.",
         discussion: """
             aces backup --data /var/lib/aces --to /backups/aces-2026-11-29.sqlite
-            The copy is consistent (SQLite VACUUM INTO) and readable by you only. It holds no signing key:
+            The copy is consistent (SQLite VACUUM INTO) and readable by you only. It holds no signing key: \
             keep the key file (keys/*.key) backed up separately, somewhere safe.
             """)
     @OptionGroup var node: NodeOptions
@@ -34,9 +34,9 @@ struct RestoreCommand: AsyncParsableCommand {
         discussion: """
             aces restore --data /var/lib/aces --from /backups/aces-2026-11-29.sqlite
             aces restore --data /var/lib/aces --from-peers --chapter fr
-            The data directory keeps its aces.toml, key and certificates; its replica must be gone (move a
-            damaged one away first). The restored node then refuses to author until --quorum peers (default:
-            every configured peer, at most 2) have shown it its own latest entries: sync pulls them back from
+            The data directory keeps its aces.toml, key and certificates; its replica must be gone (move a \
+            damaged one away first). The restored node then refuses to author until --quorum peers (default: \
+            every configured peer, at most 2) have shown it its own latest entries: sync pulls them back from \
             the peers that hold them, so nothing it signed before is signed again differently.
             """)
     @OptionGroup var node: NodeOptions

@@ -12,9 +12,9 @@ struct BenchCommand: AsyncParsableCommand {
         abstract: "Measure catch-up, authoring and propagation through the real code paths; print a table and optionally JSON.",
         discussion: """
             Run it from a release build: swift run -c release aces bench --entries 100000
-            Catch-up: node fr holds N member changes (20% inserts, 80% updates, ~300 bytes of values each,
-            authored through the real write path); an empty node de pulls them all over HTTPS with mutual
-            TLS, in its own process. The same changes are upserted into a plain SQLite table in one
+            Catch-up: node fr holds N member changes (20% inserts, 80% updates, ~300 bytes of values each, \
+            authored through the real write path); an empty node de pulls them all over HTTPS with mutual \
+            TLS, in its own process. The same changes are upserted into a plain SQLite table in one \
             transaction as the floor we compare against.
             """)
     @Option(help: "Entries in the catch-up and authoring scenarios.") var entries = 100_000

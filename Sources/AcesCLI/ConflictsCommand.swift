@@ -14,10 +14,12 @@ struct ConflictsCommand: ParsableCommand {
 
 extension ConflictsCommand {
     struct List: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "List open conflicts.")
+        static let configuration = CommandConfiguration(
+            abstract: "List open conflicts (or settled ones) with the member or event, each side's value, origin and time.")
         @OptionGroup var node: NodeOptions
         @Option(help: "Only this kind: field, delete or duplicate.") var kind: String?
         @Option(help: "Only conflicts about records of this chapter.") var chapter: String?
+        @Flag(help: "List settled conflicts instead, newest first, with how each was settled.") var settled = false
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -26,16 +28,18 @@ extension ConflictsCommand {
         }
 
         func run() throws {
-            let list = try node.node().openStore().conflicts(
-                kind: kind.flatMap(Conflict.Kind.init), chapter: chapter.flatMap(ChapterID.init))
+            let store = try node.node().openStore()
+            let (kind, chapter) = (kind.flatMap(Conflict.Kind.init), chapter.flatMap(ChapterID.init))
+            let list = try settled ? store.settledConflicts(kind: kind, chapter: chapter) : store.conflicts(kind: kind, chapter: chapter)
             if output.json { return Out.json(.array(list.map(ConflictText.json))) }
-            if list.isEmpty { return Out.line("No open conflicts.") }
+            if list.isEmpty { return Out.line(settled ? "No settled conflicts." : "No open conflicts.") }
             Out.table(
-                ["ID", "KIND", "RECORD", "FIELD", "SIDES", "CHAPTER"],
+                ["ID", "KIND", "CHAPTER", "RECORD", "FIELD", settled ? "SETTLED BY" : "SIDES (* automatic winner)"],
                 list.map { c in
                     [
-                        c.id, c.kind.rawValue, "\(c.recordKind.rawValue) \(c.records.joined(separator: " "))", c.field ?? "",
-                        c.candidates.map(\.version.origin.rawValue).joined(separator: ", "), c.chapter ?? "",
+                        c.id, c.kind.rawValue, c.chapter ?? "", ConflictText.record(c), c.field ?? "",
+                        c.settledBy.map { ConflictText.side(c, $0) }
+                            ?? c.candidates.map { ConflictText.side(c, $0) }.joined(separator: " | "),
                     ]
                 })
         }
@@ -43,13 +47,16 @@ extension ConflictsCommand {
 
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Show each side of a conflict: who, when, with which key, what it replaced.")
+            abstract: "Show each side of a conflict, open or settled: its value, who wrote it, when, with which key, what it replaced.")
         @OptionGroup var node: NodeOptions
         @Argument(help: "The conflict's id (from 'aces conflicts list').") var id: String
         @OptionGroup var output: OutputOptions
 
         func run() throws {
-            guard let c = try node.node().openStore().conflict(id: id) else { throw ConflictText.gone(id) }
+            let store = try node.node().openStore()
+            guard let c = try store.conflict(id: id) ?? store.settledConflicts().first(where: { $0.id == id }) else {
+                throw ConflictText.gone(id)
+            }
             if output.json { return Out.json(ConflictText.json(c)) }
             ConflictText.show(c)
         }
@@ -63,6 +70,10 @@ extension ConflictsCommand {
                 aces conflicts resolve ID --value "Lyon"        write another value (field conflicts)
                 aces conflicts resolve ID --merge-into MEMBER   fold a duplicate into MEMBER and retire the other
                 aces conflicts resolve --all --strategy latest  accept every automatic winner (duplicates are left)
+
+                --all settles every field and delete conflict in one call. A duplicate identity needs a \
+                chosen survivor, so it is left and counted. Writing the value shown as the automatic \
+                winner with 'aces member update' or 'aces event update' also settles a field conflict.
                 """)
         @OptionGroup var node: NodeOptions
         @Argument(help: "The conflict's id.") var id: String?
@@ -96,19 +107,18 @@ extension ConflictsCommand {
             let store = try dir.openStore()
             let author = try dir.author()
             if all {
-                var settled = 0, skipped = 0
-                try store.author(as: author) { draft in
-                    var mutations = [Mutation]()
-                    var touched = Set<String>()
-                    for c in try draft.openConflicts() {
-                        guard c.kind != .duplicate, !touched.contains(c.records[0]) else { skipped += 1; continue }
-                        touched.insert(c.records[0])
-                        mutations += try draft.mutations(resolving: c, with: .latest)
-                        settled += 1
-                    }
-                    return Self.merged(mutations)
+                let done = try store.settleAllWithAutomaticWinners(as: author)
+                Out.line(
+                    "Settled \(done.settled) conflict(s) with their automatic winners in \(done.entries) signed entr\(done.entries == 1 ? "y" : "ies")."
+                )
+                if done.duplicates > 0 {
+                    Out.line(
+                        "\(done.duplicates) duplicate identit\(done.duplicates == 1 ? "y is" : "ies are") left: each needs a survivor chosen with 'aces conflicts resolve ID --merge-into MEMBER' (see 'aces conflicts list --kind duplicate')."
+                    )
                 }
-                Out.line("Settled \(settled) conflict(s) with their automatic winners; \(skipped) left (duplicates need --merge-into).")
+                if done.unsettled > 0 {
+                    Out.line("\(done.unsettled) field or delete conflict(s) are still open (new edits arrived): see 'aces conflicts list'.")
+                }
                 return
             }
             let id = self.id!
@@ -120,41 +130,35 @@ extension ConflictsCommand {
                 } else if let mergeInto {
                     resolution = .mergeInto(mergeInto.lowercased())
                 } else {
-                    resolution = .value(ConflictText.parse(value!, field: c.field.flatMap { c.recordKind.field($0) }))
+                    resolution = .value(try ConflictText.parse(value!, field: c.field.flatMap { c.recordKind.field($0) }))
                 }
                 return try draft.mutations(resolving: c, with: resolution)
             }
             Out.line("Settled conflict \(id). The resolution is a signed entry; it closes the conflict on every node it reaches.")
         }
-
-        /// One operation per record: several settlements of one record's fields are merged.
-        static func merged(_ ms: [Mutation]) -> [Mutation] {
-            var sets = [String: (RecordKind, [String: JSONValue])]()
-            var order = [String]()
-            var others = [Mutation]()
-            for m in ms {
-                if case .set(let k, let id, let v) = m {
-                    if sets[id] == nil { order.append(id) }
-                    sets[id, default: (k, [:])].1.merge(v) { $1 }
-                } else {
-                    others.append(m)
-                }
-            }
-            return order.map { .set(sets[$0]!.0, id: $0, values: sets[$0]!.1) } + others
-        }
     }
 }
 
 enum ConflictText {
-    static func gone(_ id: String) -> StoreError {
-        .invalid("no open conflict \(id.prefix(40)) (it may have been settled, or changed by a newer edit: see 'aces conflicts list')")
+    static func gone(_ id: String) -> CLIError {
+        CLIError(
+            "no open conflict \(id.prefix(40)) (it may have been settled: see 'aces conflicts list --settled'; or changed by a newer edit: see 'aces conflicts list')"
+        )
     }
 
-    static func parse(_ text: String, field: FieldSpec?) -> JSONValue {
+    /// The `--value` text as the field's value: a number for a count, a list for links; an empty
+    /// text clears an optional field and is refused for a required one.
+    static func parse(_ text: String, field: FieldSpec?) throws -> JSONValue {
+        if TextTrim.trimmed(text).isEmpty {
+            guard let field, !field.required else {
+                throw CLIError("--value: \(field?.name ?? "this field") is required and cannot be empty; give a value or use --take ORIGIN")
+            }
+            return .null
+        }
         switch field?.type {
-        case .count?: Int(text).map { .number(Double($0)) } ?? .string(text)
-        case .urlList?: .array(text.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
-        default: .string(text)
+        case .count?: return Int(text).map { .number(Double($0)) } ?? .string(text)
+        case .urlList?: return .array(text.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
+        default: return .string(text)
         }
     }
 
@@ -164,45 +168,84 @@ enum ConflictText {
         return f.string(from: Date(timeIntervalSince1970: Double(h.millis) / 1000))
     }
 
+    /// The record(s) as the operator knows them: the member's name or the event's title, and the id.
+    static func record(_ c: Conflict) -> String {
+        let name = c.label.map { "\"\($0)\" " } ?? ""
+        return c.kind == .duplicate ? "\(name)(\(c.records.count) members)" : "\(c.recordKind.rawValue) \(name)\(c.records[0])"
+    }
+
+    /// What one side wrote, beside its origin and time: `fr "Lyon" 2031-03-14T17:30:00.000Z`.
+    static func side(_ c: Conflict, _ s: Conflict.Candidate) -> String {
+        "\(s.version.origin.rawValue) \(what(c, s)) \(time(s.hlc))\(s.isWinner && c.settledBy == nil ? " *" : "")"
+    }
+
+    static func what(_ c: Conflict, _ s: Conflict.Candidate) -> String {
+        switch (c.kind, s.action) {
+        case (.field, _): return s.value.map { $0 == .null ? "(cleared)" : "\"\($0.display)\"" } ?? "(erased)"
+        case (.delete, .set): return s.fields.isEmpty ? "kept the record" : "edited " + s.fields.keys.sorted().joined(separator: ", ")
+        case (.delete, _): return s.action == .erase ? "erased the record" : "deleted the record"
+        case (.duplicate, _): return "\(s.fields["email"]?.display ?? "")"
+        }
+    }
+
+    /// Fields whose values differ between the duplicates, with each record's value.
+    static func differences(_ c: Conflict) -> [(field: String, values: [String])] {
+        RecordKind.member.fields.map(\.name).filter { $0 != "merged_into" }.compactMap { name in
+            let values = c.candidates.map { $0.fields[name] ?? .null }
+            guard Set(values.map(\.display)).count > 1 else { return nil }
+            return (name, values.map { $0 == .null ? "(empty)" : "\"\($0.display)\"" })
+        }
+    }
+
     static func json(_ c: Conflict) -> JSONValue {
-        [
+        func side(_ s: Conflict.Candidate) -> JSONValue {
+            [
+                "version": .string(s.version.description), "origin": .string(s.version.origin.rawValue),
+                "time": .string(time(s.hlc)),
+                "key": .string(s.keyID), "action": .string(s.action.rawValue), "record": .string(s.record),
+                "value": s.value ?? .null, "winner": .bool(s.isWinner),
+                "fields": c.kind == .duplicate ? .object(s.fields) : .null,
+                "replaced": .array(s.replaced.map { ["version": .string($0.version.description), "value": $0.value ?? .null] }),
+            ]
+        }
+        return [
             "id": .string(c.id), "kind": .string(c.kind.rawValue), "record_kind": .string(c.recordKind.rawValue),
             "records": .array(c.records.map { .string($0) }), "field": c.field.map { .string($0) } ?? .null,
-            "chapter": c.chapter.map { .string($0) } ?? .null,
-            "sides": .array(
-                c.candidates.map { s in
-                    [
-                        "version": .string(s.version.description), "origin": .string(s.version.origin.rawValue),
-                        "time": .string(time(s.hlc)),
-                        "key": .string(s.keyID), "action": .string(s.action.rawValue), "record": .string(s.record),
-                        "value": s.value ?? .null, "winner": .bool(s.isWinner),
-                        "replaced": .array(s.replaced.map { ["version": .string($0.version.description), "value": $0.value ?? .null] }),
-                    ]
-                }),
+            "chapter": c.chapter.map { .string($0) } ?? .null, "label": c.label.map { .string($0) } ?? .null,
+            "sides": .array(c.candidates.map(side)), "settled_by": c.settledBy.map(side) ?? .null,
         ]
     }
 
     static func show(_ c: Conflict) {
+        let state = c.settledBy == nil ? "" : " (settled)"
+        let chapter = c.chapter.map { ", chapter \($0)" } ?? ""
         switch c.kind {
         case .field:
             Out.line(
-                "conflict \(c.id): \(c.recordKind.rawValue) \(c.records[0]), field '\(c.field!)', \(c.candidates.count) concurrent values")
-        case .delete: Out.line("conflict \(c.id): \(c.recordKind.rawValue) \(c.records[0]) was deleted while another chapter edited it")
-        case .duplicate: Out.line("conflict \(c.id): \(c.records.count) members share one email address")
+                "conflict \(c.id)\(state): \(record(c))\(chapter), field '\(c.field!)', \(c.candidates.count) concurrent values")
+        case .delete: Out.line("conflict \(c.id)\(state): \(record(c))\(chapter) was deleted while another chapter edited it")
+        case .duplicate: Out.line("conflict \(c.id): \(c.records.count) members share one email address\(chapter)")
         }
         for s in c.candidates {
-            let what: String
-            switch (c.kind, s.action) {
-            case (.field, _): what = s.value.map { "\"\($0.display)\"" } ?? "(erased)"
-            case (.delete, .set): what = "edited " + s.fields.keys.sorted().joined(separator: ", ")
-            case (.delete, _): what = s.action == .erase ? "erased the record" : "deleted the record"
-            case (.duplicate, _): what = "member \(s.record): \(s.fields["name"]?.display ?? "") (\(s.fields["chapter"]?.display ?? ""))"
+            let who = s.version.origin.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)
+            if c.kind == .duplicate {
+                let home = s.fields["chapter"]?.display ?? ""
+                Out.line("  \(who) member \(s.record) (\(home)): \(s.fields["email"]?.display ?? ""), \(s.fields["name"]?.display ?? "")")
+            } else {
+                Out.line("  \(who) \(what(c, s))\(s.isWinner && c.settledBy == nil ? "   <- automatic winner" : "")")
             }
-            Out.line(
-                "  \(s.version.origin.rawValue.padding(toLength: 4, withPad: " ", startingAt: 0)) \(what)\(s.isWinner ? "   <- automatic winner" : "")"
-            )
             Out.line("       entry \(s.version) at \(time(s.hlc)), key \(s.keyID)")
             for r in s.replaced { Out.line("       replaced \(r.version): \(r.value.map { "\"\($0.display)\"" } ?? "(no value)")") }
+        }
+        if c.kind == .duplicate {
+            let diffs = differences(c)
+            Out.line(diffs.isEmpty ? "  No other field differs." : "  Fields that differ (in the order above):")
+            for d in diffs { Out.line("    \(d.field): \(d.values.joined(separator: " | "))") }
+        }
+        if let settled = c.settledBy {
+            let how = c.kind == .field ? what(c, settled) : settled.action == .set ? "kept the record" : "kept it removed"
+            Out.line("Settled by \(settled.version.origin.rawValue) in entry \(settled.version) at \(time(settled.hlc)): \(how).")
+            return
         }
         let origins = Array(Set(c.candidates.map(\.version.origin.rawValue))).sorted()
         switch c.kind {

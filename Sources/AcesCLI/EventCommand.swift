@@ -121,7 +121,7 @@ extension EventCommand {
             try store.author(as: try dir.author()) { draft in
                 guard let r = try draft.record(.event, id: id), !r.removed else { throw StoreError.notFound(.event, id) }
                 let values = try fields.values(current: r).merging(try FieldInput.cleared(.event, clear)) { a, _ in a }
-                let changed = values.filter { r.values[$0.key] ?? .null != $0.value }
+                let changed = r.changes(values)
                 return changed.isEmpty ? [] : [.set(.event, id: id, values: changed)]
             }
             guard let r = try store.record(.event, id: id) else { throw StoreError.notFound(.event, id) }
@@ -169,7 +169,7 @@ extension EventCommand {
         @Option(name: [.customLong("query"), .customShort("q")], help: "Words to look for in title, description and venue.")
         var query: String?
         @Flag(help: "Include removed events.") var all = false
-        @Option(help: "At most this many (default 1000).") var limit = 1000
+        @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var output: OutputOptions
 
         func validate() throws {

@@ -59,7 +59,9 @@ struct ServeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "serve",
         abstract: "Run the node: federation listener (mutual TLS), public listener and sync with peers.",
-        discussion: "Stops cleanly on SIGTERM or SIGINT (Ctrl-C). The CLI keeps working on the same data directory while it runs.")
+        discussion:
+            "Stops cleanly on SIGTERM or SIGINT (Ctrl-C). The CLI keeps working on the same data directory while it runs. One serve runs per data directory: a second one refuses, naming the process that runs."
+    )
     @OptionGroup var node: NodeOptions
     @Option(help: "Log level: trace, debug, info, notice, warning, error.") var logLevel = "info"
     @Option(help: "Log format: text (for people) or json (one object per line, for log shippers).") var logFormat = "text"
@@ -73,6 +75,8 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dir = try node.node()
+        let lock = try dir.lockForServing()
+        defer { withExtendedLifetime(lock) {} }
         if logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
         var logger = Logger(label: "aces")
         logger.logLevel = Logger.Level(rawValue: logLevel) ?? .info

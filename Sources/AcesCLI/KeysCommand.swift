@@ -55,11 +55,11 @@ struct KeysCommand: ParsableCommand {
             abstract: "Replace this node's signing key; the old key signs nothing after the rotation.",
             discussion: """
                 aces keys rotate --data /var/lib/aces
-                Writes a new private key (keys/<id>.key, mode 0600), signs with the current key an entry that
-                names the new one, lists the new key in aces.toml and in the chapter's roster file, and deletes
-                the old private key. Every node that receives the entry accepts the new key from the log itself
-                and refuses anything the old key signs after it, so a stolen key file stops being useful.
-                Copy the updated roster file to the other chapters and back up the new key file.
+                Writes a new private key (keys/<id>.key, mode 0600), signs with the current key an entry that \
+                names the new one, lists the new key in aces.toml and in the chapter's roster file, and deletes \
+                the old private key. Every node that receives the entry accepts the new key from the log itself \
+                and refuses anything the old key signs after it, so a stolen key file stops being useful. \
+                Copy the updated roster file to the other chapters and back up the new key file. \
                 If the command is interrupted, run it again: it finishes the rotation it started.
                 """)
         @OptionGroup var node: NodeOptions

@@ -19,7 +19,7 @@ extension LogCommand {
         @OptionGroup var node: NodeOptions
         @Option(help: "Only this origin (default: every origin held).") var origin: String?
         @Option(help: "Only entries after this seq.") var after: Int64 = 0
-        @Option(help: "At most this many entries per origin (default 100).") var limit = 100
+        @Option(help: "At most this many entries per origin.") var limit = 100
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
@@ -131,6 +131,7 @@ struct StatusCommand: ParsableCommand {
         // it is flagged here (its timestamps win concurrent edits until real time catches up).
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let ahead = heads.filter { $0.hlc.millis > now + 60_000 }
+        let restoreLock = try store.restoreLock()
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -141,6 +142,9 @@ struct StatusCommand: ParsableCommand {
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
+                "restore_lock": restoreLock.map { lock -> JSONValue in
+                    ["quorum": .number(Double(lock.quorum)), "confirmed": .array(lock.confirmed.map { .string($0) })]
+                } ?? .null,
                 "origins": .array(
                     heads.map {
                         [
@@ -158,6 +162,12 @@ struct StatusCommand: ParsableCommand {
         if let fed = dir.config.federation { Out.line("peers    \(fed.url) (mutual TLS)") }
         for h in heads where h.frozen != nil {
             Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
+        }
+        if let lock = restoreLock {
+            let by = lock.confirmed.isEmpty ? "none yet" : lock.confirmed.joined(separator: ", ")
+            Out.line(
+                "LOCKED   restored: writes are refused until \(lock.quorum) peer(s) have shown this node its own latest entries (confirmed by \(by)); run 'aces sync' or 'aces serve'"
+            )
         }
         for h in ahead {
             Out.line("FLAG     origin '\(h.origin)' stamps entries \((h.hlc.millis - now) / 1000) s ahead of this node's clock")

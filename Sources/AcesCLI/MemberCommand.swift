@@ -11,10 +11,17 @@ struct MemberCommand: ParsableCommand {
     )
 }
 
-/// The member fields as command-line options.
+/// The member fields as command-line options, all optional (`member update`).
 struct MemberFields: ParsableArguments {
     @Option(help: "Email address (the member's identity across Europe).") var email: String?
     @Option(help: "Full name (at most 200 bytes of UTF-8).") var name: String?
+    @OptionGroup var details: MemberDetails
+
+    var raw: [String: JSONValue] { details.raw(email: email, name: name) }
+}
+
+/// The member fields other than email and name, as command-line options.
+struct MemberDetails: ParsableArguments {
     @Option(help: "Organisation (at most 200 bytes).") var organisation: String?
     @Option(help: "Role or job title (at most 200 bytes).") var role: String?
     @Option(help: "City (at most 120 bytes).") var city: String?
@@ -24,7 +31,7 @@ struct MemberFields: ParsableArguments {
     @Option(help: "Who may see the member: public, members or chapter.") var visibility: String?
     @Option(help: "active or inactive.") var status: String?
 
-    var raw: [String: JSONValue] {
+    func raw(email: String?, name: String?) -> [String: JSONValue] {
         var v = [String: JSONValue]()
         let pairs: [(String, String?)] = [
             ("email", email), ("name", name), ("organisation", organisation), ("role", role), ("city", city),
@@ -43,18 +50,19 @@ extension MemberCommand {
             discussion: "Example: aces member add --email zoe@example.fr --name 'Zoë Martin' --city Lyon --visibility public"
         )
         @OptionGroup var node: NodeOptions
-        @OptionGroup var fields: MemberFields
+        @Option(help: "Email address (the member's identity across Europe).") var email: String
+        @Option(help: "Full name.") var name: String
+        @OptionGroup var details: MemberDetails
         @OptionGroup var output: OutputOptions
 
         func validate() throws {
-            guard fields.email != nil else { throw ValidationError("--email is required") }
-            guard fields.name != nil else { throw ValidationError("--name is required") }
-            _ = try FieldInput.validated(.member, fields.raw)
+            _ = try FieldInput.validated(.member, details.raw(email: email, name: name))
         }
 
         func run() throws {
             let dir = try node.node()
-            let r = try Editor(directory: dir, store: try dir.openStore()).addMember(try FieldInput.validated(.member, fields.raw))
+            let r = try Editor(directory: dir, store: try dir.openStore()).addMember(
+                try FieldInput.validated(.member, details.raw(email: email, name: name)))
             let id = r.id
             if output.json { Out.json(r.json) } else { Out.line(id) }
         }
@@ -107,8 +115,8 @@ extension MemberCommand {
             discussion: """
                 aces member erase ID --reason "request of 2026-11-29, ticket 4711"
                 aces member erase --status ID
-                The erase is a signed entry: every node that receives it removes the member's values from
-                its state and from every stored entry (the digests stay, so logs still verify). No later or
+                The erase is a signed entry: every node that receives it removes the member's values from \
+                its state and from every stored entry (the digests stay, so logs still verify). No later or \
                 concurrent edit brings them back. The reason stays on this node; write no personal data in it.
                 """)
         @OptionGroup var node: NodeOptions
@@ -184,7 +192,7 @@ extension MemberCommand {
         @Option(name: [.customLong("query"), .customShort("q")], help: "Words to look for in name, organisation, role, city and bio.")
         var query: String?
         @Flag(help: "Include removed members.") var all = false
-        @Option(help: "At most this many (default 1000).") var limit = 1000
+        @Option(help: "At most this many.") var limit = 1000
         @OptionGroup var output: OutputOptions
 
         func validate() throws {

@@ -6,9 +6,12 @@ import Foundation
 
 /// What `import` reads and how it reports, shared by members and events.
 struct ImportOptions: ParsableArguments {
-    @Argument(help: "The CSV file (UTF-8, with or without BOM; comma or semicolon detected).") var file: String
-    @Flag(help: "Report what would change and write nothing.") var dryRun = false
+    @Argument(
+        help: "The CSV file: UTF-8 (with or without BOM), Windows-1252 or Latin-1; comma, semicolon or tab, detected.")
+    var file: String
+    @Flag(help: "Report what would change and write nothing; exits non-zero when the import would be refused.") var dryRun = false
     @Flag(help: "Import the valid rows even if some are invalid (they are listed).") var skipInvalid = false
+    @Flag(help: "Show every update as field: old → new (by default the first 10 and a count per field).") var verbose = false
     @Option(help: "The separator, if detection guesses wrong: comma, semicolon or tab.") var separator: String?
 
     func validate() throws {
@@ -17,16 +20,22 @@ struct ImportOptions: ParsableArguments {
 
     func table() throws -> CSVTable {
         guard let data = FileManager.default.contents(atPath: file) else {
-            throw ValidationError("cannot read \(file): no such file, or not readable")
+            throw CLIError("cannot read \(file): no such file, or not readable")
         }
-        do { return try CSVReader.read([UInt8](data), separator: separator.flatMap(Separator.init)?.byte) } catch {
-            throw ValidationError("\(file), \(error)")
+        let bytes = [UInt8](data)
+        let first = bytes.drop(while: { $0 == 0xEF || $0 == 0xBB || $0 == 0xBF || $0 == 0x20 || $0 == 0x0A || $0 == 0x0D }).first
+        if file.lowercased().hasSuffix(".json") || first == UInt8(ascii: "[") || first == UInt8(ascii: "{") {
+            throw CLIError(
+                "\(file) is a JSON file; import reads spreadsheets (CSV): export with --format csv, or save the sheet as CSV")
+        }
+        do { return try CSVReader.readDetectingEncoding(bytes, separator: separator.flatMap(Separator.init)?.byte) } catch {
+            throw CLIError("\(file), \(error)")
         }
     }
 
-    /// Prints the plan; unless it is a dry run, writes it. Throws (non-zero exit) when rows are
-    /// invalid and --skip-invalid is not given: nothing is written then.
-    func run(_ plan: some SpreadsheetImport, kind: String, editor: Editor) throws {
+    /// Prints the plan; unless it is a dry run, writes it. Throws (exit 1, no usage) when rows are
+    /// invalid and --skip-invalid is not given, dry run or not: nothing is written then.
+    func run(_ plan: some SpreadsheetImport, table: CSVTable, kind: String, editor: Editor) throws {
         if !plan.ignoredColumns.isEmpty {
             Out.error("ignored columns (not \(kind) fields): \(plan.ignoredColumns.joined(separator: ", "))")
         }
@@ -34,16 +43,47 @@ struct ImportOptions: ParsableArguments {
         for p in problems.prefix(200) { Out.error("line \(p.line): \(p.reason)") }
         if problems.count > 200 { Out.error("… and \(problems.count - 200) more invalid rows") }
         let (added, updated) = (plan.added.count, plan.updated.count)
-        Out.line(
-            dryRun
-                ? "\(file): would add \(added), would update \(updated), unchanged \(plan.unchanged), invalid \(problems.count) (nothing written)"
-                : "\(file): adding \(added), updating \(updated), unchanged \(plan.unchanged), invalid \(problems.count)")
-        if !problems.isEmpty && !skipInvalid && !dryRun {
-            throw ValidationError("\(problems.count) invalid row(s): nothing was written; fix them or use --skip-invalid")
+        let refused = !problems.isEmpty && !skipInvalid
+        let blank = plan.blankRows > 0 ? ", empty rows skipped \(plan.blankRows)" : ""
+        let counts = "add \(added), update \(updated), unchanged \(plan.unchanged), invalid \(problems.count)\(blank)"
+        // A sheet saved in another encoding than UTF-8 was converted: the summary says so.
+        let name = table.encoding == .utf8 ? file : "\(file) (\(table.encoding.rawValue), converted to UTF-8)"
+        if dryRun {
+            Out.line("\(name): would \(counts) (nothing written)")
+            showUpdates(plan.updated)
+        } else if !refused {
+            Out.line(
+                "\(name): "
+                    + counts.replacingOccurrences(of: "add ", with: "adding ").replacingOccurrences(of: "update ", with: "updating "))
+            if verbose { showUpdates(plan.updated) }
+        }
+        if refused {
+            throw CLIError(
+                "\(problems.count) invalid row(s): \(dryRun ? "the import would write nothing" : "nothing was written"); fix them or use --skip-invalid"
+            )
         }
         guard !dryRun && added + updated > 0 else { return }
         let n = try plan.apply(editor, progress: Progress(label: "Importing").update)
         Out.line("Wrote \(n) signed entries.")
+    }
+
+    /// Each update as `line N: field: old → new`, all of them with --verbose, else the first 10
+    /// and how many rows change each field.
+    func showUpdates(_ updates: [ImportChange]) {
+        guard !updates.isEmpty else { return }
+        func shown(_ v: JSONValue?) -> String { v.map { $0 == .null ? "(empty)" : "\"\($0.display)\"" } ?? "(empty)" }
+        let limit = verbose ? updates.count : 10
+        for u in updates.prefix(limit) {
+            let changes = u.values.keys.sorted().map { "\($0): \(shown(u.before[$0])) → \(shown(u.values[$0]))" }
+            Out.line("  line \(u.line): " + changes.joined(separator: "; "))
+        }
+        guard updates.count > limit else { return }
+        var perField = [String: Int]()
+        for u in updates { for f in u.values.keys { perField[f, default: 0] += 1 } }
+        let summary = perField.sorted { ($0.value, $1.key) > ($1.value, $0.key) }.map { "\($0.key) \($0.value)" }
+        Out.line(
+            "  … and \(updates.count - limit) more updates (--verbose shows them all); rows changing each field: \(summary.joined(separator: ", "))"
+        )
     }
 }
 
@@ -82,12 +122,26 @@ extension MemberCommand {
             discussion: """
                 aces member import members.csv --dry-run
                 aces member import members.csv
-                The header names the columns: email (required; matches existing members), name (required for new
-                members), organisation, role, city, country (two letters), bio, links (separated by spaces), visibility
-                (public, members, chapter), status (active, inactive); French names work too (courriel, nom, fonction,
-                ville, pays…). Other columns are ignored. The file is the truth for its columns: an empty cell clears
-                that field. Every row is checked first; if one is invalid nothing is written (unless --skip-invalid),
-                and each problem is listed with its line number.
+
+                The header names the columns, in English, French or German (in any case; \
+                other columns are ignored and listed):
+                - email (required: rows are matched to members by it): email, e-mail, mail, email address, courriel, adresse e-mail, E-Mail-Adresse
+                - name (required for new members): name, full name, nom, nom complet
+                - first and last name, joined as "first last": Prénom + Nom, First name + Last name (or Surname), Vorname + Nachname (or Name)
+                - organisation: organisation, organization, company, employer, société, entreprise, employeur, Firma, Unternehmen, Arbeitgeber
+                - role: role, job title, title, position, fonction, poste, Funktion, Rolle
+                - city: city, town, ville, Stadt, Ort
+                - country (two letters: FR): country, pays, Land
+                - bio: bio, biography, biographie, présentation, Biografie
+                - links (separated by spaces): links, website, site, liens, site web, Webseite
+                - visibility: visibility, visibilité, Sichtbarkeit; public, members or chapter (also publique, membres, chapitre, öffentlich, Mitglieder)
+                - status: status, statut; active or inactive (also actif, inactif, aktiv, inaktiv)
+
+                The file is the truth for its columns: an empty cell clears that field. Rows made only of \
+                separators (how Excel writes an empty row) are skipped and counted; a row missing its last \
+                cells has them empty. Every row is checked first; if one is invalid nothing is written \
+                (unless --skip-invalid), each problem is listed with its line number, and the exit status is \
+                1, --dry-run included. --dry-run shows each update as field: old → new.
                 """)
         @OptionGroup var node: NodeOptions
         @OptionGroup var options: ImportOptions
@@ -95,8 +149,9 @@ extension MemberCommand {
         func run() throws {
             let dir = try node.node()
             let store = try dir.openStore()
-            let plan = try MemberImport.plan(try options.table(), chapter: dir.chapter, store: store)
-            try options.run(plan, kind: "member", editor: Editor(directory: dir, store: store))
+            let table = try options.table()
+            let plan = try MemberImport.plan(table, chapter: dir.chapter, store: store)
+            try options.run(plan, table: table, kind: "member", editor: Editor(directory: dir, store: store))
         }
     }
 
@@ -170,9 +225,18 @@ extension EventCommand {
         static let configuration = CommandConfiguration(
             abstract: "Import events of this chapter from a spreadsheet (CSV); a second import of the same file changes nothing.",
             discussion: """
-                Columns: title, start, end, timezone (required), description, venue, url, capacity, status, id. Times are
-                local to the event's zone: 2027-03-14 18:30. Rows are matched by id when it names an event of this
-                chapter, else by title and start.
+                The header names the columns, in English, French or German:
+                - title (required, not empty): title, event, titre, intitulé, Titel, Veranstaltung
+                - start and end (required): start, begins, début, date de début, Beginn; end, ends, fin, date de fin, Ende
+                - timezone (required, such as Europe/Paris): timezone, time zone, tz, fuseau horaire, Zeitzone
+                - venue: venue, location, place, lieu, adresse, Ort, Veranstaltungsort
+                - capacity: capacity, places, capacité, nombre de places, Kapazität, Plätze, Teilnehmerzahl
+                - status: status, statut; scheduled or cancelled (also prévu, annulé, geplant, abgesagt)
+                - also: description (Beschreibung), url (link, lien), id
+
+                Times are local to the event's zone, as spreadsheets write them: 2031-03-14 18:30, \
+                14/03/2031 18:30, 14.03.2031 18:30, 18h30. Rows are matched by id when it names an event of \
+                this chapter, else by title and start.
                 """)
         @OptionGroup var node: NodeOptions
         @OptionGroup var options: ImportOptions
@@ -180,8 +244,9 @@ extension EventCommand {
         func run() throws {
             let dir = try node.node()
             let store = try dir.openStore()
-            let plan = try EventImport.plan(try options.table(), chapter: dir.chapter, store: store)
-            try options.run(plan, kind: "event", editor: Editor(directory: dir, store: store))
+            let table = try options.table()
+            let plan = try EventImport.plan(table, chapter: dir.chapter, store: store)
+            try options.run(plan, table: table, kind: "event", editor: Editor(directory: dir, store: store))
         }
     }
 
@@ -250,9 +315,14 @@ extension Out {
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else { return FileHandle.standardOutput.write(Data(bytes)) }
         let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw ValidationError("cannot create \(path): it exists already or the folder is not writable") }
+        guard fd >= 0 else { throw CLIError("cannot create \(path): it exists already or the folder is not writable") }
         let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
-        try handle.write(contentsOf: Data(bytes))
-        try handle.close()
+        do {
+            try handle.write(contentsOf: Data(bytes))
+            try handle.close()
+        } catch {
+            unlink(path)  // a partial export would block the retry, and holds personal data
+            throw CLIError("cannot write \(path): the disk is full or the file too large; nothing was kept, free some space and try again")
+        }
     }
 }

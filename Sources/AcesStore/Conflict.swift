@@ -39,9 +39,16 @@ public struct Conflict: Sendable {
     public let records: [String]
     /// The field, for a field conflict.
     public let field: String?
-    /// The home chapter of the (first) record.
+    /// The home chapter of the (first) record: its chapter field, or where that was cleared or the
+    /// record removed, the chapter its log names last, else the chapter that wrote that field.
     public let chapter: String?
     public let candidates: [Candidate]
+    /// The member's name or the event's title (the last one the log holds for a removed record);
+    /// for a duplicate, the first record's name. Shown to the operator, never logged.
+    public internal(set) var label: String? = nil
+    /// For a settled conflict (`Store.settledConflicts`): the write that settled it, its value and
+    /// when; its sides are the versions it replaced.
+    public internal(set) var settledBy: Candidate? = nil
 
     /// Derives a conflict id: the first 12 hex digits of SHA-256 over what identifies it.
     static func makeID(_ parts: [String]) -> String {

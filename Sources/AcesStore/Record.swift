@@ -29,6 +29,14 @@ public struct Record: Sendable, Hashable {
         state.conflictedFields.map { $0 == RecordState.removedIndex ? LogOperation.removedField : kind.fields[$0].name }
     }
 
+    /// What a write of `values` must carry: the values that differ from the record's, and those of
+    /// fields in conflict even when equal to the winner shown (writing it settles the conflict).
+    public func changes(_ values: [String: JSONValue]) -> [String: JSONValue] {
+        values.filter { name, value in
+            (self.values[name] ?? .null) != value || kind.field(name).map { (state.fields[$0.index]?.heads.count ?? 0) > 1 } == true
+        }
+    }
+
     static func columns(_ kind: RecordKind) -> String {
         "id, removed, state, revision, " + kind.fields.map { "\"\($0.name)\"" }.joined(separator: ", ")
     }

@@ -93,9 +93,7 @@ extension Store {
             )
         }
         if let lock = try Store.restoreLock(db) {
-            throw StoreError.invalid(
-                "this node was restored and has not yet seen its own latest entries from \(lock.quorum) peer(s) (\(lock.confirmed.count) so far); run 'aces sync' or 'aces serve' first, so it cannot fork its own log"
-            )
+            throw StoreError.restoreLocked(quorum: lock.quorum, confirmed: lock.confirmed.count)
         }
         var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
         var entries = [Entry]()

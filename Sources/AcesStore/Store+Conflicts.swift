@@ -12,6 +12,52 @@ extension Store {
     public func conflict(id: String) throws -> Conflict? {
         try pool.read { db in try ConflictFinder(db).all().first { $0.id == id } }
     }
+
+    /// Conflicts settled by a write that replaced several concurrent values of a field, or brought
+    /// back a record beside its removal, newest first: each with its sides (the versions replaced)
+    /// and `settledBy`. Read from the whole log, so it takes a while on a large one.
+    public func settledConflicts(kind: Conflict.Kind? = nil, chapter: ChapterID? = nil) throws -> [Conflict] {
+        try pool.read { db in try ConflictFinder(db).settled(kind: kind, chapter: chapter) }
+    }
+
+    /// Settles every open field and delete conflict with its automatic winner, in one call: one
+    /// write per record (every conflicted field of a member at once; a delete conflict with the
+    /// record's removal or its return, which also closes its field conflicts), up to 500 records
+    /// per signed entry. Duplicate identities need an operator's choice and are left, counted.
+    public func settleAllWithAutomaticWinners(as author: Author) throws -> BulkSettlement {
+        let before = try conflicts()
+        var result = BulkSettlement()
+        var open = before.filter { $0.kind != .duplicate }.count
+        // One round settles everything it names; another only runs if an edit arrived meanwhile.
+        for _ in 0..<8 where open > 0 {
+            let written = try authorMany(as: author, count: 1) { draft, _ in
+                try draft.automaticWinnerMutations(limit: 500)
+            }
+            guard !written.isEmpty else { break }
+            result.entries += written.count
+            let left = try conflicts().filter { $0.kind != .duplicate }.count
+            guard left < open else { break }
+            open = left
+        }
+        let after = try conflicts()
+        let beforeIDs = Set(before.filter { $0.kind != .duplicate }.map(\.id))
+        result.settled = beforeIDs.subtracting(after.map(\.id)).count
+        result.unsettled = after.filter { $0.kind != .duplicate }.count
+        result.duplicates = after.filter { $0.kind == .duplicate }.count
+        return result
+    }
+}
+
+/// What `Store.settleAllWithAutomaticWinners` did.
+public struct BulkSettlement: Sendable, Equatable {
+    /// Field and delete conflicts closed.
+    public var settled = 0
+    /// Signed entries written.
+    public var entries = 0
+    /// Duplicate identities left open (they are settled one by one with a chosen survivor).
+    public var duplicates = 0
+    /// Field and delete conflicts still open (a record that is erased, or edits arriving meanwhile).
+    public var unsettled = 0
 }
 
 extension Draft {
@@ -20,6 +66,32 @@ extension Draft {
 
     /// One open conflict by id, as it stands inside the authoring transaction.
     public func conflict(id: String) throws -> Conflict? { try ConflictFinder(db).all().first { $0.id == id } }
+
+    /// The writes that accept the automatic winner of every open field and delete conflict of up
+    /// to `limit` records: one mutation per record.
+    func automaticWinnerMutations(limit: Int) throws -> [Mutation] {
+        var order = [String]()
+        var byRecord = [String: [Conflict]]()
+        for c in try openConflicts() where c.kind != .duplicate {
+            let key = c.recordKind.rawValue + "/" + c.records[0]
+            if byRecord[key] == nil { order.append(key) }
+            byRecord[key, default: []].append(c)
+        }
+        var mutations = [Mutation]()
+        for key in order.prefix(limit) {
+            let group = byRecord[key]!
+            if let delete = group.first(where: { $0.kind == .delete }) {
+                mutations += try self.mutations(resolving: delete, with: .latest)
+                continue
+            }
+            var values = [String: JSONValue]()
+            for c in group {
+                for case .set(_, _, let v) in try self.mutations(resolving: c, with: .latest) { values.merge(v) { $1 } }
+            }
+            if !values.isEmpty { mutations.append(.set(group[0].recordKind, id: group[0].records[0], values: values)) }
+        }
+        return mutations
+    }
 
     /// The writes that settle `conflict` as `resolution` asks. Each names every current head
     /// as its base, so the conflict closes on every node once the entry arrives; an edit still
@@ -83,6 +155,11 @@ extension Draft {
             let name = c.recordKind.fields[index].name
             values[name] = r.values[name] ?? .null
         }
+        // The record comes back whole: the fields the removal replaced get back the values they had.
+        let finder = try ConflictFinder(db)
+        for f in c.recordKind.fields where values[f.name] == nil {
+            if let v = try finder.latestValue(r, field: f.name) { values[f.name] = v }
+        }
         return [.restore(c.recordKind, id: id, values: values)]
     }
 
@@ -110,13 +187,20 @@ struct ConflictFinder {
                 db, sql: "SELECT \(Record.columns(recordKind)) FROM \(recordKind.table) WHERE conflicted = 1 ORDER BY id")
             for row in rows {
                 let r = try Record(kind: recordKind, row: row)
-                if let chapter, r.values["chapter"]?.stringValue != chapter.rawValue { continue }
+                let home = try homeChapter(r)
+                if let chapter, home != chapter.rawValue { continue }
+                let label = try latestValue(r, field: r.kind == .member ? "name" : "title")?.stringValue
+                var found = [Conflict]()
                 if kind != .delete {
                     for index in r.state.conflictedFields where index != RecordState.removedIndex {
-                        out.append(try fieldConflict(r, index: index))
+                        found.append(try fieldConflict(r, index: index, chapter: home))
                     }
                 }
-                if kind != .field && r.state.hasDeleteConflict { out.append(try deleteConflict(r)) }
+                if kind != .field && r.state.hasDeleteConflict { found.append(try deleteConflict(r, chapter: home)) }
+                for var c in found {
+                    c.label = label
+                    out.append(c)
+                }
             }
         }
         if kind == nil || kind == .duplicate { out += try duplicates(chapter: chapter) }
@@ -127,18 +211,47 @@ struct ConflictFinder {
         }
     }
 
-    private func fieldConflict(_ r: Record, index: Int) throws -> Conflict {
+    /// The record's chapter field; where it was cleared or the record removed, the last value the
+    /// log holds for it; else the chapter that wrote it.
+    func homeChapter(_ r: Record) throws -> String? {
+        if let value = try latestValue(r, field: "chapter")?.stringValue { return value }
+        return try versions(r, field: "chapter").first?.origin.rawValue
+    }
+
+    /// The field's value now, or for a removed record or a cleared value, the newest value the log
+    /// holds for it.
+    func latestValue(_ r: Record, field: String) throws -> JSONValue? {
+        if let v = r.values[field] { return v }
+        for v in try versions(r, field: field) {
+            if let written = try operation(v, kind: r.kind, record: r.id)?.2?.values[field], written != .null { return written }
+        }
+        return nil
+    }
+
+    /// The versions that last wrote the field, newest first: its heads, or for a removed record
+    /// the versions its removals replaced.
+    private func versions(_ r: Record, field: String) throws -> [Version] {
+        guard let spec = r.kind.field(field) else { return [] }
+        let heads = (r.state.fields[spec.index]?.heads ?? []).sorted(by: >).map(\.version)
+        if !heads.isEmpty { return heads }
+        var replaced = [Version]()
+        for removal in (r.state.fields[RecordState.removedIndex]?.heads ?? []).sorted(by: >) {
+            replaced += try operation(removal.version, kind: r.kind, record: r.id)?.1.bases[field] ?? []
+        }
+        return replaced
+    }
+
+    private func fieldConflict(_ r: Record, index: Int, chapter: String?) throws -> Conflict {
         let name = r.kind.fields[index].name
         let heads = r.state.fields[index]?.heads ?? []
         let winner = heads.max()
         let candidates = try heads.map { h in try candidate(h, kind: r.kind, record: r.id, field: name, isWinner: h == winner) }
         return Conflict(
             id: Conflict.makeID(["field", r.kind.rawValue, r.id, name] + heads.map(\.version.description).sorted()),
-            kind: .field, recordKind: r.kind, records: [r.id], field: name, chapter: r.values["chapter"]?.stringValue,
-            candidates: candidates)
+            kind: .field, recordKind: r.kind, records: [r.id], field: name, chapter: chapter, candidates: candidates)
     }
 
-    private func deleteConflict(_ r: Record) throws -> Conflict {
+    private func deleteConflict(_ r: Record, chapter: String?) throws -> Conflict {
         var stamps = Set<Stamp>()
         for (_, fh) in r.state.fields { stamps.formUnion(fh.heads) }
         let removedWins = r.state.isRemoved
@@ -150,8 +263,7 @@ struct ConflictFinder {
         }
         return Conflict(
             id: Conflict.makeID(["delete", r.kind.rawValue, r.id] + stamps.map(\.version.description).sorted()),
-            kind: .delete, recordKind: r.kind, records: [r.id], field: nil, chapter: r.values["chapter"]?.stringValue,
-            candidates: candidates)
+            kind: .delete, recordKind: r.kind, records: [r.id], field: nil, chapter: chapter, candidates: candidates)
     }
 
     private func duplicates(chapter: ChapterID?) throws -> [Conflict] {
@@ -167,7 +279,8 @@ struct ConflictFinder {
         var out = [Conflict]()
         for ids in groups.values {
             let records = try ids.compactMap { try Record.fetch(db, kind: .member, id: $0) }
-            if let chapter, !records.contains(where: { $0.values["chapter"]?.stringValue == chapter.rawValue }) { continue }
+            let chapters = try records.map(homeChapter)
+            if let chapter, !chapters.contains(chapter.rawValue) { continue }
             let candidates = try records.compactMap { r -> Conflict.Candidate? in
                 guard let first = r.state.fields[1]?.heads.max() else { return nil }
                 let c = try candidate(first, kind: .member, record: r.id, field: nil, isWinner: false)
@@ -175,13 +288,82 @@ struct ConflictFinder {
                     version: c.version, hlc: c.hlc, keyID: c.keyID, action: .set, record: r.id, value: r.values["email"],
                     fields: r.values, replaced: [], isWinner: false)
             }
-            out.append(
-                Conflict(
-                    id: Conflict.makeID(["duplicate"] + ids.sorted()), kind: .duplicate, recordKind: .member, records: ids.sorted(),
-                    field: nil,
-                    chapter: records.first?.values["chapter"]?.stringValue, candidates: candidates))
+            var c = Conflict(
+                id: Conflict.makeID(["duplicate"] + ids.sorted()), kind: .duplicate, recordKind: .member, records: ids.sorted(),
+                field: nil, chapter: chapters.first ?? nil, candidates: candidates)
+            c.label = records.first?.values["name"]?.stringValue
+            out.append(c)
         }
         return out
+    }
+
+    /// Conflicts closed by a write that named several concurrent heads of a field as its base, or
+    /// a removal beside writes (a delete conflict kept either way), newest first.
+    func settled(kind: Conflict.Kind?, chapter: ChapterID?) throws -> [Conflict] {
+        guard kind != .duplicate else { return [] }
+        var out = [Conflict]()
+        var records = [String: (Record?, String?)]()
+        let cursor = try Row.fetchCursor(db, sql: "SELECT envelope, payloads FROM entries ORDER BY hlc DESC, rowid DESC")
+        while let row = try cursor.next() {
+            let env = try Envelope(json: try JSONParser.parse([UInt8](row["envelope"] as Data)))
+            let removedField = LogOperation.removedField
+            guard env.operations.contains(where: { op in op.bases.contains { $0.key == removedField || $0.value.count > 1 } }) else {
+                continue
+            }
+            let payloads = try JSONParser.parse([UInt8](row["payloads"] as Data)).arrayValue ?? []
+            for (i, op) in env.operations.enumerated() {
+                let keepsOrEndsRemoval = !(op.bases[removedField] ?? []).isEmpty
+                let contested = op.bases.filter { $0.key != removedField && $0.value.count > 1 }
+                guard keepsOrEndsRemoval || !contested.isEmpty else { continue }
+                let key = op.kind.rawValue + "/" + op.id
+                if records[key] == nil {
+                    let r = try Record.fetch(db, kind: op.kind, id: op.id)
+                    records[key] = (r, try r.flatMap(homeChapter))
+                }
+                let (record, home) = records[key]!
+                if let chapter, home != chapter.rawValue { continue }
+                let payload = i < payloads.count && payloads[i] != .null ? try? Payload(json: payloads[i]) : nil
+                let label = try record.flatMap { try latestValue($0, field: $0.kind == .member ? "name" : "title")?.stringValue }
+                func settlement(field: String?) -> Conflict.Candidate {
+                    Conflict.Candidate(
+                        version: env.version, hlc: env.hlc, keyID: env.keyID, action: op.action, record: op.id,
+                        value: field.flatMap { payload?.values[$0] }, fields: payload?.values ?? [:], replaced: [], isWinner: true)
+                }
+                if keepsOrEndsRemoval {
+                    // A delete conflict: kept removed (a delete naming an earlier removal) or brought back.
+                    guard kind != .field, op.action != .erase else { continue }
+                    let versions = Set(op.bases.values.joined()).sorted { $0.description < $1.description }
+                    var c = Conflict(
+                        id: Conflict.makeID(["delete", op.kind.rawValue, op.id] + versions.map(\.description).sorted()), kind: .delete,
+                        recordKind: op.kind, records: [op.id], field: nil, chapter: home,
+                        candidates: try versions.map { try side($0, kind: op.kind, record: op.id, field: nil) })
+                    c.label = label
+                    c.settledBy = settlement(field: nil)
+                    out.append(c)
+                    continue
+                }
+                guard kind != .delete else { continue }
+                for (field, bases) in contested.sorted(by: { $0.key < $1.key }) {
+                    var c = Conflict(
+                        id: Conflict.makeID(["field", op.kind.rawValue, op.id, field] + bases.map(\.description).sorted()), kind: .field,
+                        recordKind: op.kind, records: [op.id], field: field, chapter: home,
+                        candidates: try bases.map { try side($0, kind: op.kind, record: op.id, field: field) })
+                    c.label = label
+                    c.settledBy = settlement(field: field)
+                    out.append(c)
+                }
+            }
+        }
+        return out
+    }
+
+    /// One side of a settled conflict: the version it replaced, read back from the log.
+    private func side(_ v: Version, kind: RecordKind, record: String, field: String?) throws -> Conflict.Candidate {
+        let found = try operation(v, kind: kind, record: record)
+        let values = found?.2?.values ?? [:]
+        return Conflict.Candidate(
+            version: v, hlc: found?.0.hlc ?? HLC(packed: 0), keyID: found?.0.keyID ?? "", action: found?.1.action ?? .set, record: record,
+            value: field.flatMap { values[$0] }, fields: values, replaced: [], isWinner: false)
     }
 
     /// What one version of a record wrote, read back from the log.

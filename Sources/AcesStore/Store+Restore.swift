@@ -61,7 +61,21 @@ extension Store {
         guard !FileManager.default.fileExists(atPath: path) else {
             throw StoreError.invalid("\(path) exists already; choose a new file name")
         }
-        try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [path]) }
-        try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: path)
+        // Written beside the target under another name, then linked into place (which refuses to
+        // overwrite): a failed copy (disk full, file size limit, folder removed) leaves no file
+        // that would block the retry.
+        let partial = path + ".partial-\(getpid())"
+        defer { unlink(partial) }
+        do {
+            try pool.writeWithoutTransaction { db in try db.execute(sql: "VACUUM INTO ?", arguments: [partial]) }
+        } catch let e as DatabaseError {
+            throw StoreError.invalid(
+                "cannot write the backup \(path): \((e.message ?? "SQLite error \(e.resultCode.rawValue)").replacingOccurrences(of: partial, with: path)); check that the folder exists, is writable and has free space, then try again"
+            )
+        }
+        guard chmod(partial, 0o600) == 0, link(partial, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            throw StoreError.invalid("cannot create the backup \(path): \(reason); choose a new file name in a writable folder")
+        }
     }
 }

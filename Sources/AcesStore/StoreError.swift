@@ -10,6 +10,9 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
     case notAReplica(String)
     /// The origin is frozen after a fork and cannot author.
     case frozen(ChapterID)
+    /// The node was restored and may not author until `quorum` peers have shown it its own latest
+    /// entries (`confirmed` so far): a temporary refusal (HTTP 503), lifted by sync.
+    case restoreLocked(quorum: Int, confirmed: Int)
 
     public var description: String {
         switch self {
@@ -17,6 +20,8 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .invalid(let why): why
         case .notAReplica(let why): why
         case .frozen(let o): "origin '\(o)' is frozen after a fork; resolve it before writing (see 'aces status')"
+        case .restoreLocked(let quorum, let confirmed):
+            "this node was restored and has not yet seen its own latest entries from \(quorum) peer(s) (\(confirmed) so far); run 'aces sync' or 'aces serve' first, so it cannot fork its own log"
         }
     }
 }

@@ -97,7 +97,7 @@ import Testing
         let unknown = "01969a2e-1c00-7000-8000-00000000ffff"
         let cases: [([String], String)] = [
             (["member", "add", "--data", data, "--email", "not-an-email", "--name", "X"], "not a valid email"),
-            (["member", "add", "--data", data, "--name", "No Email"], "--email is required"),
+            (["member", "add", "--data", data, "--name", "No Email"], "Missing expected argument '--email <email>'"),
             (["member", "add", "--data", data, "--email", "ANN@example.org", "--name", "Ann Again"], "already exists"),
             (["member", "add", "--data", data, "--email", "b@example.org", "--name", "B", "--visibility", "secret"], "must be one of"),
             // Limits count bytes: 67 characters of 3 bytes are 201.

@@ -17,7 +17,7 @@ import Testing
             (good + "\n[web]\nlisten = 'localhost'\nurl = 'http://127.0.0.1:7100'\n", "is not host:port"),
             (good + "\n[web]\nlisten = '127.0.0.1:7100'\nurl = 'aces.example.fr'\n", "web.url = 'aces.example.fr' is not an http(s) URL"),
             (good + "\n[sync]\ninterval_seconds = 0\n", "sync.interval_seconds must be from 0.05 to 86400"),
-            (good + "\n[sync]\ninterval_seconds = 'often'\n", "a setting has the wrong type"),
+            (good + "\n[sync]\ninterval_seconds = 'often'\n", "sync.interval_seconds must be a number (it is written as a TOML string)"),
             (good + "\n[sync]\npeers = ['UK!']\n", "sync.peers: 'UK!' is not a chapter id"),
             (good.replacingOccurrences(of: "chapter = 'fr'", with: ""), "'chapter' is missing"),
             (good + "\n[web\n", "is not valid TOML"),

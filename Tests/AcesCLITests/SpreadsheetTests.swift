@@ -87,7 +87,7 @@ import Testing
         let before = try await aces("log", "show", "--json").stdout
         let r = try await aces("member", "import", file)
         #expect(r.status != 0)
-        for line in ["line 3:", "line 5:", "line 6:", "line 7: has the same email as line 2", "line 8:", "line 9:"] {
+        for line in ["line 3:", "line 5:", "line 6:", "line 7: has the same email as line 2", "line 8:"] {
             #expect(r.stderr.contains(line), "\(line) is reported: \(r.stderr)")
         }
         #expect(!r.stderr.contains("secret-zq1"), "errors never repeat what was in the cell")
@@ -96,9 +96,10 @@ import Testing
 
         let dry = try await aces("member", "import", file, "--dry-run", "--skip-invalid")
         let afterDry = try await aces("log", "show", "--json").stdout
-        #expect(dry.status == 0 && dry.stdout.contains("would add 2") && afterDry == before)
+        #expect(!r.stderr.contains("line 9:"), "a row missing its trailing cells has them empty")
+        #expect(dry.status == 0 && dry.stdout.contains("would add 3") && afterDry == before)
         let skipping = try await aces("member", "import", file, "--skip-invalid")
-        #expect(skipping.status == 0 && skipping.stdout.contains("adding 2"))
+        #expect(skipping.status == 0 && skipping.stdout.contains("adding 3"))
         #expect(try await aces("member", "list", "--json").stdout.contains("Two, Ann"))
 
         for (args, message) in [

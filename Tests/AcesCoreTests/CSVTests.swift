@@ -368,6 +368,53 @@ struct CSVWriterTests {
     }
 }
 
+@Suite("CSV encodings")
+struct CSVEncodingTests {
+    /// `text` as Excel on Windows saves it ("CSV (séparateur: point-virgule)"): Windows-1252 bytes.
+    static func windows1252(_ text: String) -> [UInt8] {
+        let high: [Unicode.Scalar: UInt8] = [
+            "€": 0x80, "„": 0x84, "…": 0x85, "Œ": 0x8C, "’": 0x92, "“": 0x93, "”": 0x94, "–": 0x96, "œ": 0x9C,
+        ]
+        return text.unicodeScalars.map { c -> UInt8 in
+            if let b = high[c] { return b }
+            precondition(c.value < 0x100, "\(c) is not in Windows-1252")
+            return UInt8(c.value)
+        }
+    }
+
+    @Test("an Excel sheet in Windows-1252 is converted, and named as such")
+    func windows() throws {
+        let bytes = Self.windows1252("Nom;Prénom;Société\r\nMüller;Zoë;Cœur d’Alène – 20 €\r\n")
+        #expect(readError(bytes) != nil, "the strict reader still refuses it")
+        let table = try CSVReader.readDetectingEncoding(bytes)
+        #expect(table.encoding == .windows1252)
+        #expect(table.header == ["Nom", "Prénom", "Société"])
+        #expect(table.rows[0].fields == ["Müller", "Zoë", "Cœur d’Alène – 20 €"])
+    }
+
+    @Test("without bytes 0x80-0x9F the file is Latin-1; UTF-8 stays UTF-8")
+    func latin1AndUTF8() throws {
+        let latin = try CSVReader.readDetectingEncoding(Self.windows1252("nom,ville\nZoë Müller,Besançon\n"))
+        #expect(latin.encoding == .latin1 && latin.rows[0].fields == ["Zoë Müller", "Besançon"])
+        let utf8 = try CSVReader.readDetectingEncoding(Array("nom,ville\nZoë Müller,Besançon\n".utf8))
+        #expect(utf8.encoding == .utf8 && utf8.rows[0].fields == ["Zoë Müller", "Besançon"])
+        let bom = try CSVReader.readDetectingEncoding(bomBytes + Array("a\n€\n".utf8))
+        #expect(bom.encoding == .utf8 && bom.rows[0].fields == ["€"])
+    }
+
+    @Test("damaged UTF-8 (well-formed accents beside a bad byte, or a BOM) is still an error on its line")
+    func damagedUTF8() {
+        for bytes in [Array("a\nZoë\nM".utf8) + [0xFC, 0x6C], bomBytes + Array("a\nb\n".utf8) + [0xE9]] {
+            do {
+                _ = try CSVReader.readDetectingEncoding(bytes)
+                Issue.record("damaged UTF-8 was read")
+            } catch {
+                #expect(error.line == 3)
+            }
+        }
+    }
+}
+
 @Suite("CSV performance")
 struct CSVPerformanceTests {
     @Test("a 10,000-row, 10-column file reads in under 2 seconds")

@@ -45,6 +45,9 @@ public struct AcesProcess {
         let process: Process
         init(_ process: Process) { self.process = process }
 
+        /// Its process id.
+        public var pid: Int32 { process.processIdentifier }
+
         /// Stops it with SIGTERM and waits for it to exit.
         public func stop() {
             if process.isRunning { process.terminate() }

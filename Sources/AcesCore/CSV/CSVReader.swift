@@ -7,12 +7,15 @@ public struct CSVTable: Sendable, Equatable {
     public var header: [String]
     /// The records after the header, in file order. Empty lines are not records.
     public var rows: [CSVRow]
+    /// The encoding the file was in (`readDetectingEncoding` converts Windows-1252 and Latin-1 to UTF-8).
+    public var encoding: CSVEncoding
 
     /// Creates a table from its separator, header and records.
-    public init(separator: UInt8, header: [String], rows: [CSVRow]) {
+    public init(separator: UInt8, header: [String], rows: [CSVRow], encoding: CSVEncoding = .utf8) {
         self.separator = separator
         self.header = header
         self.rows = rows
+        self.encoding = encoding
     }
 }
 
@@ -106,6 +109,15 @@ public enum CSVReader {
         return try bytes.withUnsafeBufferPointer { buffer in
             read(buffer: buffer, separator: separator)
         }.get()
+    }
+
+    /// Reads a spreadsheet's bytes as `read` does, after converting a Windows-1252 or Latin-1 file to
+    /// UTF-8 (see `CSVEncoding.toUTF8`); the table names the encoding found.
+    public static func readDetectingEncoding(_ bytes: [UInt8], separator: UInt8? = nil) throws(CSVError) -> CSVTable {
+        let (utf8, encoding) = CSVEncoding.toUTF8(bytes)
+        var table = try read(utf8, separator: separator)
+        table.encoding = encoding
+        return table
     }
 
     /// The key two column names are compared by: trimmed of surrounding white space, lowercased.

@@ -53,7 +53,8 @@ public struct Editor: Sendable {
         return try fetch(.member, id)
     }
 
-    /// Changes fields of a member; unchanged values write nothing.
+    /// Changes fields of a member; unchanged values write nothing, unless the field is in conflict
+    /// (writing the value shown then settles the conflict).
     public func updateMember(_ id: String, _ raw: [String: JSONValue]) throws -> Record {
         let values = try Editor.validated(.member, raw)
         guard !values.isEmpty else { throw StoreError.invalid("name at least one field to change") }
@@ -62,7 +63,7 @@ public struct Editor: Sendable {
             if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first(where: { $0 != id }) {
                 throw StoreError.invalid("another member already has this email (\(other))")
             }
-            let changed = values.filter { r.values[$0.key] ?? .null != $0.value }
+            let changed = r.changes(values)
             return changed.isEmpty ? [] : [.set(.member, id: id, values: changed)]
         }
         return try fetch(.member, id)
@@ -132,7 +133,7 @@ public struct Editor: Sendable {
         guard !raw.isEmpty else { throw StoreError.invalid("name at least one field to change") }
         try store.author(as: try directory.author()) { draft in
             guard let r = try draft.record(.event, id: id), !r.removed else { throw StoreError.notFound(.event, id) }
-            let changed = try Editor.eventValues(raw, current: r).filter { r.values[$0.key] ?? .null != $0.value }
+            let changed = r.changes(try Editor.eventValues(raw, current: r))
             return changed.isEmpty ? [] : [.set(.event, id: id, values: changed)]
         }
         return try fetch(.event, id)

@@ -11,19 +11,32 @@ public struct EventImport: SpreadsheetImport {
     public private(set) var unchanged = 0
     public private(set) var problems: [(line: Int, reason: String)] = []
     public private(set) var ignoredColumns: [String] = []
+    public private(set) var blankRows = 0
 
+    /// Column names as people write them, English, French and German, to field names (keys as
+    /// `SpreadsheetCells.columnKey` makes them). `event import --help` and docs/DIRECTORY.md list them.
     static let aliases: [String: String] = [
-        "id": "id", "title": "title", "titre": "title", "description": "description", "start": "start", "début": "start",
-        "debut": "start", "end": "end", "fin": "end", "timezone": "timezone", "time zone": "timezone", "fuseau": "timezone",
-        "fuseau horaire": "timezone", "venue": "venue", "lieu": "venue", "url": "url", "capacity": "capacity", "places": "capacity",
-        "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter",
+        "id": "id", "title": "title", "event": "title", "titre": "title", "intitulé": "title", "titel": "title",
+        "veranstaltung": "title", "description": "description", "beschreibung": "description",
+        "start": "start", "starts": "start", "begins": "start", "début": "start", "debut": "start", "date de début": "start",
+        "beginn": "start", "anfang": "start", "end": "end", "ends": "end", "fin": "end", "date de fin": "end", "ende": "end",
+        "timezone": "timezone", "time zone": "timezone", "tz": "timezone", "fuseau": "timezone", "fuseau horaire": "timezone",
+        "zeitzone": "timezone", "venue": "venue", "location": "venue", "place": "venue", "lieu": "venue", "adresse": "venue",
+        "ort": "venue", "veranstaltungsort": "venue", "url": "url", "link": "url", "lien": "url", "site": "url",
+        "capacity": "capacity", "places": "capacity", "capacité": "capacity", "capacite": "capacity",
+        "nombre de places": "capacity", "kapazität": "capacity", "kapazitaet": "capacity", "plätze": "capacity",
+        "teilnehmerzahl": "capacity", "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter",
+        "chapitre": "chapter", "sektion": "chapter",
     ]
 
     public static func plan(_ table: CSVTable, chapter: ChapterID, store: Store) throws -> EventImport {
         var plan = EventImport()
         var columns = [(index: Int, field: String)]()
         for (i, name) in table.header.enumerated() {
-            if let f = aliases[name.lowercased()] { columns.append((i, f)) } else { plan.ignoredColumns.append(name) }
+            if let f = aliases[SpreadsheetCells.columnKey(name)] { columns.append((i, f)) } else { plan.ignoredColumns.append(name) }
+        }
+        if let dup = Dictionary(grouping: columns.map(\.field), by: { $0 }).first(where: { $0.value.count > 1 })?.key {
+            throw StoreError.invalid("two columns of the header mean the same field '\(dup)'")
         }
         for needed in ["title", "start", "end", "timezone"] where !columns.contains(where: { $0.field == needed }) {
             throw StoreError.invalid("the header has no \(needed) column")
@@ -34,11 +47,11 @@ public struct EventImport: SpreadsheetImport {
             existing.map { (($0.values["title"]?.stringValue ?? "") + "\u{0}" + ($0.values["start"]?.stringValue ?? ""), $0) },
             uniquingKeysWith: { a, _ in a })
         var seen = Set<String>()
-        for row in table.rows {
-            guard row.fields.count == table.header.count else {
-                plan.problems.append((row.line, "has \(row.fields.count) cells where the header has \(table.header.count)"))
-                continue
-            }
+        let (rows, blank, shapeProblems) = SpreadsheetCells.rows(table)
+        plan.blankRows = blank
+        plan.problems = shapeProblems
+        for row in rows {
+            var badTime: String?
             var raw = [String: JSONValue]()
             var id: String?
             var rowChapter: String?
@@ -55,8 +68,15 @@ public struct EventImport: SpreadsheetImport {
                     } else {
                         raw[f] = .string(cell)
                     }
-                case "start", "end": raw[f] = cell.isEmpty ? .null : .string(cell.replacingOccurrences(of: " ", with: "T"))
-                case "status": raw[f] = cell.isEmpty ? .null : .string(cell.lowercased())
+                case "start", "end":
+                    if cell.isEmpty {
+                        raw[f] = .null
+                    } else if let time = SpreadsheetCells.localTime(cell) {
+                        raw[f] = .string(time)
+                    } else {
+                        badTime = badTime ?? f
+                    }
+                case "status": raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
                 default: raw[f] = cell.isEmpty ? .null : .string(cell)
                 }
             }
@@ -65,7 +85,14 @@ public struct EventImport: SpreadsheetImport {
                 continue
             }
             do {
+                if let badTime {
+                    throw StoreError.invalid(
+                        "\(badTime) is not a date and time like 2031-03-14 18:30, 14/03/2031 18:30 or 14.03.2031 18:30")
+                }
                 let known = id.flatMap { byID[$0] }
+                for needed in ["title", "start", "end", "timezone"] where raw[needed] == .null && (known == nil || needed == "title") {
+                    throw StoreError.invalid("\(needed) is required")
+                }
                 if let id, known == nil, RecordID.isValid(id) == false {
                     throw StoreError.invalid("id is not an event id")
                 }
@@ -78,7 +105,7 @@ public struct EventImport: SpreadsheetImport {
                     if changed.isEmpty {
                         plan.unchanged += 1
                     } else {
-                        plan.updated.append(.init(line: row.line, id: current.id, values: changed))
+                        plan.updated.append(.init(line: row.line, id: current.id, values: changed, before: current.values))
                     }
                 } else {
                     values = values.filter { $0.value != .null }
@@ -90,6 +117,7 @@ public struct EventImport: SpreadsheetImport {
                 plan.problems.append((row.line, e.description))
             }
         }
+        plan.problems.sort { $0.line < $1.line }
         return plan
     }
 

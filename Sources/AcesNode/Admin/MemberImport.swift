@@ -16,16 +16,38 @@ public struct MemberImport: SpreadsheetImport {
     public private(set) var unchanged = 0
     public private(set) var problems: [(line: Int, reason: String)] = []
     public private(set) var ignoredColumns: [String] = []
+    public private(set) var blankRows = 0
 
-    /// Column names as people write them, English and French, to field names.
+    /// Column names as people write them, English, French and German, to field names (keys as
+    /// `SpreadsheetCells.columnKey` makes them). `member import --help` and docs/DIRECTORY.md list them.
     static let aliases: [String: String] = [
         "email": "email", "e-mail": "email", "mail": "email", "courriel": "email", "adresse e-mail": "email",
-        "name": "name", "full name": "name", "nom": "name", "nom complet": "name",
-        "organisation": "organisation", "organization": "organisation", "company": "organisation", "société": "organisation",
-        "entreprise": "organisation", "role": "role", "job title": "role", "title": "role", "fonction": "role", "poste": "role",
-        "city": "city", "ville": "city", "country": "country", "pays": "country", "bio": "bio", "biography": "bio",
-        "biographie": "bio", "links": "links", "liens": "links", "website": "links", "site": "links", "visibility": "visibility",
-        "visibilité": "visibility", "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter", "id": "id",
+        "adresse mail": "email", "adresse électronique": "email", "email address": "email", "e-mail address": "email",
+        "e-mail-adresse": "email", "email-adresse": "email",
+        "name": "name", "full name": "name", "nom": "name", "nom complet": "name", "vollständiger name": "name",
+        "organisation": "organisation", "organization": "organisation", "company": "organisation", "employer": "organisation",
+        "société": "organisation", "entreprise": "organisation", "employeur": "organisation", "organisme": "organisation",
+        "firma": "organisation", "unternehmen": "organisation", "arbeitgeber": "organisation",
+        "role": "role", "job title": "role", "title": "role", "position": "role", "fonction": "role", "poste": "role",
+        "funktion": "role", "rolle": "role", "berufsbezeichnung": "role",
+        "city": "city", "town": "city", "ville": "city", "stadt": "city", "ort": "city", "wohnort": "city",
+        "country": "country", "pays": "country", "land": "country",
+        "bio": "bio", "biography": "bio", "biographie": "bio", "biografie": "bio", "über mich": "bio", "présentation": "bio",
+        "links": "links", "liens": "links", "website": "links", "site": "links", "site web": "links", "webseite": "links",
+        "visibility": "visibility", "visibilité": "visibility", "sichtbarkeit": "visibility",
+        "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter", "chapitre": "chapter",
+        "sektion": "chapter", "id": "id",
+    ]
+
+    /// Columns holding a first name; beside one, a `nom`, `name`, `last name` or `Nachname` column
+    /// holds the last name, and the member's name is "first last".
+    static let firstNameColumns: Set<String> = [
+        "first name", "firstname", "first-name", "given name", "forename", "prénom", "prenom", "vorname",
+    ]
+    /// Columns holding a last name (alone, without a first-name column, such a column is the full name).
+    static let lastNameColumns: Set<String> = [
+        "last name", "lastname", "last-name", "surname", "family name", "nom", "nom de famille", "name", "nachname",
+        "familienname",
     ]
 
     /// A cell as the importer reads it: trimmed, and without the `'` our exports put before a
@@ -39,9 +61,19 @@ public struct MemberImport: SpreadsheetImport {
     /// Reads a table and compares it with the replica. Throws only when the header cannot be used.
     public static func plan(_ table: CSVTable, chapter: ChapterID, store: Store) throws -> MemberImport {
         var plan = MemberImport()
+        let keys = table.header.map(SpreadsheetCells.columnKey)
+        let split = keys.contains(where: firstNameColumns.contains)
         var columns = [(index: Int, field: String)]()
-        for (i, name) in table.header.enumerated() {
-            if let f = aliases[name.lowercased()] { columns.append((i, f)) } else { plan.ignoredColumns.append(name) }
+        for (i, key) in keys.enumerated() {
+            if split && firstNameColumns.contains(key) {
+                columns.append((i, "first name"))
+            } else if split && lastNameColumns.contains(key) {
+                columns.append((i, "last name"))
+            } else if let f = aliases[key] {
+                columns.append((i, f))
+            } else {
+                plan.ignoredColumns.append(table.header[i])
+            }
         }
         let fields = columns.map(\.field)
         guard fields.contains("email") else {
@@ -50,27 +82,35 @@ public struct MemberImport: SpreadsheetImport {
         if let dup = Dictionary(grouping: fields, by: { $0 }).first(where: { $0.value.count > 1 })?.key {
             throw StoreError.invalid("two columns of the header mean the same field '\(dup)'")
         }
+        if split && fields.contains("name") {
+            throw StoreError.invalid("the header has both a full-name column and a first-name column: keep one or the other")
+        }
         var seen = [String: Int]()
         var pending = [(line: Int, raw: [String: JSONValue])]()
-        for row in table.rows {
-            guard row.fields.count == table.header.count else {
-                plan.problems.append((row.line, "has \(row.fields.count) cells where the header has \(table.header.count)"))
-                continue
-            }
+        let (rows, blank, shapeProblems) = SpreadsheetCells.rows(table)
+        plan.blankRows = blank
+        plan.problems = shapeProblems
+        for row in rows {
             var raw = [String: JSONValue]()
             var chapterCell: String?
+            var nameParts = ["first name": "", "last name": ""]
             for (i, f) in columns {
                 let cell = MemberImport.cell(row.fields[i])
                 switch f {
                 case "id": continue
                 case "chapter": chapterCell = cell.isEmpty ? nil : cell
+                case "first name", "last name": nameParts[f] = cell
                 case "links":
                     let urls = cell.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\n" }).map { JSONValue.string(String($0)) }
                     raw[f] = urls.isEmpty ? .null : .array(urls)
                 case "country": raw[f] = cell.isEmpty ? .null : .string(cell.uppercased())
-                case "visibility", "status": raw[f] = cell.isEmpty ? .null : .string(cell.lowercased())
+                case "visibility", "status": raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
                 default: raw[f] = cell.isEmpty ? .null : .string(cell)
                 }
+            }
+            if split {
+                let full = [nameParts["first name"]!, nameParts["last name"]!].filter { !$0.isEmpty }.joined(separator: " ")
+                raw["name"] = full.isEmpty ? .null : .string(full)
             }
             if let c = chapterCell, c != chapter.rawValue {
                 plan.problems.append((row.line, "belongs to chapter '\(c.prefix(32))'; its own chapter's node imports it"))
@@ -121,7 +161,11 @@ public struct MemberImport: SpreadsheetImport {
             throw StoreError.invalid("this email belongs to a member of chapter '\(existing.values["chapter"]?.stringValue ?? "?")'")
         }
         let changed = values.filter { existing.values[$0.key] ?? .null != $0.value }
-        if changed.isEmpty { unchanged += 1 } else { updated.append(ImportChange(line: line, id: existing.id, values: changed)) }
+        if changed.isEmpty {
+            unchanged += 1
+        } else {
+            updated.append(ImportChange(line: line, id: existing.id, values: changed, before: existing.values))
+        }
     }
 
     /// A new member (refused if its email appeared meanwhile), or an update of an existing one.

@@ -6,6 +6,15 @@ public struct ImportChange: Sendable {
     public let line: Int
     public let id: String?
     public let values: [String: JSONValue]
+    /// For an update, the record's values before it (a dry run shows each change as old → new).
+    public let before: [String: JSONValue]
+
+    public init(line: Int, id: String?, values: [String: JSONValue], before: [String: JSONValue] = [:]) {
+        self.line = line
+        self.id = id
+        self.values = values
+        self.before = before
+    }
 }
 
 /// A spreadsheet read and checked against the replica (`MemberImport`, `EventImport`): what
@@ -19,6 +28,8 @@ public protocol SpreadsheetImport: Sendable {
     var problems: [(line: Int, reason: String)] { get }
     /// Columns that are not fields of the kind imported (ignored).
     var ignoredColumns: [String] { get }
+    /// Rows made only of separators (how Excel writes an empty row), skipped.
+    var blankRows: Int { get }
     /// The mutations of one change, inside the authoring transaction.
     func mutations(_ change: ImportChange, draft: Draft, author: Author) throws -> [Mutation]
 }

@@ -146,14 +146,15 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public static func parse(_ text: String) throws(NodeError) -> NodeConfig {
         let table: TOMLTable
         do { table = try TOMLTable(string: text) } catch {
-            throw NodeError.config("aces.toml is not valid TOML (\(error)); see docs/OPERATIONS.md for its format")
+            let place = (error as? TOMLParseError).map { " (line \($0.source.begin.line): \($0.description))" } ?? ""
+            throw NodeError.config("aces.toml is not valid TOML\(place); fix it, see docs/OPERATIONS.md for its format")
         }
         try checkKeys(table)
         let config: NodeConfig
         do {
             config = try TOMLDecoder().decode(NodeConfig.self, from: text)
         } catch {
-            throw NodeError.config("aces.toml: a setting has the wrong type (\(error)); see docs/OPERATIONS.md")
+            throw NodeError.config("aces.toml: a setting has the wrong type; see docs/OPERATIONS.md for each setting's type")
         }
         guard ChapterID(config.chapter) != nil else { throw NodeError.config("aces.toml: chapter: \(ChapterID.rule)") }
         guard let current = config.keys.last else { throw NodeError.config("aces.toml: no signing key is configured") }
@@ -198,6 +199,16 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
     ]
 
+    /// The type each setting must have, as the error names it.
+    static let types: [String: String] = [
+        "chapter": "a quoted string", "roster": "a quoted string", "keys": "a [[keys]] list of tables", "federation": "a table",
+        "web": "a table", "sync": "a table", "id": "a quoted string", "public_key": "a quoted string", "file": "a quoted string",
+        "valid_from": "a whole number", "valid_until": "a whole number", "listen": "a quoted string", "url": "a quoted string",
+        "certificate": "a quoted string", "private_key": "a quoted string", "ca": "a quoted string",
+        "idle_timeout_seconds": "a whole number", "request_timeout_seconds": "a whole number",
+        "peers": "a list of quoted chapter ids", "interval_seconds": "a number", "timeout_seconds": "a number",
+    ]
+
     /// Refuses unknown and missing settings with their name, rather than ignoring a typo.
     static func checkKeys(_ table: TOMLTable) throws(NodeError) {
         func check(_ t: TOMLTable, _ section: String, required: [String]) throws(NodeError) {
@@ -210,6 +221,23 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             }
             for k in required where !t.keys.contains(k) {
                 throw NodeError.config("aces.toml: '\(k)' is missing\(section.isEmpty ? "" : " in [\(section)]")")
+            }
+            for k in t.keys {
+                guard let expected = types[k], let value = t[k] else { continue }
+                let ok: Bool
+                switch expected {
+                case "a number": ok = value.type == .int || value.type == .double
+                case "a whole number": ok = value.type == .int
+                case "a list of quoted chapter ids": ok = value.array.map { $0.allSatisfy { $0.type == .string } } ?? false
+                case "a [[keys]] list of tables": ok = value.array.map { $0.allSatisfy { $0.type == .table } } ?? false
+                case "a table": ok = value.type == .table
+                default: ok = value.type == .string
+                }
+                guard ok else {
+                    let name = section.isEmpty ? k : "\(section).\(k)"
+                    throw NodeError.config(
+                        "aces.toml: \(name) must be \(expected) (it is written as a TOML \(value.type)); see docs/OPERATIONS.md")
+                }
             }
         }
         try check(table, "", required: ["chapter", "keys"])

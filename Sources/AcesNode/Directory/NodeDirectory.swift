@@ -49,9 +49,25 @@ public struct NodeDirectory: Sendable {
     /// Opens an existing node's directory.
     public static func open(_ path: String) throws -> NodeDirectory {
         let path = (path as NSString).standardizingPath
-        guard let text = try? String(contentsOfFile: path + "/" + configName, encoding: .utf8),
+        let (hasConfig, hasReplica) = (
+            FileManager.default.fileExists(atPath: path + "/" + configName),
             FileManager.default.fileExists(atPath: path + "/" + databaseName)
-        else { throw NodeError.notANode(path) }
+        )
+        guard hasConfig || hasReplica else { throw NodeError.notANode(path) }
+        guard hasConfig else {
+            throw NodeError.config("\(path) holds a replica but no \(configName); put the node's \(configName) back (from a backup)")
+        }
+        guard let data = FileManager.default.contents(atPath: path + "/" + configName) else {
+            throw NodeError.config("\(path)/\(configName) cannot be read by this user; check its permissions and owner")
+        }
+        guard let text = String(validating: data, as: UTF8.self) else {
+            throw NodeError.config("\(path)/\(configName) is not a text file (not UTF-8); fix it, see docs/OPERATIONS.md for its format")
+        }
+        guard hasReplica else {
+            throw NodeError.config(
+                "\(path) holds \(configName) but no replica (\(databaseName)); bring it back with 'aces restore --data \(path) --from BACKUP' or '--from-peers'"
+            )
+        }
         return NodeDirectory(path: path, config: try NodeConfig.parse(text))
     }
 
