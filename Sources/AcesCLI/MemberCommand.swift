@@ -51,7 +51,7 @@ extension MemberCommand {
         )
         @OptionGroup var node: NodeOptions
         @Option(help: "Email address (the member's identity across Europe).") var email: String
-        @Option(help: "Full name.") var name: String
+        @Option(help: "Full name (at most 200 bytes of UTF-8).") var name: String
         @OptionGroup var details: MemberDetails
         @OptionGroup var output: OutputOptions
 
