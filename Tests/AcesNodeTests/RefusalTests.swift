@@ -84,7 +84,7 @@ import Testing
             #expect(report.refused[ChapterID("fr")!]?.code == t.expectedCode)
             #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq ?? 0 == t.appliedBefore)
             #expect(try store.quarantined().contains { $0.code == t.expectedCode && $0.peer == "uk" })
-            let status = try #require(try store.peerStatuses().first { $0.chapter == "uk" })
+            let status = try #require(try await store.peerStatuses().first { $0.chapter == "uk" })
             #expect(status.lastError?.contains("origin fr") == true)
             #expect(try store.verifyLog(keys: de.keyRing()).isValid)
 
@@ -92,7 +92,7 @@ import Testing
             try await fed.start("fr")
             let honest = try await syncer.pull(from: ChapterID("fr")!)
             #expect(honest.refused.isEmpty)
-            #expect(try store.stateDigest() == fed.store("fr").stateDigest())
+            #expect(try await store.stateDigest() == fed.store("fr").stateDigest())
         }
         await fed.stopAll()
     }

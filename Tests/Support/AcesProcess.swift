@@ -50,6 +50,20 @@ public struct AcesProcess {
             if process.isRunning { process.terminate() }
             process.waitUntilExit()
         }
+
+        /// Sends SIGTERM and waits at most `seconds` for it to exit: the seconds it took, or nil
+        /// when it was still running (it is then killed, so no test leaves a process behind).
+        public func terminate(within seconds: Double) async -> Double? {
+            let start = Date()
+            if process.isRunning { process.terminate() }
+            while process.isRunning && Date().timeIntervalSince(start) < seconds { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
+            }
+            return Date().timeIntervalSince(start)
+        }
     }
 
     /// Starts the executable and returns without waiting.

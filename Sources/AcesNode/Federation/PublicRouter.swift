@@ -14,11 +14,12 @@ enum PublicRouter {
         let router = Router()
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
         let site = try Site(store: store, directory: directory)
+        let roster = try directory.roster()
         router.get("/healthz") { _, _ -> Response in
             FederationRouter.plain("ok\n")
         }
         router.get("/readyz") { _, _ -> Response in
-            let r = await Readiness.check(directory: directory, store: store)
+            let r = await Readiness.check(directory: directory, store: store, roster: roster)
             return FederationRouter.json(r.json, status: r.ready ? .ok : .serviceUnavailable)
         }
         if let metrics {
@@ -41,7 +42,7 @@ enum PublicRouter {
             router.get("/federation") { request, _ -> Response in
                 try await WebRouter.page(request, site) { req in
                     let rows = await dashboard.gather(chapter: directory.chapter, store: store)
-                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try store.peerStatuses())
+                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try await store.peerStatuses())
                 }
             }
         }
