@@ -115,8 +115,8 @@ extension Store {
         }
     }
 
-    /// A cheap number that changes whenever any connection commits a write to the file,
-    /// so a server notices writes made by the CLI.
+    /// A cheap number that grows whenever any connection, of any process, adds entries to the
+    /// file (the sum of every origin's head): a server notices the CLI's writes by it.
     public func changeCounter() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(sum(head_seq), 0) FROM origins") ?? 0 }
     }

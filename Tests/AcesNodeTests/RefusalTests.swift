@@ -34,7 +34,10 @@ import Testing
 
     /// Rewrites uk's stored copy of fr's entries the way a lying relay would serve them.
     static func tamper(_ t: Tamper, storeAt path: String) throws {
-        let q = try DatabaseQueue(path: path)
+        // The node was just stopped: its replica may still be closing (a checkpoint), so wait for locks.
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        let q = try DatabaseQueue(path: path, configuration: config)
         try q.write { db in
             let frID = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = 'fr'")!
             func rowid(_ seq: Int64) -> Int64 { frID << 40 | seq }

@@ -29,7 +29,7 @@ public final class Syncer: Sendable {
     let interval: Double
     let logger: Logger
     let metrics: NodeMetrics?
-    /// Set by `announce()`: tell every peer even if this node's own head has not moved.
+    /// Set by `announce()`: tell every peer even if no head has moved.
     private let notifyAll = NIOLockedValueBox(false)
     /// Wakes a peer's loop (the peer said it has new entries).
     private let pullWakeups: [ChapterID: Wakeup]
@@ -138,7 +138,6 @@ public final class Syncer: Sendable {
             logger.info(
                 "sync pass",
                 metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
-            if report.total > 0 { announce() }
             return report
         } catch {
             let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
@@ -241,18 +240,21 @@ public final class Syncer: Sendable {
         }
     }
 
+    /// Tells every peer when this node holds new entries: its own, or others' it applied (so a
+    /// line of nodes relays an edit at once). One round of notices at a time: writes made while
+    /// it runs are told in the next round.
     private func announceLoop() async {
-        var lastOwn = await ownHead() ?? 0
+        var last = (try? await store.changeCounter()) ?? 0
         while !stopping {
             await announceWakeup.wait(timeout: Syncer.outsideWriteCheck)
             if stopping { return }
-            let own = await ownHead() ?? lastOwn
+            let now = (try? await store.changeCounter()) ?? last
             let asked = notifyAll.withLockedValue { asked in
                 defer { asked = false }
                 return asked
             }
-            guard own != lastOwn || asked else { continue }
-            lastOwn = own
+            guard now != last || asked else { continue }
+            last = now
             await withTaskGroup(of: Void.self) { group in
                 for (peer, client) in peers {
                     group.addTask {
@@ -264,7 +266,4 @@ public final class Syncer: Sendable {
             }
         }
     }
-
-    /// This node's own head, read without blocking.
-    private func ownHead() async -> Int64? { try? await store.heads().first { $0.origin == chapter }?.seq }
 }
