@@ -5,6 +5,7 @@ import AcesTestSupport
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import Testing
 
 /// A node keeps serving under bursts of parallel requests: none hangs, `/healthz` answers
@@ -24,7 +25,21 @@ import Testing
         let federation = fed.node("fr").config.federation!.url
         var config = HTTPClient.Configuration(tlsConfiguration: try fed.node("uk").tlsMaterial().client)
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 256)
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config) { http in
+        // Event loops of its own: hundreds of TLS handshakes must not hold up the shared loops that
+        // the in-process nodes of tests running beside this one use.
+        let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var failure: (any Error)?
+        do { try await load(loops, config, web: web, federation: federation) } catch { failure = error }
+        try? await loops.shutdownGracefully()
+        if let failure { throw failure }
+        let took = await node.terminate(within: 10)
+        stopped = true
+        #expect(took != nil, "SIGTERM did not stop the node within 10 s")
+    }
+
+    /// The bursts, then `/healthz`.
+    func load(_ loops: EventLoopGroup, _ config: HTTPClient.Configuration, web: String, federation: String) async throws {
+        try await HTTPClient.withHTTPClient(eventLoopGroup: loops, configuration: config) { http in
             #expect(await answers(http, web + "/healthz", within: 30), "the node did not start")
             // The public listener's pages that read the replica, and a peer's status call over mutual TLS.
             let urls = [web + "/readyz", web + "/metrics", web + "/federation", federation + "/federation/v1/status"]
@@ -37,9 +52,6 @@ import Testing
             }
             #expect(await answers(http, web + "/healthz", within: 5), "/healthz does not answer after the bursts")
         }
-        let took = await node.terminate(within: 10)
-        stopped = true
-        #expect(took != nil, "SIGTERM did not stop the node within 10 s")
     }
 
     /// The CLI writes into a serving node's replica from another process; the node notices and
