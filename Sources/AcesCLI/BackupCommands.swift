@@ -117,7 +117,7 @@ struct RestoreCommand: AsyncParsableCommand {
             case .failure(let e): Out.line("\(peer): \(e)")
             }
         }
-        if let lock = try store.restoreLock() {
+        if let lock = try await store.restoreLock() {
             Out.line(
                 "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues."
             )

@@ -29,7 +29,7 @@ struct DemoCommand: AsyncParsableCommand {
         let base = dir ?? (NSTemporaryDirectory() + "aces-demo-" + UUID().uuidString.prefix(8).lowercased())
         let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
         let nodes = try LocalFederation.create(at: base, chapters: chapters, basePort: basePort, syncInterval: 10)
-        Out.line("Federation of \(chapters.count) chapters in \(base)")
+        say("Federation of \(chapters.count) chapters in \(base)")
         for (i, node) in nodes.enumerated() {
             let author = try node.author()
             var sample = SampleData(seed: UInt64(i + 1))
@@ -49,7 +49,7 @@ struct DemoCommand: AsyncParsableCommand {
                         values: sample.event(chapter: node.chapter, from: Date(), daysAhead: 5 + (k - count) * 11 + i * 3))
                 ]
             }
-            Out.line(
+            say(
                 "  \(node.chapter): authored \(count) members and 4 events as signed entries in \(Int(Date().timeIntervalSince(start) * 1000)) ms"
             )
         }
@@ -69,7 +69,7 @@ struct DemoCommand: AsyncParsableCommand {
         ]
         let group = ServiceGroup(configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger))
         try await group.run()
-        Out.line("Stopped. The data stays in \(base).")
+        say("Stopped. The data stays in \(base).")
     }
 }
 
@@ -84,35 +84,47 @@ struct NodesService: Service {
 }
 
 /// Shows the federation converging, times one edit's trip through it, and prints where to look.
+/// The first SIGTERM or Ctrl-C stops it whatever it is doing, `--seconds` or not.
 struct DemoMonitor: Service {
     let servers: [NodeServer]
     let seconds: Double?
 
     func run() async throws {
+        do { try await cancelWhenGracefulShutdown { try await show() } } catch is CancellationError {}
+    }
+
+    private func show() async throws {
         for s in servers { _ = await s.waitUntilListening() }
         let start = Date()
         let converged = try await Convergence.wait(servers.map(\.store), seconds: 60)
-        Out.line(
+        say(
             converged
-                ? "All three nodes hold the same state (digest \(try servers[0].store.stateDigest().hex.prefix(16))…) after \(Int(Date().timeIntervalSince(start) * 1000)) ms."
+                ? "All three nodes hold the same state (digest \(try await servers[0].store.stateDigest().hex.prefix(16))…) after \(Int(Date().timeIntervalSince(start) * 1000)) ms."
                 : "The nodes have not converged after 60 s; see 'aces peers'.")
         if converged, let trip = try await Convergence.timeOneEdit(from: servers[0], to: Array(servers.dropFirst())) {
-            Out.line("One edit on \(servers[0].directory.chapter) reached every other node in \(Int(trip * 1000)) ms.")
+            say("One edit on \(servers[0].directory.chapter) reached every other node in \(Int(trip * 1000)) ms.")
         }
-        Out.line()
+        say()
         for s in servers {
             let d = s.directory
             let web = d.config.web?.url ?? ""
-            Out.line("  \(d.chapter)  directory \(web)/    calendar \(web)/events    feed \(web)/events.ics")
-            Out.line("      API \(web)/api/v1/members?q=lyon    status \(web)/api/v1/status")
-            Out.line("      aces member list --data \(d.path)    aces peers --data \(d.path)")
+            say("  \(d.chapter)  directory \(web)/    calendar \(web)/events    feed \(web)/events.ics")
+            say("      API \(web)/api/v1/members?q=lyon    status \(web)/api/v1/status")
+            say("      aces member list --data \(d.path)    aces peers --data \(d.path)")
         }
-        Out.line()
-        Out.line(seconds == nil ? "Press Ctrl-C to stop." : "Stopping after \(Int(seconds!)) s.")
+        say()
+        say(seconds == nil ? "Press Ctrl-C to stop." : "Stopping after \(Int(seconds!)) s.")
         if let seconds {
             try await Task.sleep(for: .milliseconds(Int(seconds * 1000)))
         } else {
             try await gracefulShutdown()
         }
     }
+}
+
+/// Prints a line of the demo and flushes it at once, so it is there even when standard output
+/// is a pipe or a file (block-buffered otherwise) and the demo is stopped.
+private func say(_ line: String = "") {
+    print(line)
+    fflush(nil)
 }

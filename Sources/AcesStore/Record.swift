@@ -111,6 +111,11 @@ extension Store {
         try pool.read { db in try Record.fetch(db, kind: kind, id: id) }
     }
 
+    /// `record(_:id:)` from async code.
+    public func record(_ kind: RecordKind, id: String) async throws -> Record? {
+        try await pool.read { db in try Record.fetch(db, kind: kind, id: id) }
+    }
+
     /// Records of a kind matching the filter, members by name and events by start.
     public func records(_ kind: RecordKind, filter: RecordFilter = RecordFilter()) throws -> [Record] {
         var clauses = [String]()

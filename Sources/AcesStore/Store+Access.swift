@@ -51,7 +51,12 @@ extension Store {
 
     /// The member a live sign-in link belongs to, or nil (unknown, expired or revoked).
     public func inviteHolder(_ token: String, now: Date = Date()) throws -> String? {
-        try live(table: "invites", token: token, now: now)
+        try pool.read(Store.live(table: "invites", token: token, now: now))
+    }
+
+    /// `inviteHolder(_:)` from async code.
+    public func inviteHolder(_ token: String, now: Date = Date()) async throws -> String? {
+        try await pool.read(Store.live(table: "invites", token: token, now: now))
     }
 
     /// Opens a session with a live sign-in link: the session's secret and the member, or nil.
@@ -59,48 +64,68 @@ extension Store {
     /// of two uses at once, one wins.
     public func signIn(with token: String, random: [UInt8], now: Date = Date()) throws -> (session: String, member: String)? {
         let session = SecretToken.make(prefix: "", random: random)
-        let t = Int64(now.timeIntervalSince1970)
-        return try pool.write { db in
-            guard let member = try Store.live(db, table: "invites", token: token, now: now) else { return nil }
+        return try pool.write(Store.spendLink(token, openingSession: session, now: now)).map { (session, $0) }
+    }
+
+    /// `signIn(with:random:)` from async code.
+    public func signIn(with token: String, random: [UInt8], now: Date = Date()) async throws -> (session: String, member: String)? {
+        let session = SecretToken.make(prefix: "", random: random)
+        return try await pool.write(Store.spendLink(token, openingSession: session, now: now)).map { (session, $0) }
+    }
+
+    /// Spends a live link and opens `session` for its member, in one transaction; the member, or nil.
+    private static func spendLink(_ token: String, openingSession session: String, now: Date) -> @Sendable (Database) throws -> String? {
+        let find = live(table: "invites", token: token, now: now)
+        return { db in
+            guard let member = try find(db) else { return nil }
+            let t = Int64(now.timeIntervalSince1970)
             try db.execute(sql: "UPDATE invites SET revoked_at = ? WHERE digest = ?", arguments: [t, Data(SecretToken.digest(token))])
             try db.execute(
                 sql: "INSERT INTO sessions(digest, member, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [
-                    Data(SecretToken.digest(session)), member, t,
-                    Int64(now.addingTimeInterval(Store.sessionLifetime).timeIntervalSince1970),
+                    Data(SecretToken.digest(session)), member, t, Int64(now.addingTimeInterval(Store.sessionLifetime).timeIntervalSince1970),
                 ])
-            return (session, member)
+            return member
         }
     }
 
     /// The member of a live session, or nil.
     public func sessionMember(_ token: String, now: Date = Date()) throws -> String? {
-        try live(table: "sessions", token: token, now: now)
+        try pool.read(Store.live(table: "sessions", token: token, now: now))
+    }
+
+    /// `sessionMember(_:)` from async code.
+    public func sessionMember(_ token: String, now: Date = Date()) async throws -> String? {
+        try await pool.read(Store.live(table: "sessions", token: token, now: now))
     }
 
     /// Ends a session.
-    public func signOut(_ token: String, now: Date = Date()) throws {
-        try pool.write { db in
+    public func signOut(_ token: String, now: Date = Date()) throws { try pool.write(Store.closeSession(token, now: now)) }
+
+    /// `signOut(_:)` from async code.
+    public func signOut(_ token: String, now: Date = Date()) async throws { try await pool.write(Store.closeSession(token, now: now)) }
+
+    private static func closeSession(_ token: String, now: Date) -> @Sendable (Database) throws -> Void {
+        { db in
             try db.execute(
                 sql: "UPDATE sessions SET revoked_at = ? WHERE digest = ? AND revoked_at IS NULL",
                 arguments: [Int64(now.timeIntervalSince1970), Data(SecretToken.digest(token))])
         }
     }
 
-    private func live(table: String, token: String, now: Date) throws -> String? {
-        try pool.read { db in try Store.live(db, table: table, token: token, now: now) }
-    }
-
-    private static func live(_ db: Database, table: String, token: String, now: Date) throws -> String? {
-        guard !token.isEmpty, token.utf8.count <= 256 else { return nil }
+    /// The read that finds the member of a live link or session (nil for a token too long to be one).
+    private static func live(table: String, token: String, now: Date) -> @Sendable (Database) throws -> String? {
+        guard !token.isEmpty, token.utf8.count <= 256 else { return { _ in nil } }
         let digest = SecretToken.digest(token)
-        guard
-            let row = try Row.fetchOne(
-                db, sql: "SELECT digest, member, expires_at, revoked_at FROM \(table) WHERE digest = ?", arguments: [Data(digest)]),
-            SecretToken.matches(token, digest: [UInt8](row["digest"] as Data)),
-            (row["revoked_at"] as Int64?) == nil, (row["expires_at"] as Int64) > Int64(now.timeIntervalSince1970)
-        else { return nil }
-        return row["member"]
+        return { db in
+            guard
+                let row = try Row.fetchOne(
+                    db, sql: "SELECT digest, member, expires_at, revoked_at FROM \(table) WHERE digest = ?", arguments: [Data(digest)]),
+                SecretToken.matches(token, digest: [UInt8](row["digest"] as Data)),
+                (row["revoked_at"] as Int64?) == nil, (row["expires_at"] as Int64) > Int64(now.timeIntervalSince1970)
+            else { return nil }
+            return row["member"]
+        }
     }
 
     /// Creates an admin API token: its id and the secret (shown once).
@@ -141,9 +166,24 @@ extension Store {
     /// in constant time, so the answer's timing says nothing of the secret.
     public func adminTokenID(_ token: String) throws -> String? {
         guard token.utf8.count <= 256 else { return nil }
-        let rows = try pool.read { db in try Row.fetchAll(db, sql: "SELECT id, digest FROM admin_tokens WHERE revoked_at IS NULL") }
+        return Store.match(token, try pool.read(Store.liveAdminTokens))
+    }
+
+    /// `adminTokenID(_:)` from async code.
+    public func adminTokenID(_ token: String) async throws -> String? {
+        guard token.utf8.count <= 256 else { return nil }
+        return Store.match(token, try await pool.read(Store.liveAdminTokens))
+    }
+
+    private static func liveAdminTokens(_ db: Database) throws -> [(id: String, digest: [UInt8])] {
+        try Row.fetchAll(db, sql: "SELECT id, digest FROM admin_tokens WHERE revoked_at IS NULL").map {
+            ($0["id"], [UInt8]($0["digest"] as Data))
+        }
+    }
+
+    private static func match(_ token: String, _ tokens: [(id: String, digest: [UInt8])]) -> String? {
         var found: String?
-        for r in rows where SecretToken.matches(token, digest: [UInt8](r["digest"] as Data)) { found = r["id"] }
+        for t in tokens where SecretToken.matches(token, digest: t.digest) { found = t.id }
         return found
     }
 }

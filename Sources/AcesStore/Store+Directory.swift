@@ -123,9 +123,17 @@ extension Store {
     /// sorted by name (accents and case folded). Hidden members are not counted either.
     /// With words to find, the search index answers alone (see `SearchIndex`): results come in
     /// the order of the names' first eight letters.
-    public func directory(_ query: DirectoryQuery) throws -> ListingPage {
+    public func directory(_ query: DirectoryQuery) throws -> ListingPage { try pool.read(try Store.directoryRead(query)) }
+
+    /// `directory(_:)` from async code.
+    public func directory(_ query: DirectoryQuery) async throws -> ListingPage {
+        try await pool.read(try Store.directoryRead(query))
+    }
+
+    /// The read that answers a directory query (its cursor is checked first).
+    private static func directoryRead(_ query: DirectoryQuery) throws -> @Sendable (Database) throws -> ListingPage {
         let words = SearchText.words(query.text ?? "")
-        if !words.isEmpty { return try search(words, query) }
+        if !words.isEmpty { return try searchRead(words, query) }
         if let after = query.after, after.key.hasPrefix(Store.searchCursor) {
             throw StoreError.invalid("the cursor belongs to a search, not to this listing")
         }
@@ -142,7 +150,7 @@ extension Store {
             clauses.append("country = ?")
             args.append(c.databaseValue)
         }
-        return try pool.read { db in
+        return { [clauses, args] db in
             try Store.page(
                 db, table: "members", kind: .member, clauses: clauses, args: args, order: ("name_key", "id"), limit: query.limit,
                 after: query.after, offset: query.offset, countSQL: nil, countArgs: args)
@@ -152,7 +160,7 @@ extension Store {
     /// Marks cursors of search results (a character no name can hold).
     static let searchCursor = "\u{1}"
 
-    private func search(_ words: [String], _ query: DirectoryQuery) throws -> ListingPage {
+    private static func searchRead(_ words: [String], _ query: DirectoryQuery) throws -> @Sendable (Database) throws -> ListingPage {
         let match = SearchIndex.match(words: words, viewer: query.viewer, chapter: query.chapter, country: query.country)
         var after: Int64 = .min
         if let cursor = query.after {
@@ -161,7 +169,7 @@ extension Store {
             }
             after = r
         }
-        return try pool.read { db in
+        return { [after] db in
             // One pass over the index gives the count (up to the cap) and, usually, the page too:
             // FTS5 materialises prefix matches, so a second query would pay for them again.
             let sql = "SELECT rowid FROM member_search WHERE member_search MATCH ? AND rowid > ? ORDER BY rowid LIMIT ?"
@@ -211,7 +219,16 @@ extension Store {
     /// A merged duplicate the viewer may see gives the id it was merged into, to redirect to; one
     /// hidden from them is unknown, so its id never links to the survivor.
     public func member(_ id: String, as viewer: Viewer) throws -> (record: Record?, mergedInto: String?) {
-        guard let r = try record(.member, id: id), r.values["status"] == "active",
+        Store.visible(try record(.member, id: id), to: viewer)
+    }
+
+    /// `member(_:as:)` from async code.
+    public func member(_ id: String, as viewer: Viewer) async throws -> (record: Record?, mergedInto: String?) {
+        Store.visible(try await record(.member, id: id), to: viewer)
+    }
+
+    private static func visible(_ r: Record?, to viewer: Viewer) -> (record: Record?, mergedInto: String?) {
+        guard let r, r.values["status"] == "active",
             viewer.maySee(visibility: r.values["visibility"]?.stringValue, chapter: r.values["chapter"]?.stringValue)
         else { return (nil, nil) }
         if let survivor = r.values["merged_into"]?.stringValue, !r.state.erased { return (nil, survivor) }
@@ -219,7 +236,12 @@ extension Store {
     }
 
     /// Events for the calendar, by start time; removed events never, cancelled ones when asked.
-    public func calendar(_ query: CalendarQuery) throws -> ListingPage {
+    public func calendar(_ query: CalendarQuery) throws -> ListingPage { try pool.read(Store.calendarRead(query)) }
+
+    /// `calendar(_:)` from async code.
+    public func calendar(_ query: CalendarQuery) async throws -> ListingPage { try await pool.read(Store.calendarRead(query)) }
+
+    private static func calendarRead(_ query: CalendarQuery) -> @Sendable (Database) throws -> ListingPage {
         var clauses = ["removed = 0"]
         var args = [DatabaseValue]()
         if let c = query.chapter {
@@ -235,7 +257,7 @@ extension Store {
             args.append(Instant.format(until).databaseValue)
         }
         if !query.includeCancelled { clauses.append("status = 'scheduled'") }
-        return try pool.read { db in
+        return { [clauses, args] db in
             try Store.page(
                 db, table: "events", kind: .event, clauses: clauses, args: args, order: ("\"start\"", "id"), limit: query.limit,
                 after: query.after, offset: query.offset, countSQL: nil, countArgs: args)
@@ -268,9 +290,14 @@ extension Store {
     }
 
     /// Countries of the members `viewer` may see, for the directory's filter.
-    public func directoryCountries(as viewer: Viewer) throws -> [String] {
+    public func directoryCountries(as viewer: Viewer) throws -> [String] { try pool.read(Store.countriesRead(viewer)) }
+
+    /// `directoryCountries(as:)` from async code.
+    public func directoryCountries(as viewer: Viewer) async throws -> [String] { try await pool.read(Store.countriesRead(viewer)) }
+
+    private static func countriesRead(_ viewer: Viewer) -> @Sendable (Database) throws -> [String] {
         let (vis, args) = viewer.sql
-        return try pool.read { db in
+        return { db in
             try String.fetchAll(
                 db,
                 sql:
@@ -283,17 +310,23 @@ extension Store {
 extension Store {
     /// Counts an operator watches: open conflicts, quarantined entries, members waiting for the
     /// search indexer, listed members and events.
-    public func operationalCounts() throws -> (conflicts: Int, quarantined: Int, searchPending: Int, members: Int, events: Int) {
-        try pool.read { db in
-            let row = try Row.fetchOne(
-                db,
-                sql: """
-                    SELECT (SELECT count(*) FROM members WHERE conflicted = 1) + (SELECT count(*) FROM events WHERE conflicted = 1),
-                           (SELECT count(*) FROM quarantine), (SELECT count(*) FROM search_pending),
-                           (SELECT count(*) FROM members WHERE removed = 0), (SELECT count(*) FROM events WHERE removed = 0)
-                    """)!
-            return (row[0], row[1], row[2], row[3], row[4])
-        }
+    public func operationalCounts() throws -> OperationalCounts { try pool.read(Store.operationalCounts(in:)) }
+
+    /// `operationalCounts()` from async code.
+    public func operationalCounts() async throws -> OperationalCounts { try await pool.read(Store.operationalCounts(in:)) }
+
+    /// Open conflicts, quarantined entries, members waiting for the indexer, listed members and events.
+    public typealias OperationalCounts = (conflicts: Int, quarantined: Int, searchPending: Int, members: Int, events: Int)
+
+    private static func operationalCounts(in db: Database) throws -> OperationalCounts {
+        let row = try Row.fetchOne(
+            db,
+            sql: """
+                SELECT (SELECT count(*) FROM members WHERE conflicted = 1) + (SELECT count(*) FROM events WHERE conflicted = 1),
+                       (SELECT count(*) FROM quarantine), (SELECT count(*) FROM search_pending),
+                       (SELECT count(*) FROM members WHERE removed = 0), (SELECT count(*) FROM events WHERE removed = 0)
+                """)!
+        return (row[0], row[1], row[2], row[3], row[4])
     }
 }
 

@@ -97,23 +97,26 @@ extension Store {
     }
 
     /// Every peer's last known sync status.
-    public func peerStatuses() throws -> [PeerStatus] {
-        try pool.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM peers ORDER BY chapter").map { r in
-                let lagText: String = r["lag"] ?? "{}"
-                let lag = (try? JSONParser.parse(lagText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
-                let headsText: String = r["heads"] ?? "{}"
-                let heads = (try? JSONParser.parse(headsText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
-                func date(_ col: String) -> Date? { (r[col] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
-                return PeerStatus(
-                    chapter: r["chapter"], lastAttempt: date("last_attempt"), lastSuccess: date("last_success"), lastError: r["last_error"],
-                    failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"], heads: heads)
-            }
+    public func peerStatuses() throws -> [PeerStatus] { try pool.read(Store.peerStatuses(in:)) }
+
+    /// `peerStatuses()` from async code.
+    public func peerStatuses() async throws -> [PeerStatus] { try await pool.read(Store.peerStatuses(in:)) }
+
+    private static func peerStatuses(in db: Database) throws -> [PeerStatus] {
+        try Row.fetchAll(db, sql: "SELECT * FROM peers ORDER BY chapter").map { r in
+            let lagText: String = r["lag"] ?? "{}"
+            let lag = (try? JSONParser.parse(lagText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
+            let headsText: String = r["heads"] ?? "{}"
+            let heads = (try? JSONParser.parse(headsText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
+            func date(_ col: String) -> Date? { (r[col] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
+            return PeerStatus(
+                chapter: r["chapter"], lastAttempt: date("last_attempt"), lastSuccess: date("last_success"), lastError: r["last_error"],
+                failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"], heads: heads)
         }
     }
 
-    /// A cheap number that changes whenever any connection commits a write to the file,
-    /// so a server notices writes made by the CLI.
+    /// A cheap number that grows whenever any connection, of any process, adds entries to the
+    /// file (the sum of every origin's head): a server notices the CLI's writes by it.
     public func changeCounter() async throws -> Int64 {
         try await pool.read { db in try Int64.fetchOne(db, sql: "SELECT coalesce(sum(head_seq), 0) FROM origins") ?? 0 }
     }

@@ -24,6 +24,9 @@ extension Store {
     /// The restore lock, if authoring is held back.
     public func restoreLock() throws -> RestoreLock? { try pool.read { db in try Store.restoreLock(db) } }
 
+    /// `restoreLock()` from async code.
+    public func restoreLock() async throws -> RestoreLock? { try await pool.read { db in try Store.restoreLock(db) } }
+
     /// Holds authoring back until `quorum` peers confirm this node's own head.
     public func lockUntilOwnHeadConfirmed(quorum: Int) throws {
         precondition(quorum >= 1, "a restore lock needs at least one peer")

@@ -18,6 +18,22 @@ public struct Store: Sendable {
     public let chapter: ChapterID
     /// Where the database lives.
     public let path: String
+    /// Tells listeners when this replica's writes move an origin's head.
+    let newEntries: NewEntriesWatch
+
+    init(pool: DatabasePool, chapter: ChapterID, path: String) {
+        self.pool = pool
+        self.chapter = chapter
+        self.path = path
+        newEntries = NewEntriesWatch()
+        pool.add(transactionObserver: newEntries, extent: .observerLifetime)
+    }
+
+    /// Calls `listener` after every transaction of this replica (this `Store` and its copies)
+    /// that added entries: authored here or applied from a peer. Writes by another process, or
+    /// through another `Store` opened on the same file, are not seen: compare `changeCounter()`.
+    /// The listener runs on the writer's thread: it must return at once.
+    public func onNewEntries(_ listener: @escaping @Sendable () -> Void) { newEntries.add(listener) }
 
     /// Creates a new replica file for `chapter`; fails if the file exists.
     public static func create(at path: String, chapter: ChapterID) throws -> Store {
@@ -85,4 +101,37 @@ public struct Store: Sendable {
 
     /// The chapter's id of an origin's local number, for entry row ids.
     static func rowid(origin: Int64, seq: Int64) -> Int64 { origin << 40 | seq }
+}
+
+/// Watches the writer for commits that changed the `origins` table (an entry authored or
+/// applied moves its origin's head), and tells the listeners after the commit.
+final class NewEntriesWatch: TransactionObserver, @unchecked Sendable {
+    private let lock = NSLock()
+    private var listeners = [@Sendable () -> Void]()
+    /// Only touched on the writer's queue, during one transaction.
+    private var moved = false
+
+    func add(_ listener: @escaping @Sendable () -> Void) {
+        lock.lock()
+        defer { lock.unlock() }
+        listeners.append(listener)
+    }
+
+    func observes(eventsOfKind eventKind: DatabaseEventKind) -> Bool { eventKind.tableName == "origins" }
+
+    func databaseDidChange(with event: DatabaseEvent) {
+        moved = true
+        stopObservingDatabaseChangesUntilNextTransaction()
+    }
+
+    func databaseDidCommit(_ db: Database) {
+        guard moved else { return }
+        moved = false
+        lock.lock()
+        let all = listeners
+        lock.unlock()
+        for l in all { l() }
+    }
+
+    func databaseDidRollback(_ db: Database) { moved = false }
 }

@@ -103,7 +103,7 @@ import Testing
         #expect(again.status == 0, "\(again.stderr)")
         let applied = try JSONParser.parse(again.stdout).arrayValue?.first?["applied"]?["fr"]?.intValue ?? 0
         #expect(Int64(applied) == 3_000 - partial, "resumed from \(partial) but applied \(applied)")
-        #expect(try de.openStore().stateDigest() == fr.openStore().stateDigest())
+        #expect(try await de.openStore().stateDigest() == fr.openStore().stateDigest())
         try consistent(de)
     }
 }

@@ -28,7 +28,7 @@ import Testing
         try await WebNode.with(seed: Self.seed) { n in
             let store = try n.store()
             let heads = try await store.heads().map(\.seq)
-            let digest = try store.stateDigest()
+            let digest = try await store.stateDigest()
             for path in ["/?page=abc", "/?page=0", "/?q=%E9t%E9", "/?chapter=xx", "/?country=France", "/?q=a&q=b", "/?q=%FF%FE"] {
                 let p = try await n.get(path)
                 #expect(p.status == 400, "\(path) is refused")
@@ -85,7 +85,7 @@ import Testing
                 body: "{\"name\": \"\u{FFFD}\"}".replacingOccurrences(of: "\u{FFFD}", with: "\\udc00"))
             #expect(invalidUTF8.status == 400)
             #expect(try await store.heads().map(\.seq) == heads)
-            #expect(try store.stateDigest() == digest)
+            #expect(try await store.stateDigest() == digest)
         }
     }
 

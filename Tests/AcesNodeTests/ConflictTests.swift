@@ -32,14 +32,14 @@ import Testing
             #expect(Set(l.first?.candidates.map(\.version.origin.rawValue) ?? []) == ["fr", "de"])
             #expect(l.first?.candidates.allSatisfy { $0.replaced.first?.value == "Paris" } == true)
         }
-        let shown = try #require(try fed.store("uk").record(.member, id: id)).values["city"]
+        let shown = try #require(try await fed.store("uk").record(.member, id: id)).values["city"]
         #expect(shown == "Lyon" || shown == "Berlin")
 
         try settle(fed, on: "uk", lists[0][0].id, .take(ChapterID("de")!))
         #expect(try await fed.converge(["fr", "uk", "de"]))
         for c in ["fr", "uk", "de"] {
             #expect(try fed.store(c).conflicts().isEmpty)
-            #expect(try fed.store(c).record(.member, id: id)?.values["city"] == "Berlin")
+            #expect(try await fed.store(c).record(.member, id: id)?.values["city"] == "Berlin")
         }
         await fed.stopAll()
     }
@@ -71,9 +71,9 @@ import Testing
         for c in ["fr", "uk", "de"] {
             let store = try fed.store(c)
             #expect(try store.conflicts().isEmpty)
-            let survivor = try #require(try store.record(.member, id: a))
+            let survivor = try #require(try await store.record(.member, id: a))
             #expect(!survivor.removed && survivor.values["organisation"] == "Pixel Republic")
-            let retired = try #require(try store.record(.member, id: b))
+            let retired = try #require(try await store.record(.member, id: b))
             #expect(retired.removed && retired.values["merged_into"] == .string(a))
             #expect(try store.records(.member).map(\.id) == [a])
         }

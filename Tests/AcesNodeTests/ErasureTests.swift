@@ -34,7 +34,7 @@ import Testing
         for c in ["fr", "uk", "de"] {
             let node = fed.node(c)
             let store = try node.openStore()
-            let r = try #require(try store.record(.member, id: id))
+            let r = try #require(try await store.record(.member, id: id))
             #expect(r.removed && r.state.erased && r.values.isEmpty, "on \(c)")
             #expect(try store.verifyLog(keys: node.keyRing()).isValid, "log of \(c) no longer verifies")
             #expect(try store.integrityCheck() == "ok")
@@ -52,7 +52,7 @@ import Testing
         // uk sees both peers confirm once it has synced with them again.
         var confirmed = false
         for _ in 0..<100 where !confirmed {
-            let peers = try uk.openStore().peerStatuses()
+            let peers = try await uk.openStore().peerStatuses()
             confirmed = peers.count == 2 && peers.allSatisfy { ($0.heads["uk"] ?? 0) >= erase.envelope.seq }
             if !confirmed { try await Task.sleep(for: .milliseconds(50)) }
         }

@@ -20,7 +20,7 @@ import Testing
         #expect(try await fed.converge(["fr", "uk"]))
         try await fed.start("de")
         #expect(try await fed.converge(["fr", "uk", "de"]))
-        let r = try #require(try fed.store("de").record(.member, id: a))
+        let r = try #require(try await fed.store("de").record(.member, id: a))
         #expect(r.values["city"] == "Marseille")
         #expect(try fed.store("uk").records(.member).count == 5)
         for c in ["fr", "uk", "de"] { #expect(try fed.store(c).verifyLog(keys: fed.node(c).keyRing()).isValid) }
@@ -65,7 +65,7 @@ import Testing
         #expect(Date().timeIntervalSince(start) < 10)
         var de: PeerStatus?
         for _ in 0..<100 where de?.lastError == nil {
-            de = try fed.store("fr").peerStatuses().first { $0.chapter == "de" }
+            de = try await fed.store("fr").peerStatuses().first { $0.chapter == "de" }
             try await Task.sleep(for: .milliseconds(50))
         }
         #expect(de?.lastError?.contains("unreachable") == true)

@@ -54,7 +54,7 @@ extension LyingPeerTests {
             let refused = try await store.apply([rival], origin: fr, keys: fed.node("de").keyRing())
             #expect(refused.refusal?.code == "bad_signature")
             #expect(try await store.heads().first { $0.origin == fr }?.frozen == nil)
-            #expect(try store.record(.member, id: member)?.values["city"] == "Nice")
+            #expect(try await store.record(.member, id: member)?.values["city"] == "Nice")
             #expect(try await store.heads().first { $0.origin == fr }?.seq == 3)
         }
     }

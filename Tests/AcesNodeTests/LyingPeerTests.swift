@@ -52,7 +52,7 @@ import Testing
             // Truncated: the stream ends in the middle of entry 2.
             try await withLyingPeer(fed, seq: 3, body: joined([honest[0]]) + Array(honest[1].prefix(honest[1].count / 2))) {
                 await #expect(throws: SyncError.self) { _ = try await syncer.pull(from: uk) }
-                let status = try store.peerStatuses().first
+                let status = try await store.peerStatuses().first
                 #expect(status?.lastError?.contains("garbage") == true)
             }
             // Replayed: after de holds 1 and 2, the peer sends 1, 2, 3 again: 1 and 2 are skipped, 3 applied once.
@@ -88,7 +88,7 @@ import Testing
                 let r = try await syncer.pull(from: uk)
                 #expect(r.refused[fr]?.code == "unknown_key")
             }
-            #expect(try store.record(.member, id: id)?.values["city"] == "Nice")
+            #expect(try await store.record(.member, id: id)?.values["city"] == "Nice")
             #expect(try store.verifyLog(keys: fed.node("de").keyRing()).isValid)
         }
         await fed.stopAll()

@@ -34,7 +34,10 @@ import Testing
 
     /// Rewrites uk's stored copy of fr's entries the way a lying relay would serve them.
     static func tamper(_ t: Tamper, storeAt path: String) throws {
-        let q = try DatabaseQueue(path: path)
+        // The node was just stopped: its replica may still be closing (a checkpoint), so wait for locks.
+        var config = Configuration()
+        config.busyMode = .timeout(10)
+        let q = try DatabaseQueue(path: path, configuration: config)
         try q.write { db in
             let frID = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = 'fr'")!
             func rowid(_ seq: Int64) -> Int64 { frID << 40 | seq }
@@ -84,7 +87,7 @@ import Testing
             #expect(report.refused[ChapterID("fr")!]?.code == t.expectedCode)
             #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq ?? 0 == t.appliedBefore)
             #expect(try store.quarantined().contains { $0.code == t.expectedCode && $0.peer == "uk" })
-            let status = try #require(try store.peerStatuses().first { $0.chapter == "uk" })
+            let status = try #require(try await store.peerStatuses().first { $0.chapter == "uk" })
             #expect(status.lastError?.contains("origin fr") == true)
             #expect(try store.verifyLog(keys: de.keyRing()).isValid)
 
@@ -92,7 +95,7 @@ import Testing
             try await fed.start("fr")
             let honest = try await syncer.pull(from: ChapterID("fr")!)
             #expect(honest.refused.isEmpty)
-            #expect(try store.stateDigest() == fed.store("fr").stateDigest())
+            #expect(try await store.stateDigest() == fed.store("fr").stateDigest())
         }
         await fed.stopAll()
     }

@@ -37,13 +37,13 @@ import Testing
         for _ in 0..<5 where !confirmed {
             let sync = try await AcesProcess.runAsync(["sync", "--data", fed.node("fr").path])
             tries.append(sync.stdout + sync.stderr)
-            let lock = try fed.store("fr").restoreLock()
+            let lock = try await fed.store("fr").restoreLock()
             confirmed = sync.status == 0 && lock == nil
         }
         #expect(confirmed, "\(tries)")
         let store = try fed.store("fr")
         #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq == 5, "its own later entries came back from uk")
-        #expect(try store.restoreLock() == nil)
+        #expect(try await store.restoreLock() == nil)
         try fed.addMember(on: "fr", 5)
         try await fed.start("fr")
         #expect(try await fed.converge(["fr", "uk"]))
@@ -74,14 +74,14 @@ import Testing
         var unlocked = false
         for _ in 0..<4 where !unlocked {
             let sync = try await AcesProcess.runAsync(["sync", "--data", fed.node("fr").path])
-            let lock = try fed.store("fr").restoreLock()
+            let lock = try await fed.store("fr").restoreLock()
             unlocked = sync.status == 0 && lock == nil
         }
         #expect(unlocked)
         let store = try fed.store("fr")
-        #expect(try store.restoreLock() == nil)
+        #expect(try await store.restoreLock() == nil)
         #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq == 4)
-        #expect(try store.record(.member, id: try fed.store("uk").records(.member).first!.id) != nil)
+        #expect(try await store.record(.member, id: try fed.store("uk").records(.member).first!.id) != nil)
         let added = try await AcesProcess.runAsync([
             "member", "add", "--data", fed.node("fr").path, "--email", "x@example.org", "--name", "X",
         ])

@@ -94,13 +94,19 @@ final class RunningFederation: @unchecked Sendable {
     func digests(_ chapters: [String]) throws -> [Digest32] { try chapters.map { try store($0).stateDigest() } }
 
     /// Waits until every listed node has the same digest and the same heads; false on timeout.
+    /// Reads through the async API, on replicas opened once: the threads of the concurrency pool
+    /// belong to the nodes under test (and to tests running beside this one).
     func converge(_ chapters: [String], seconds: Double = 20) async throws -> Bool {
+        let stores = try chapters.map { try store($0) }
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            let d = try digests(chapters)
-            var heads = [[String]]()
-            for c in chapters { heads.append(try await store(c).heads().map { "\($0.origin):\($0.seq)" }) }
-            if Set(d).count == 1 && Set(heads).count == 1 { return true }
+            var digests = Set<Digest32>()
+            var heads = Set<[String]>()
+            for s in stores {
+                digests.insert(try await s.stateDigest())
+                heads.insert(try await s.heads().map { "\($0.origin):\($0.seq)" })
+            }
+            if digests.count == 1 && heads.count == 1 { return true }
             try await Task.sleep(for: .milliseconds(50))
         }
         return false

@@ -54,24 +54,19 @@ public struct AcesProcess {
             process.waitUntilExit()
         }
 
-        /// SIGTERM, waited for on a thread of its own; a child still running `killAfter` seconds
-        /// later gets SIGKILL (a frozen server must fail its test, not hang the suite). Returns
-        /// the exit status, and whether SIGKILL was needed.
-        public func stopAsync(killAfter seconds: Double = 20) async -> (status: Int32, killed: Bool) {
-            await withCheckedContinuation { continuation in
-                Thread.detachNewThread {
-                    if self.process.isRunning { self.process.terminate() }
-                    let deadline = Date().addingTimeInterval(seconds)
-                    while self.process.isRunning && Date() < deadline { usleep(5_000) }
-                    let killed = self.process.isRunning
-                    if killed { kill(self.process.processIdentifier, SIGKILL) }
-                    self.process.waitUntilExit()
-                    continuation.resume(returning: (self.process.terminationStatus, killed))
-                }
+        /// Sends SIGTERM and waits at most `seconds` for it to exit: the seconds it took, or nil
+        /// when it was still running (it is then killed, so no test leaves a process behind).
+        public func terminate(within seconds: Double) async -> Double? {
+            let start = Date()
+            if process.isRunning { process.terminate() }
+            while process.isRunning && Date().timeIntervalSince(start) < seconds { try? await Task.sleep(for: .milliseconds(10)) }
+            if process.isRunning {
+                kill(process.processIdentifier, SIGKILL)
+                process.waitUntilExit()
+                return nil
             }
+            return Date().timeIntervalSince(start)
         }
-
-        public var isRunning: Bool { process.isRunning }
     }
 
     /// Starts the executable and returns without waiting.

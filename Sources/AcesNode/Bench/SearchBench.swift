@@ -133,7 +133,7 @@ public struct SearchBench: Sendable {
             var direct = [Double]()
             for q in list.dropFirst(200) {
                 let start = DispatchTime.now().uptimeNanoseconds
-                _ = try store.directory(DirectoryQuery(viewer: .visitor, text: q, limit: 20))
+                _ = try await store.directory(DirectoryQuery(viewer: .visitor, text: q, limit: 20))
                 direct.append(Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6)
             }
             result.storeP50.append(pct(direct, 0.5))

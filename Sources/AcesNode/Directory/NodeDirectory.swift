@@ -1,12 +1,15 @@
 import AcesCore
 import AcesStore
 import Foundation
+import NIOConcurrencyHelpers
 
 /// A node's data directory: `aces.toml`, the SQLite replica `aces.sqlite`, and `keys/` with the
 /// private signing key (owner-only permissions).
 public struct NodeDirectory: Sendable {
     public let path: String
     public let config: NodeConfig
+    /// The signing key as last read, shared by the copies of this value.
+    let signingKeys = SigningKeyCache()
     public var chapter: ChapterID { ChapterID(config.chapter)! }
 
     static let configName = "aces.toml"
@@ -78,14 +81,20 @@ public struct NodeDirectory: Sendable {
     /// Opens the replica.
     public func openStore() throws -> Store { try Store.open(at: databasePath) }
 
-    /// The current signing key, as `aces.toml` names it now (read again, so a server picks up
-    /// `aces keys rotate` run beside it). Refuses a key file others can read.
+    /// The current signing key, as `aces.toml` names it now: read once, and again only when
+    /// `aces.toml` or the key file changed (so a server picks up `aces keys rotate` run beside it).
+    /// Refuses a key file others can read.
     public func signingKey() throws -> (id: String, key: SigningKey) {
+        let configFile = path + "/" + NodeDirectory.configName
+        if let known = signingKeys.current(configFile: configFile) { return known }
+        let configStamp = FileStamp(configFile)
         guard let k = currentConfig.keys.last, let name = k.file else { throw NodeError.key("no signing key is configured") }
+        let keyStamp = FileStamp(path + "/" + name)
         let key = try NodeDirectory.readKey(path + "/" + name)
         guard key.publicKey.base64url == k.publicKey else {
             throw NodeError.key("the signing key file \(path + "/" + name) does not match the public key in aces.toml")
         }
+        signingKeys.keep((k.id, key), configStamp: configStamp, keyFile: path + "/" + name, keyStamp: keyStamp)
         return (k.id, key)
     }
 
@@ -146,5 +155,39 @@ public struct NodeDirectory: Sendable {
         do { try FederationCA.createExclusively(file, contents: Array(text.utf8), mode: 0o600) } catch {
             throw NodeError.key("could not write the key file \(file): \(error)")
         }
+    }
+}
+
+/// What identifies a file's version cheaply: inode, size, modification time and mode (an atomic
+/// replacement, an edit or a chmod changes it).
+struct FileStamp: Equatable {
+    let attributes: [String]
+
+    init(_ file: String) {
+        let a = (try? FileManager.default.attributesOfItem(atPath: file)) ?? [:]
+        attributes = [FileAttributeKey.systemFileNumber, .size, .modificationDate, .posixPermissions].map { "\(a[$0] ?? "-")" }
+    }
+}
+
+/// The signing key a node read, kept with the stamps of `aces.toml` and the key file it came
+/// from: a writer looks at two stamps instead of parsing the configuration and the key again.
+final class SigningKeyCache: Sendable {
+    private struct Kept {
+        let value: (id: String, key: SigningKey)
+        let configStamp: FileStamp
+        let keyFile: String
+        let keyStamp: FileStamp
+    }
+    private let kept = NIOLockedValueBox<Kept?>(nil)
+
+    /// The kept key, if neither file changed since it was read.
+    func current(configFile: String) -> (id: String, key: SigningKey)? {
+        guard let k = kept.withLockedValue({ $0 }), FileStamp(configFile) == k.configStamp, FileStamp(k.keyFile) == k.keyStamp
+        else { return nil }
+        return k.value
+    }
+
+    func keep(_ value: (id: String, key: SigningKey), configStamp: FileStamp, keyFile: String, keyStamp: FileStamp) {
+        kept.withLockedValue { $0 = Kept(value: value, configStamp: configStamp, keyFile: keyFile, keyStamp: keyStamp) }
     }
 }

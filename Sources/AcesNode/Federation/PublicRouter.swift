@@ -14,17 +14,18 @@ enum PublicRouter {
         let router = Router()
         if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
         let site = try Site(store: store, directory: directory)
+        let roster = try directory.roster()
         router.get("/healthz") { _, _ -> Response in
             FederationRouter.plain("ok\n")
         }
         router.get("/readyz") { _, _ -> Response in
-            let r = await Readiness.check(directory: directory, store: store)
+            let r = await Readiness.check(directory: directory, store: store, roster: roster)
             return FederationRouter.json(r.json, status: r.ready ? .ok : .serviceUnavailable)
         }
         if let metrics {
             // Counts of every member held, hidden ones too: for operators, with an admin token.
             router.get("/metrics") { request, _ -> Response in
-                guard try AdminRouter.hasToken(request, site) else {
+                guard try await AdminRouter.hasToken(request, site) else {
                     return APIRouter.error(.unauthorized, WebError.unauthorized.description)
                 }
                 let text = try await metrics.render(store: store)
@@ -42,7 +43,7 @@ enum PublicRouter {
             router.get("/federation") { request, _ -> Response in
                 try await WebRouter.page(request, site) { req in
                     let rows = await dashboard.gather(chapter: directory.chapter, store: store)
-                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try store.peerStatuses())
+                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try await store.peerStatuses())
                 }
             }
         }

@@ -29,12 +29,14 @@ public final class Syncer: Sendable {
     let interval: Double
     let logger: Logger
     let metrics: NodeMetrics?
-    private let state = NIOLockedValueBox(State())
-
-    struct State {
-        var triggered = Set<ChapterID>()
-        var notifyAll = false
-    }
+    /// Set by `announce()`: tell every peer even if no head has moved.
+    private let notifyAll = NIOLockedValueBox(false)
+    /// Wakes a peer's loop (the peer said it has new entries).
+    private let pullWakeups: [ChapterID: Wakeup]
+    /// Wakes the loop that tells peers (this process wrote or applied entries).
+    private let announceWakeup = Wakeup()
+    /// How often the announce loop looks for entries another process (the CLI) wrote.
+    static let outsideWriteCheck = Duration.seconds(1)
 
     init(
         chapter: ChapterID, store: Store, keys: KeyRing, peers: [ChapterID: PeerClient], interval: Double, logger: Logger,
@@ -47,16 +49,23 @@ public final class Syncer: Sendable {
         self.peers = peers
         self.interval = interval
         self.logger = logger
+        pullWakeups = Dictionary(uniqueKeysWithValues: peers.keys.map { ($0, Wakeup()) })
+        // Entries written in this process, through this replica, are announced at once.
+        let wakeup = announceWakeup
+        store.onNewEntries { wakeup.signal() }
     }
 
     /// The peers this node pulls from.
     public var peerChapters: [ChapterID] { peers.keys.sorted() }
 
     /// Asks for a pass with `peer` as soon as possible (it said it has new entries).
-    public func trigger(_ peer: ChapterID) { _ = state.withLockedValue { $0.triggered.insert(peer) } }
+    public func trigger(_ peer: ChapterID) { pullWakeups[peer]?.signal() }
 
     /// Asks to tell every peer that this node has new entries.
-    public func announce() { state.withLockedValue { $0.notifyAll = true } }
+    public func announce() {
+        notifyAll.withLockedValue { $0 = true }
+        announceWakeup.signal()
+    }
 
     /// One pass with every peer, concurrently.
     public func syncAll() async -> [(ChapterID, Result<PullReport, SyncError>)] {
@@ -80,7 +89,7 @@ public final class Syncer: Sendable {
     /// verify and apply in batches, and record the outcome for `aces peers`.
     public func pull(from peer: ChapterID) async throws -> PullReport {
         guard let client = peers[peer] else { throw SyncError.notConfigured("'\(peer)' is not a peer of this node") }
-        var status = (try? store.peerStatuses().first { $0.chapter == peer.rawValue }) ?? PeerStatus(chapter: peer.rawValue)
+        var status = (try? await store.peerStatuses().first { $0.chapter == peer.rawValue }) ?? PeerStatus(chapter: peer.rawValue)
         status.lastAttempt = Date()
         var report = PullReport(peer: peer)
         do {
@@ -105,7 +114,7 @@ public final class Syncer: Sendable {
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
             // A restored node authors again once enough peers hold nothing of its log beyond its head.
             let theirOwn = theirs.origins.first { $0.origin == chapter }?.seq ?? 0
-            if report.refused[chapter] == nil && theirOwn <= (after[chapter] ?? 0), try store.restoreLock() != nil {
+            if report.refused[chapter] == nil && theirOwn <= (after[chapter] ?? 0), try await store.restoreLock() != nil {
                 if try await store.confirmOwnHead(by: peer.rawValue) {
                     logger.notice("restore confirmed: this node authors again", metadata: ["aces.peer": "\(peer)"])
                 }
@@ -129,7 +138,6 @@ public final class Syncer: Sendable {
             logger.info(
                 "sync pass",
                 metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
-            if report.total > 0 { announce() }
             return report
         } catch {
             let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
@@ -204,8 +212,10 @@ public final class Syncer: Sendable {
         }
     }
 
-    /// Runs until cancelled or a graceful shutdown: a loop per peer (periodic pass, at once when
-    /// notified, backing off while it fails), and a loop that notices local writes and tells peers.
+    /// Runs until cancelled or a graceful shutdown: a loop per peer (a pass at once when the peer
+    /// notifies, else every `interval`, backing off while it fails), and a loop that tells peers
+    /// when this node has new entries (at once for this process's writes, within a second for
+    /// another process's, such as the CLI's).
     public func run() async {
         await withDiscardingTaskGroup { group in
             for peer in peerChapters { group.addTask { await self.peerLoop(peer) } }
@@ -216,48 +226,44 @@ public final class Syncer: Sendable {
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     private func peerLoop(_ peer: ChapterID) async {
+        guard let wakeup = pullWakeups[peer] else { return }
         var failures = 0
-        var next = Date()
         while !stopping {
-            let triggered = state.withLockedValue { $0.triggered.remove(peer) != nil }
-            if triggered || Date() >= next {
-                do {
-                    _ = try await pull(from: peer)
-                    failures = 0
-                    next = Date().addingTimeInterval(interval)
-                } catch {
-                    failures += 1
-                    next = Date().addingTimeInterval(min(max(interval, 60), 0.5 * pow(2, Double(min(failures, 12)))))
-                }
+            do {
+                _ = try await pull(from: peer)
+                failures = 0
+            } catch {
+                failures += 1
             }
-            try? await Task.sleep(for: .milliseconds(25))
+            let pause = failures == 0 ? interval : min(max(interval, 60), 0.5 * pow(2, Double(min(failures, 12))))
+            await wakeup.wait(timeout: .milliseconds(Int64(pause * 1000)))
         }
     }
 
+    /// Tells every peer when this node holds new entries: its own, or others' it applied (so a
+    /// line of nodes relays an edit at once). One round of notices at a time: writes made while
+    /// it runs are told in the next round.
     private func announceLoop() async {
-        var lastOwn = (try? await store.heads().first { $0.origin == chapter }?.seq) ?? 0
+        var last = (try? await store.changeCounter()) ?? 0
         while !stopping {
-            let own = (try? await store.heads().first { $0.origin == chapter }?.seq) ?? lastOwn
-            if own != lastOwn {
-                lastOwn = own
-                state.withLockedValue { $0.notifyAll = true }
+            await announceWakeup.wait(timeout: Syncer.outsideWriteCheck)
+            if stopping { return }
+            let now = (try? await store.changeCounter()) ?? last
+            let asked = notifyAll.withLockedValue { asked in
+                defer { asked = false }
+                return asked
             }
-            let go = state.withLockedValue { s -> Bool in
-                defer { s.notifyAll = false }
-                return s.notifyAll
-            }
-            if go {
-                await withTaskGroup(of: Void.self) { group in
-                    for (peer, client) in peers {
-                        group.addTask {
-                            do { try await client.notify() } catch {
-                                self.logger.debug("notify failed", metadata: ["aces.peer": "\(peer)"])
-                            }
+            guard now != last || asked else { continue }
+            last = now
+            await withTaskGroup(of: Void.self) { group in
+                for (peer, client) in peers {
+                    group.addTask {
+                        do { try await client.notify() } catch {
+                            self.logger.debug("notify failed", metadata: ["aces.peer": "\(peer)"])
                         }
                     }
                 }
             }
-            try? await Task.sleep(for: .milliseconds(25))
         }
     }
 }

@@ -8,8 +8,8 @@ import NIOConcurrencyHelpers
 enum NodeHealth {
     static func summary(chapter: ChapterID, store: Store) async throws -> JSONValue {
         let heads = try await store.heads()
-        let counts = try store.operationalCounts()
-        let peers: [JSONValue] = try store.peerStatuses().map { p in
+        let counts = try await store.operationalCounts()
+        let peers: [JSONValue] = try await store.peerStatuses().map { p in
             [
                 "chapter": .string(p.chapter), "behind": .number(Double(p.lag.values.reduce(0, +))),
                 "last_success": p.lastSuccess.map { .string(Instant.format($0)) } ?? .null,

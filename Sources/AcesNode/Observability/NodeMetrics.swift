@@ -54,7 +54,7 @@ public final class NodeMetrics: Sendable {
             .set(h.frozen == nil ? 0.0 : 1.0)
         }
         let now = Date()
-        for p in try store.peerStatuses() {
+        for p in try await store.peerStatuses() {
             for (origin, lag) in p.lag {
                 registry.makeGauge(
                     name: "aces_sync_lag_entries", labels: [("peer", p.chapter), ("origin", origin)],
@@ -68,7 +68,7 @@ public final class NodeMetrics: Sendable {
             registry.makeGauge(name: "aces_sync_failures", labels: [("peer", p.chapter)], help: "Failed passes in a row with a peer.")
                 .set(Double(p.failures))
         }
-        let counts = try store.operationalCounts()
+        let counts = try await store.operationalCounts()
         registry.makeGauge(name: "aces_conflicts_open", help: "Records with a conflict an operator has not settled.").set(
             Double(counts.conflicts))
         registry.makeGauge(name: "aces_quarantined_entries", help: "Entries refused and kept in quarantine.").set(

@@ -15,7 +15,7 @@ enum APIRouter {
                 let query = DirectoryQuery(
                     viewer: try await site.viewer(request), text: try p.text("q", max: 200), chapter: try p.chapter(site.chapters)?.chapter,
                     country: try p.country(), limit: try p.int("limit", in: 1...100, fallback: 20), after: try cursor(p))
-                let page = try site.store.directory(query)
+                let page = try await site.store.directory(query)
                 return listing(page.records.map { member($0, viewer: query.viewer, site: site) }, page)
             }
         }
@@ -24,7 +24,7 @@ enum APIRouter {
                 try Parameters(request.uri.query).only([])
                 let id = context.parameters.get("id") ?? ""
                 let viewer = try await site.viewer(request)
-                guard RecordID.isValid(id), let r = try site.store.member(id, as: viewer).record else { throw WebError.notFound }
+                guard RecordID.isValid(id), let r = try await site.store.member(id, as: viewer).record else { throw WebError.notFound }
                 return .json(member(r, viewer: viewer, site: site))
             }
         }
@@ -40,7 +40,7 @@ enum APIRouter {
                 let query = CalendarQuery(
                     chapter: try p.chapter(site.chapters)?.chapter, from: try instant(p, "from") ?? now(), until: try instant(p, "to"),
                     includeCancelled: cancelled, limit: try p.int("limit", in: 1...100, fallback: 20), after: try cursor(p))
-                let page = try site.store.calendar(query)
+                let page = try await site.store.calendar(query)
                 return listing(page.records.map { event($0, site: site) }, page)
             }
         }
@@ -48,7 +48,7 @@ enum APIRouter {
             try await api {
                 try Parameters(request.uri.query).only([])
                 let id = context.parameters.get("id") ?? ""
-                guard RecordID.isValid(id), let r = try site.store.record(.event, id: id), !r.removed else { throw WebError.notFound }
+                guard RecordID.isValid(id), let r = try await site.store.record(.event, id: id), !r.removed else { throw WebError.notFound }
                 return .json(event(r, site: site))
             }
         }

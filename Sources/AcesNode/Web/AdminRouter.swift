@@ -17,7 +17,7 @@ enum AdminRouter {
             router.post(RouterPath(base)) { request, _ -> Response in
                 try await admin(request, site) {
                     let body = try await object(request)
-                    let r = kind == .member ? try editor.addMember(body) : try editor.addEvent(body)
+                    let r = try await WriteQueue.run { kind == .member ? try editor.addMember(body) : try editor.addEvent(body) }
                     var res = FederationRouter.json(full(r), status: .created)
                     res.headers[.location] = "\(base)/\(r.id)"
                     return res
@@ -26,7 +26,7 @@ enum AdminRouter {
             router.get(RouterPath(base + "/:id")) { request, context -> Response in
                 try await admin(request, site) {
                     let id = try recordID(context)
-                    guard let r = try site.store.record(kind, id: id), !r.removed else { throw StoreError.notFound(kind, id) }
+                    guard let r = try await site.store.record(kind, id: id), !r.removed else { throw StoreError.notFound(kind, id) }
                     return FederationRouter.json(full(r))
                 }
             }
@@ -34,13 +34,16 @@ enum AdminRouter {
                 try await admin(request, site) {
                     let id = try recordID(context)
                     let body = try await object(request)
-                    let r = kind == .member ? try editor.updateMember(id, body) : try editor.updateEvent(id, body)
+                    let r = try await WriteQueue.run {
+                        kind == .member ? try editor.updateMember(id, body) : try editor.updateEvent(id, body)
+                    }
                     return FederationRouter.json(full(r))
                 }
             }
             router.delete(RouterPath(base + "/:id")) { request, context -> Response in
                 try await admin(request, site) {
-                    try editor.remove(kind, id: try recordID(context))
+                    let id = try recordID(context)
+                    try await WriteQueue.run { try editor.remove(kind, id: id) }
                     return Response(status: .noContent)
                 }
             }
@@ -52,18 +55,21 @@ enum AdminRouter {
                 guard let reason = body["reason"]?.stringValue, body.count == 1 else {
                     throw WebError.badRequest("send {\"reason\": \"…\"} saying why the member is erased (no personal data)")
                 }
-                let e = try editor.eraseMember(id, reason: reason)
+                let e = try await WriteQueue.run { try editor.eraseMember(id, reason: reason) }
                 return FederationRouter.json(["id": .string(id), "entry": .string(e.envelope.version.description)])
             }
         }
         router.post("/admin/v1/events/:id/cancel") { request, context -> Response in
-            try await admin(request, site) { FederationRouter.json(full(try editor.cancelEvent(try recordID(context)))) }
+            try await admin(request, site) {
+                let id = try recordID(context)
+                return FederationRouter.json(full(try await WriteQueue.run { try editor.cancelEvent(id) }))
+            }
         }
     }
 
     /// Checks the bearer token, runs the handler and maps its errors to 4xx with one sentence.
     static func admin(_ request: Request, _ site: Site, _ body: () async throws -> Response) async throws -> Response {
-        guard try hasToken(request, site) else { return APIRouter.error(.unauthorized, WebError.unauthorized.description) }
+        guard try await hasToken(request, site) else { return APIRouter.error(.unauthorized, WebError.unauthorized.description) }
         var answer: Response?
         let mapped = try await APIRouter.api {
             answer = try await body()
@@ -73,9 +79,10 @@ enum AdminRouter {
     }
 
     /// Whether the request carries a valid admin token (`Authorization: Bearer …`).
-    static func hasToken(_ request: Request, _ site: Site) throws -> Bool {
+    static func hasToken(_ request: Request, _ site: Site) async throws -> Bool {
         let header = request.headers[.authorization] ?? ""
-        return try header.hasPrefix("Bearer ") && site.store.adminTokenID(String(header.dropFirst(7))) != nil
+        guard header.hasPrefix("Bearer ") else { return false }
+        return try await site.store.adminTokenID(String(header.dropFirst(7))) != nil
     }
 
     static func recordID(_ context: BasicRequestContext) throws(WebError) -> String {

@@ -12,7 +12,7 @@ enum CalendarPages {
         let chapter = try req.params.chapter(req.site.chapters)
         let pageNumber = try req.params.int("page", in: 1...10_000, fallback: 1)
         let query = CalendarQuery(chapter: chapter?.chapter, from: now, limit: pageSize, offset: (pageNumber - 1) * pageSize)
-        let result = try req.site.store.calendar(query)
+        let result = try await req.site.store.calendar(query)
         let pages = max(1, (result.total + pageSize - 1) / pageSize)
         if pageNumber > pages && result.total > 0 { throw WebError.notFound }
 

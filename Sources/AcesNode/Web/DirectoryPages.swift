@@ -16,8 +16,8 @@ enum DirectoryPages {
         let query = DirectoryQuery(
             viewer: req.viewer, text: q, chapter: chapter?.chapter, country: country, limit: pageSize,
             offset: (pageNumber - 1) * pageSize)
-        let result = try req.site.store.directory(query)
-        let countries = try req.site.store.directoryCountries(as: req.viewer)
+        let result = try await req.site.store.directory(query)
+        let countries = try await req.site.store.directoryCountries(as: req.viewer)
         let pages = max(1, (result.total + pageSize - 1) / pageSize)
         if pageNumber > pages && result.total > 0 { throw WebError.notFound }
 

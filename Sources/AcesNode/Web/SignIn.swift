@@ -7,10 +7,10 @@ import Hummingbird
 /// Signing in with a personal link: `GET /signin?token=…` shows a button (so link scanners in
 /// mail systems do not open sessions), `POST /signin` opens a session cookie, `POST /signout` ends it.
 enum SignIn {
-    static func confirm(_ req: PageRequest) throws -> HTML {
+    static func confirm(_ req: PageRequest) async throws -> HTML {
         let t = req.t
-        guard let token = req.params["token"], let member = try req.site.store.inviteHolder(token),
-            let r = try req.site.store.record(.member, id: member)
+        guard let token = req.params["token"], let member = try await req.site.store.inviteHolder(token),
+            let r = try await req.site.store.record(.member, id: member)
         else {
             throw WebError(status: .forbidden, description: t.badLink)
         }
@@ -33,7 +33,7 @@ enum SignIn {
         var request = request
         let body = try await request.collectBody(upTo: 4096)
         let form = try? Parameters(String(buffer: body))
-        guard let token = form?["token"], let opened = try site.store.signIn(with: token, random: SecretToken.random(32)) else {
+        guard let token = form?["token"], let opened = try await site.store.signIn(with: token, random: SecretToken.random(32)) else {
             let req = try await PageRequest(request, site: site, ignoringQuery: true)
             return .page(Layout.error(req, WebError(status: .forbidden, description: req.t.badLink)), req, status: .forbidden)
         }
@@ -46,7 +46,7 @@ enum SignIn {
     }
 
     static func close(_ request: Request, site: Site) async throws -> Response {
-        if let token = request.cookies[Site.sessionCookie]?.value { try site.store.signOut(token) }
+        if let token = request.cookies[Site.sessionCookie]?.value { try await site.store.signOut(token) }
         var r = Response.redirect("/")
         r.setCookie(Cookie(name: Site.sessionCookie, value: "", maxAge: 0, path: "/", secure: site.secure, httpOnly: true, sameSite: .lax))
         return r

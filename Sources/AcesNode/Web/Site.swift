@@ -38,7 +38,7 @@ struct Site: Sendable {
     /// Who is asking: a signed-in member with a live session, whose record is still active, or a visitor.
     func viewer(_ request: Request) async throws -> Viewer {
         guard let token = request.cookies[Site.sessionCookie]?.value, !token.isEmpty else { return .visitor }
-        guard let id = try store.sessionMember(token), let r = try store.record(.member, id: id), !r.removed,
+        guard let id = try await store.sessionMember(token), let r = try await store.record(.member, id: id), !r.removed,
             r.values["status"] == "active", let c = r.values["chapter"]?.stringValue.flatMap(ChapterID.init)
         else { return .visitor }
         return .member(id: id, chapter: c)

@@ -15,7 +15,7 @@ enum WebRouter {
             if file.hasSuffix(".vcf") {
                 let req = try await PageRequest.lenient(request, site: site)
                 let id = String(file.dropLast(4))
-                guard RecordID.isValid(id), let r = try site.store.member(id, as: req.viewer).record else {
+                guard RecordID.isValid(id), let r = try await site.store.member(id, as: req.viewer).record else {
                     return Response.page(Layout.error(req, .notFound), req, status: .notFound)
                 }
                 return .text(
@@ -23,7 +23,7 @@ enum WebRouter {
             }
             return try await page(request, site) { req in
                 guard RecordID.isValid(file) else { throw WebError.notFound }
-                let found = try site.store.member(file, as: req.viewer)
+                let found = try await site.store.member(file, as: req.viewer)
                 if let survivor = found.mergedInto { throw Redirect(location: "/members/\(survivor)") }
                 guard let r = found.record else { throw WebError.notFound }
                 return DirectoryPages.profile(r, req)
@@ -33,7 +33,8 @@ enum WebRouter {
             try await page(request, site) { req in try await CalendarPages.upcoming(req, now: now()) }
         }
         router.get("/events.ics") { request, _ -> Response in
-            let events = try site.store.calendar(CalendarQuery(from: now().addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
+            let events = try await site.store.calendar(
+                CalendarQuery(from: now().addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
             return .text(Feeds.ics(events.records, name: "Aces", site: site), type: "text/calendar; charset=utf-8", filename: "aces.ics")
         }
         router.get("/chapters/:chapter/events.ics") { request, context -> Response in
@@ -41,7 +42,7 @@ enum WebRouter {
                 let req = try await PageRequest.lenient(request, site: site)
                 return Response.page(Layout.error(req, .notFound), req, status: .notFound)
             }
-            let events = try site.store.calendar(
+            let events = try await site.store.calendar(
                 CalendarQuery(chapter: id, from: now().addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
             return .text(
                 Feeds.ics(events.records, name: "Aces \(c.name)", site: site), type: "text/calendar; charset=utf-8",
@@ -51,7 +52,7 @@ enum WebRouter {
             let file = context.parameters.get("file") ?? ""
             if file.hasSuffix(".ics") {
                 let id = String(file.dropLast(4))
-                guard RecordID.isValid(id), let r = try site.store.record(.event, id: id), !r.removed else {
+                guard RecordID.isValid(id), let r = try await site.store.record(.event, id: id), !r.removed else {
                     let req = try await PageRequest.lenient(request, site: site)
                     return Response.page(Layout.error(req, .notFound), req, status: .notFound)
                 }
@@ -60,7 +61,9 @@ enum WebRouter {
                     filename: "\(id).ics")
             }
             return try await page(request, site) { req in
-                guard RecordID.isValid(file), let r = try site.store.record(.event, id: file), !r.removed else { throw WebError.notFound }
+                guard RecordID.isValid(file), let r = try await site.store.record(.event, id: file), !r.removed else {
+                    throw WebError.notFound
+                }
                 return CalendarPages.event(r, req)
             }
         }
@@ -70,7 +73,7 @@ enum WebRouter {
             return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: Stylesheet.css)))
         }
         router.get("/signin") { request, _ -> Response in
-            try await page(request, site) { req in try SignIn.confirm(req) }
+            try await page(request, site) { req in try await SignIn.confirm(req) }
         }
         router.post("/signin") { request, _ -> Response in
             try await SignIn.form(request, site: site, SignIn.open)
