@@ -68,9 +68,9 @@ import Testing
             try await fed.withFakePeer(as: "uk", router) {
                 await #expect(throws: SyncError.self) { _ = try await syncer.pull(from: uk) }
             }
-            let why = try #require(try store.peerStatuses().first?.lastError)
+            let why = try #require(try await store.peerStatuses().first?.lastError)
             #expect(why.contains("a line is longer than \(FederationAPI.maxLineBytes) bytes"), "\(why)")
-            #expect(try store.operationalCounts().quarantined == 0, "the line never reached the parser")
+            #expect(try await store.operationalCounts().quarantined == 0, "the line never reached the parser")
             #expect(try await store.heads().isEmpty)
         }
         await fed.stopAll()
@@ -102,7 +102,7 @@ import Testing
                     let took = start.duration(to: .now)
                     #expect(took < .seconds(30), "the pass gave up after \(took)")
                 }
-                let why = try #require(try store.peerStatuses().first?.lastError)
+                let why = try #require(try await store.peerStatuses().first?.lastError)
                 #expect(why.hasPrefix("too slow: "), "\(why)")
             }
             #expect(try await store.heads().isEmpty)
@@ -142,8 +142,8 @@ import Testing
                 #expect(refusal.code == "malformed")
                 #expect(refusal.description.contains("name must be at most 200 bytes of UTF-8"), "\(refusal)")
             }
-            #expect(try store.operationalCounts().quarantined == 1)
-            #expect(try store.peerStatuses().first?.lastError?.contains("at most 200 bytes") == true)
+            #expect(try await store.operationalCounts().quarantined == 1)
+            #expect(try await store.peerStatuses().first?.lastError?.contains("at most 200 bytes") == true)
             #expect(try await store.heads().isEmpty)
         }
         await fed.stopAll()

@@ -57,7 +57,7 @@ import Testing
             // A signed-in member may see the hidden duplicate, so for them it leads on too.
             let store = try n.store()
             let invite = try store.invite(member: n.ids["other"]!, lifetime: 3600, random: SecretToken.random(32))
-            let session = try #require(try store.signIn(with: invite.token, random: SecretToken.random(32))).session
+            let session = try #require(try await store.signIn(with: invite.token, random: SecretToken.random(32))).session
             let signedIn = try await n.get("/members/\(hidden)", cookie: "aces_session=\(session)")
             #expect(signedIn.status == 301 && signedIn.header("Location") == "/members/\(n.ids["survivor"]!)")
         }

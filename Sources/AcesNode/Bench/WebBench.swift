@@ -72,9 +72,8 @@ public struct WebBench: Sendable {
             let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
             return [.set(.event, id: id, values: sample.event(chapter: chapters[k % 3], from: Date(), daysAhead: 300))]
         }
-        let profile =
-            try store.directory(DirectoryQuery(viewer: .visitor, text: "mar", limit: 1)).records.first?.id
-            ?? store.directory(DirectoryQuery(viewer: .visitor, limit: 1)).records.first?.id ?? ""
+        var profile = try await store.directory(DirectoryQuery(viewer: .visitor, text: "mar", limit: 1)).records.first?.id
+        if profile == nil { profile = try await store.directory(DirectoryQuery(viewer: .visitor, limit: 1)).records.first?.id }
 
         let server = try NodeServer(directory: fr, logger: logger)
         let ceiling = Ceiling(port: ports[2], logger: logger)
@@ -87,7 +86,7 @@ public struct WebBench: Sendable {
         // A second of warm-up before each measured load (less for a very short smoke run).
         let warmup = min(1, seconds / 3)
         do {
-            for t in WebBench.targets(profile: profile) {
+            for t in WebBench.targets(profile: profile ?? "") {
                 let body = try await WebBench.fetch(port: webPort, path: t.path)
                 ceiling.bodies.withLockedValue { $0[t.name] = ByteBuffer(bytes: body) }
                 for c in connections {
