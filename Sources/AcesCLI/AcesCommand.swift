@@ -15,7 +15,8 @@ public struct AcesCommand: AsyncParsableCommand {
         subcommands: [
             InitCommand.self, MemberCommand.self, EventCommand.self, LogCommand.self, DigestCommand.self,
             StatusCommand.self, DemoCommand.self, BenchCommand.self, FederationCommand.self, RosterCommand.self,
-            ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, BenchSeedCommand.self, BenchLoadCommand.self, CertsCommand.self,
+            ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, BenchSeedCommand.self, BenchLoadCommand.self,
+            CertsCommand.self,
             AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self,
         ]
     )

@@ -83,7 +83,8 @@ extension Store {
             try db.execute(
                 sql: "INSERT INTO sessions(digest, member, created_at, expires_at) VALUES (?, ?, ?, ?)",
                 arguments: [
-                    Data(SecretToken.digest(session)), member, t, Int64(now.addingTimeInterval(Store.sessionLifetime).timeIntervalSince1970),
+                    Data(SecretToken.digest(session)), member, t,
+                    Int64(now.addingTimeInterval(Store.sessionLifetime).timeIntervalSince1970),
                 ])
             return member
         }

@@ -31,8 +31,10 @@ import Testing
         (.POST, "/federation/v1/notify"),
     ]
 
-    @Test(arguments: [16, 64, 256])
-    func aCrowdOnEveryEndpointIsAnsweredAndTheNodeKeepsServing(parallel: Int) async throws {
+    /// A few hundred requests, 256 at a time (ServingUnderLoadTests bursts 16, 64 and 256 at the
+    /// pages that used to freeze the node).
+    @Test func aCrowdOnEveryEndpointIsAnsweredAndTheNodeKeepsServing() async throws {
+        let parallel = 256
         // Given a node holding members and an event, served by the real executable
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
         let fr = fed.node("fr")
@@ -61,7 +63,7 @@ import Testing
                 #expect(try await CrowdTests.waitForHealth(http, webBase), "the node did not start")
                 // When a crowd of `parallel` clients asks at once, over every public and federation endpoint
                 let answers = await withTaskGroup(of: (String, Int?).self) { group in
-                    for i in 0..<max(parallel, 2 * (web.count + CrowdTests.federationTargets.count)) {
+                    for i in 0..<300 {
                         group.addTask {
                             var request: HTTPClientRequest
                             if i % 5 == 4 {

@@ -18,6 +18,8 @@ import Testing
     @Test func burstsOfParallelRequestsAllGetAnAnswerAndSIGTERMStillStopsTheNode() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
         for i in 0..<5 { try fed.addMember(on: "fr", i) }
+        // Metrics are for an admin's token.
+        let token = try fed.store("fr").createAdminToken(label: "scrape", random: SecretToken.random(36)).token
         let node = try AcesProcess.start(["serve", "--data", fed.node("fr").path])
         var stopped = false
         defer { if !stopped { node.stop() } }
@@ -29,7 +31,7 @@ import Testing
         // the in-process nodes of tests running beside this one use.
         let loops = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         var failure: (any Error)?
-        do { try await load(loops, config, web: web, federation: federation) } catch { failure = error }
+        do { try await load(loops, config, web: web, federation: federation, token: token) } catch { failure = error }
         try? await loops.shutdownGracefully()
         if let failure { throw failure }
         let took = await node.terminate(within: 10)
@@ -38,14 +40,14 @@ import Testing
     }
 
     /// The bursts, then `/healthz`.
-    func load(_ loops: EventLoopGroup, _ config: HTTPClient.Configuration, web: String, federation: String) async throws {
+    func load(_ loops: EventLoopGroup, _ config: HTTPClient.Configuration, web: String, federation: String, token: String) async throws {
         try await HTTPClient.withHTTPClient(eventLoopGroup: loops, configuration: config) { http in
             #expect(await answers(http, web + "/healthz", within: 30), "the node did not start")
             // The public listener's pages that read the replica, and a peer's status call over mutual TLS.
             let urls = [web + "/readyz", web + "/metrics", web + "/federation", federation + "/federation/v1/status"]
             burst: for n in [16, 64, 256] {
                 for url in urls {
-                    let unanswered = await parallel(http, url, count: n)
+                    let unanswered = await parallel(http, url, count: n, bearer: url.hasSuffix("/metrics") ? token : nil)
                     #expect(unanswered == 0, "\(unanswered) of \(n) parallel requests to \(url) got no answer")
                     if unanswered > 0 { break burst }  // a frozen node stays frozen: no need to wait for more deadlines
                 }
@@ -76,11 +78,13 @@ import Testing
     }
 
     /// Sends `count` requests at once; returns how many got no answer (a 2xx-5xx status) in time.
-    func parallel(_ http: HTTPClient, _ url: String, count: Int) async -> Int {
-        await withTaskGroup(of: Bool.self) { group in
+    func parallel(_ http: HTTPClient, _ url: String, count: Int, bearer: String? = nil) async -> Int {
+        var request = HTTPClientRequest(url: url)
+        if let bearer { request.headers.add(name: "Authorization", value: "Bearer \(bearer)") }
+        return await withTaskGroup(of: Bool.self) { [request] group in
             for _ in 0..<count {
                 group.addTask {
-                    guard let r = try? await http.execute(HTTPClientRequest(url: url), timeout: Self.deadline) else { return false }
+                    guard let r = try? await http.execute(request, timeout: Self.deadline) else { return false }
                     return (try? await r.body.collect(upTo: 8 << 20)) != nil && r.status.code == 200
                 }
             }
