@@ -36,16 +36,7 @@ import Testing
     @Test func aCalendarFeedStopsBefore16MiB() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
         // 2,000 events with descriptions at their 8,000-byte limit: about 18 MB of feed uncapped.
-        var sample = SampleData(seed: 5)
-        let now = Date()
-        let node = fed.node("fr")
-        let author = try node.author()
-        let long = String(repeating: "Talks, workshops and time to meet the community. ", count: 163)
-        try node.openStore().authorMany(as: author, count: 2_000) { _, i in
-            var values = sample.event(chapter: ChapterID("fr")!, from: now, daysAhead: 1 + i % 300)
-            values["description"] = .string(long)
-            return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: values)]
-        }
+        try fed.addEventsWithLongDescriptions(on: "fr", count: 2_000, sentences: 163, seed: 5)
         try await fed.start("fr")
         let url = "http://127.0.0.1:\(fed.server("fr")!.port("web")!)/events.ics"
         let feed = try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in

@@ -86,16 +86,7 @@ import Testing
         try fed.reconfigure("fr") { $0.web?.requestTimeoutSeconds = 2 }
         // A calendar feed larger than the kernel's largest send buffer (4 MiB here), so the answer
         // backs up in the server rather than in the kernel: 1,000 events with long descriptions.
-        var sample = SampleData(seed: 11)
-        let now = Date()
-        let node = fed.node("fr")
-        let author = try node.author()
-        let long = String(repeating: "Talks, workshops and time to meet the community. ", count: 150)
-        try node.openStore().authorMany(as: author, count: 1_000) { _, i in
-            var values = sample.event(chapter: ChapterID("fr")!, from: now, daysAhead: 1 + i % 300)
-            values["description"] = .string(long)
-            return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: values)]
-        }
+        try fed.addEventsWithLongDescriptions(on: "fr", count: 1_000, sentences: 150, seed: 11)
         try await fed.start("fr")
         let port = fed.server("fr")!.port("web")!
         let request = Array("GET /events.ics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)

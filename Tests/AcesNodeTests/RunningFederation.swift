@@ -86,6 +86,20 @@ final class RunningFederation: @unchecked Sendable {
         return id
     }
 
+    /// Adds `count` upcoming events on `c` whose descriptions repeat one sentence `sentences`
+    /// times (50 bytes each), for calendar feeds of many megabytes.
+    func addEventsWithLongDescriptions(on c: String, count: Int, sentences: Int, seed: UInt64) throws {
+        var sample = SampleData(seed: seed)
+        let now = Date()
+        let author = try node(c).author()
+        let long = String(repeating: "Talks, workshops and time to meet the community. ", count: sentences)
+        try node(c).openStore().authorMany(as: author, count: count) { _, i in
+            var values = sample.event(chapter: ChapterID(c)!, from: now, daysAhead: 1 + i % 300)
+            values["description"] = .string(long)
+            return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: values)]
+        }
+    }
+
     func update(on c: String, id: String, _ values: [String: JSONValue]) throws {
         let node = node(c)
         try node.openStore().author(as: try node.author()) { _ in [.set(.member, id: id, values: values)] }
