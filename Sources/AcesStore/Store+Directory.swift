@@ -295,14 +295,24 @@ extension Store {
     /// `directoryCountries(as:)` from async code.
     public func directoryCountries(as viewer: Viewer) async throws -> [String] { try await pool.read(Store.countriesRead(viewer)) }
 
+    /// The distinct countries by skipping through the `members_country` index: one seek per
+    /// country instead of a walk over every listed member (a scan of 100,000 members took most
+    /// of a directory page's time).
     private static func countriesRead(_ viewer: Viewer) -> @Sendable (Database) throws -> [String] {
         let (vis, args) = viewer.sql
         return { db in
-            try String.fetchAll(
-                db,
-                sql:
-                    "SELECT DISTINCT country FROM members WHERE removed = 0 AND status = 'active' AND country IS NOT NULL AND \(vis) ORDER BY country",
-                arguments: StatementArguments(args))
+            let next = try db.cachedStatement(
+                sql: """
+                    SELECT country FROM members INDEXED BY members_country
+                    WHERE removed = 0 AND country > ? AND status = 'active' AND \(vis) ORDER BY country LIMIT 1
+                    """)
+            var countries = [String]()
+            var after = ""
+            while let country = try String.fetchOne(next, arguments: StatementArguments([after.databaseValue] + args)) {
+                countries.append(country)
+                after = country
+            }
+            return countries
         }
     }
 }

@@ -14,6 +14,8 @@ struct Site: Sendable {
     let baseURL: String
     /// Whether the public URL is HTTPS (cookies are then marked Secure).
     let secure: Bool
+    /// Calendar feeds as last rendered.
+    let feeds = FeedCache()
 
     init(store: Store, directory: NodeDirectory) throws {
         self.store = store

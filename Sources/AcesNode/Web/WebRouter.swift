@@ -33,20 +33,26 @@ enum WebRouter {
             try await page(request, site) { req in try await CalendarPages.upcoming(req, now: now()) }
         }
         router.get("/events.ics") { request, _ -> Response in
-            let events = try await site.store.calendar(
-                CalendarQuery(from: now().addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
-            return .text(Feeds.ics(events.records, name: "Aces", site: site), type: "text/calendar; charset=utf-8", filename: "aces.ics")
+            let at = now()
+            let body = try await site.feeds.feed("all", changes: try await site.store.changeCounter(), now: at) {
+                let events = try await site.store.calendar(
+                    CalendarQuery(from: at.addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
+                return Feeds.ics(events.records, name: "Aces", site: site)
+            }
+            return .text(body, type: "text/calendar; charset=utf-8", filename: "aces.ics")
         }
         router.get("/chapters/:chapter/events.ics") { request, context -> Response in
             guard let c = site.profile(context.parameters.get("chapter")), let id = c.chapter else {
                 let req = try await PageRequest.lenient(request, site: site)
                 return Response.page(Layout.error(req, .notFound), req, status: .notFound)
             }
-            let events = try await site.store.calendar(
-                CalendarQuery(chapter: id, from: now().addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
-            return .text(
-                Feeds.ics(events.records, name: "Aces \(c.name)", site: site), type: "text/calendar; charset=utf-8",
-                filename: "aces-\(c.id).ics")
+            let at = now()
+            let body = try await site.feeds.feed("chapter:\(c.id)", changes: try await site.store.changeCounter(), now: at) {
+                let events = try await site.store.calendar(
+                    CalendarQuery(chapter: id, from: at.addingTimeInterval(-Feeds.history), limit: Feeds.maxEvents))
+                return Feeds.ics(events.records, name: "Aces \(c.name)", site: site)
+            }
+            return .text(body, type: "text/calendar; charset=utf-8", filename: "aces-\(c.id).ics")
         }
         router.get("/events/:file") { request, context -> Response in
             let file = context.parameters.get("file") ?? ""
