@@ -79,6 +79,9 @@ import Testing
 
     /// Sends `request` on a fresh connection and reads until the server closes it or `wait`
     /// seconds pass (far more than an answer takes, far less than the idle timeout).
+    /// What a raw exchange read, and whether the server closed the connection.
+    typealias Exchange = (text: String, closed: Bool)
+
     static func exchange(port: Int, _ request: String, wait: Double = 20) -> (text: String, closed: Bool) {
         guard let fd = LimitsTests().connectLoopback(port: port) else { return ("", false) }
         defer { close(fd) }
@@ -119,13 +122,13 @@ import Testing
         try fed.reconfigure("fr") { $0.web?.idleTimeoutSeconds = 600 }
         try await fed.start("fr")
         let port = fed.server("fr")!.port("web")!
-        let results = await Task.detached { () -> [(text: String, closed: Bool)] in
+        let results = await onOwnThread { () -> [Exchange] in
             var results = [(text: String, closed: Bool)]()
             for _ in 0..<3 { results.append(Self.exchange(port: port, "GET /healthz HTTP/1.0\r\n\r\n")) }
             results.append(Self.exchange(port: port, "GET /healthz HTTP/1.1\r\nHost: x\r\nConnection: Close\r\n\r\n"))
             results.append(Self.exchange(port: port, "HEAD / HTTP/1.0\r\n\r\n"))
             return results
-        }.value
+        }
         for r in results {
             #expect(r.closed, "the server closes the connection after answering: \(r.text)")
             #expect(r.text.hasPrefix("HTTP/1.1 200 OK\r\n") && r.text.lowercased().contains("\r\nconnection: close\r\n"), "\(r.text)")
@@ -133,12 +136,12 @@ import Testing
         #expect(results[0].text.hasSuffix("\r\n\r\nok\n"))
 
         // An HTTP/1.0 client that asks for keep-alive has it echoed and keeps its connection.
-        let kept = await Task.detached { () -> [(text: String, closed: Bool)] in
+        let kept = await onOwnThread { () -> [Exchange] in
             guard let fd = LimitsTests().connectLoopback(port: port) else { return [] }
             defer { close(fd) }
             let request = "GET /healthz HTTP/1.0\r\nConnection: keep-alive\r\n\r\n"
             return [Self.exchange(fd, request, wait: 20, until: Self.complete), Self.exchange(fd, request, wait: 20, until: Self.complete)]
-        }.value
+        }
         #expect(kept.count == 2)
         for r in kept {
             #expect(!r.closed && r.text.hasSuffix("ok\n") && r.text.lowercased().contains("\r\nconnection: keep-alive\r\n"), "\(r.text)")

@@ -92,10 +92,10 @@ import Testing
         let request = Array("GET /events.ics HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
         // The answer takes a moment to build on a loaded machine; 10 s without reading is well past
         // that and the 2 s limit.
-        let stalled = await Task.detached { stopsReading(port: port, request: request, pause: 10, wait: 30) }.value
+        let stalled = await onOwnThread { stopsReading(port: port, request: request, pause: 10, wait: 30) }
         #expect(stalled.closed, "a reader that stopped for 10 s is cut off (read \(stalled.bytes) bytes)")
         // One that reads gets the whole feed, and the connection stays open for the next request.
-        let reader = await Task.detached { stopsReading(port: port, request: request, pause: 0, wait: 30, enough: 7_000_000) }.value
+        let reader = await onOwnThread { stopsReading(port: port, request: request, pause: 0, wait: 30, enough: 7_000_000) }
         #expect(!reader.closed && reader.bytes >= 7_000_000, "\(reader)")
         await fed.stopAll()
     }
@@ -105,9 +105,9 @@ import Testing
         try fed.reconfigure("fr") { $0.web?.idleTimeoutSeconds = 1 }
         try await fed.start("fr")
         let port = fed.server("fr")!.port("web")!
-        let silent = secondsUntilClosed(port: port, sending: [], wait: 8)
+        let silent = await onOwnThread { secondsUntilClosed(port: port, sending: [], wait: 8) }
         #expect(silent != nil && silent! < 6, "a silent connection is closed (after \(String(describing: silent)) s)")
-        let stalled = secondsUntilClosed(port: port, sending: Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8), wait: 8)
+        let stalled = await onOwnThread { secondsUntilClosed(port: port, sending: Array("GET / HTTP/1.1\r\nHost: x\r\n".utf8), wait: 8) }
         #expect(stalled != nil && stalled! < 6, "a request that stops halfway is closed")
         await fed.stopAll()
         try fed.reconfigure("fr") {
@@ -117,11 +117,13 @@ import Testing
         try await fed.start("fr")
         // A head trickled a byte at a time never completes a part, so the idle timer is not reset.
         let head = Array("GET / HTTP/1.1\r\nHost: x\r\nAccept: text/html\r\nX-Slow: \(String(repeating: "a", count: 100))".utf8)
-        let slowHead = secondsUntilClosed(port: port, sending: [], wait: 10, thenTrickling: head)
+        let slowHead = await onOwnThread { secondsUntilClosed(port: port, sending: [], wait: 10, thenTrickling: head) }
         #expect(slowHead != nil && slowHead! < 6, "a trickled head is closed (after \(String(describing: slowHead)) s)")
         // A body trickled a byte at a time resets the idle timer with every byte; the request deadline closes it.
         let post = Array("POST /admin/v1/members HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n".utf8)
-        let slowBody = secondsUntilClosed(port: port, sending: post, wait: 12, thenTrickling: [UInt8](repeating: 0x20, count: 500))
+        let slowBody = await onOwnThread {
+            secondsUntilClosed(port: port, sending: post, wait: 12, thenTrickling: [UInt8](repeating: 0x20, count: 500))
+        }
         #expect(slowBody != nil && slowBody! < 8, "a trickled body is closed (after \(String(describing: slowBody)) s)")
         let ok = try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
             try await http.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz"), timeout: .seconds(10)).status.code

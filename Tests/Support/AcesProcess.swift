@@ -93,3 +93,12 @@ public struct AcesProcess {
         }
     }
 }
+
+/// Runs blocking work (a socket read loop, a pause) on a thread of its own and waits for it
+/// without holding one of the concurrency pool's few threads, which the nodes a test serves in
+/// its own process need (on a 2-core machine two blocked pool threads starve every one of them).
+public func onOwnThread<T: Sendable>(_ work: @escaping @Sendable () -> T) async -> T {
+    await withCheckedContinuation { continuation in
+        Thread.detachNewThread { continuation.resume(returning: work()) }
+    }
+}
