@@ -13,7 +13,7 @@ import Testing
 /// acknowledged, apply nothing twice, and converge again.
 @Suite(.serialized) struct CrashTests {
     /// Starts `aces args…`, kills it with SIGKILL after `seconds`, returns what it printed.
-    func killed(after seconds: Double, _ args: [String]) throws -> String {
+    func killed(after seconds: Double, _ args: [String]) async throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: AcesProcess.executable)
         p.arguments = args
@@ -21,10 +21,13 @@ import Testing
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
         try p.run()
-        Thread.sleep(forTimeInterval: seconds)
+        try await Task.sleep(for: .seconds(seconds))
         kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
-        return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        // Reading what it printed and reaping it take a moment: off the concurrency pool.
+        return await onOwnThread {
+            p.waitUntilExit()
+            return String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        }
     }
 
     func consistent(_ node: NodeDirectory) throws {
@@ -47,19 +50,19 @@ import Testing
     }
 
     @Test(arguments: [0.4, 0.9, 1.6])
-    func killedWhileAuthoringLosesNothingAcknowledged(after seconds: Double) throws {
+    func killedWhileAuthoringLosesNothingAcknowledged(after seconds: Double) async throws {
         let dir = TempDir()
         let node = try NodeDirectory.initialize(at: dir.file("fr"), chapter: ChapterID("fr")!)
-        let out = try killed(after: seconds, ["bench-seed", "--data", node.path, "--entries", "1000000", "--chunk", "50", "--ack"])
+        let out = try await killed(after: seconds, ["bench-seed", "--data", node.path, "--entries", "1000000", "--chunk", "50", "--ack"])
         let acked = out.split(separator: "\n").compactMap { $0.hasPrefix("ack ") ? Int64($0.dropFirst(4)) : nil }.max() ?? 0
-        let head = try node.openStore().heads().first { $0.origin == node.chapter }?.seq ?? 0
+        let head = try await node.openStore().heads().first { $0.origin == node.chapter }?.seq ?? 0
         #expect(head >= acked, "acknowledged up to \(acked) but the log ends at \(head)")
         try consistent(node)
         // The node authors again after the crash, continuing its sequence without a gap.
         try node.openStore().author(as: try node.author()) { _ in
             [.set(.member, id: RecordID.v7(millis: 1, random: [UInt8](repeating: 3, count: 10)), values: TestNode.member(1))]
         }
-        #expect(try node.openStore().heads().first { $0.origin == node.chapter }?.seq == head + 1)
+        #expect(try await node.openStore().heads().first { $0.origin == node.chapter }?.seq == head + 1)
         try consistent(node)
     }
 
@@ -96,7 +99,7 @@ import Testing
             if !up { try await Task.sleep(for: .milliseconds(25)) }
         }
         #expect(up)
-        _ = try killed(after: seconds, ["sync", "--data", de.path])
+        _ = try await killed(after: seconds, ["sync", "--data", de.path])
         try consistent(de)
         let partial = try await de.openStore().heads().first { $0.origin == fr.chapter }?.seq ?? 0
         let again = try AcesProcess.run(["sync", "--data", de.path, "--json"])

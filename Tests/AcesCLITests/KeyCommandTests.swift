@@ -21,7 +21,7 @@ import Testing
         (try FileManager.default.attributesOfItem(atPath: path)[.posixPermissions] as! NSNumber).intValue & 0o777
     }
 
-    @Test func rotateAnnouncesTheNewKeyRetiresTheOldAndUpdatesEveryFile() throws {
+    @Test func rotateAnnouncesTheNewKeyRetiresTheOldAndUpdatesEveryFile() async throws {
         try createFederation()
         let fr = fed + "/fr"
         #expect(try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "Zoë A").status == 0)
@@ -59,14 +59,14 @@ import Testing
         let serve = try AcesProcess.start(["serve", "--data", fr])
         defer { serve.stop() }
         var synced = false
+        // Until the server listens: each try waits for its child off the concurrency pool.
         for _ in 0..<100 where !synced {
-            let s = try aces("sync", "--data", fed + "/uk")
-            synced = s.status == 0
-            if !synced { Thread.sleep(forTimeInterval: 0.2) }
+            synced = try await AcesProcess.runAsync(["sync", "--data", fed + "/uk"]).status == 0
+            if !synced { try await Task.sleep(for: .milliseconds(200)) }
         }
         #expect(synced)
         let uk = try NodeDirectory.open(fed + "/uk")
-        #expect(try uk.openStore().heads().first { $0.origin.rawValue == "fr" }?.seq == 3)
+        #expect(try await uk.openStore().heads().first { $0.origin.rawValue == "fr" }?.seq == 3)
         #expect(try uk.openStore().quarantined().isEmpty)
         #expect(try aces("log", "verify", "--data", fed + "/uk").status == 0)
 
