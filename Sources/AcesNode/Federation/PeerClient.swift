@@ -133,18 +133,10 @@ struct PeerClient: Sendable {
     private func complete<T: Sendable>(
         within limit: TimeAmount, _ what: String, _ request: @escaping @Sendable () async throws -> T
     ) async throws -> T {
-        try await withThrowingTaskGroup(of: T?.self) { group in
-            group.addTask { try await request() }
-            group.addTask {
-                try await Task.sleep(for: .nanoseconds(limit.nanoseconds))
-                return nil
-            }
-            defer { group.cancelAll() }
-            guard let first = try await group.next(), let answer = first else {
-                throw SyncError.slow("\(what) did not arrive in full within \(Self.seconds(limit)) s")
-            }
-            return answer
+        guard let answer = try await withDeadline(.nanoseconds(limit.nanoseconds), request) else {
+            throw SyncError.slow("\(what) did not arrive in full within \(Self.seconds(limit)) s")
         }
+        return answer
     }
 
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
@@ -183,15 +175,7 @@ private final class BodyReader: @unchecked Sendable {
     /// The next chunk, `.end` after the last, or `.timedOut` if none came within `limit` (the
     /// read is then cancelled, which closes the connection).
     func next(within limit: Duration) async throws -> Read {
-        try await withThrowingTaskGroup(of: Read.self) { group in
-            group.addTask { try await self.read() }
-            group.addTask {
-                try await Task.sleep(for: limit)
-                return .timedOut
-            }
-            defer { group.cancelAll() }
-            return try await group.next() ?? .timedOut
-        }
+        try await withDeadline(limit) { try await self.read() } ?? .timedOut
     }
 
     private func read() async throws -> Read {

@@ -30,12 +30,7 @@ final class Wakeup: Sendable {
 
     /// Returns when signalled, after `timeout`, or at once when the task is cancelled.
     func wait(timeout: Duration) async {
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask { try? await Task.sleep(for: timeout) }
-            group.addTask { await self.next() }
-            await group.next()
-            group.cancelAll()
-        }
+        _ = try? await withDeadline(timeout) { await self.next() }
     }
 
     /// Returns at the next signal (or a kept one), or when the task is cancelled.
