@@ -84,13 +84,7 @@ public struct AcesProcess {
     /// the few threads that also run this process's in-process servers (on a 2-core machine a
     /// blocked pool starves them, and a child talking to them then times out).
     public static func runAsync(_ args: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await withCheckedThrowingContinuation { continuation in
-            Thread.detachNewThread {
-                do { continuation.resume(returning: try run(args, environment: environment)) } catch {
-                    continuation.resume(throwing: error)
-                }
-            }
-        }
+        try await onOwnThread { Swift.Result { try run(args, environment: environment) } }.get()
     }
 }
 
