@@ -110,12 +110,15 @@ extension Response {
     /// Text in a given media type, for feeds and cards. Its entity tag is a digest of the text, so
     /// a client that has it gets `304` (see `ConformingResponder`) until the text changes.
     static func text(_ text: String, type: String, filename: String? = nil) -> Response {
-        var headers: HTTPFields = [
-            .contentType: type, .cacheControl: "private, max-age=300", .vary: "Cookie", .eTag: HTTPConformance.entityTag(text),
-        ]
+        .text(RenderedText(text), type: type, filename: filename)
+    }
+
+    /// `text(_:type:filename:)` for a text whose bytes and tag were made once (a cached feed).
+    static func text(_ rendered: RenderedText, type: String, filename: String? = nil) -> Response {
+        var headers: HTTPFields = [.contentType: type, .cacheControl: "private, max-age=300", .vary: "Cookie", .eTag: rendered.tag]
         if let filename { headers[.contentDisposition] = "inline; filename=\"\(filename)\"" }
         headers.append(contentsOf: Response.securityHeaders)
-        return Response(status: .ok, headers: headers, body: .init(byteBuffer: ByteBuffer(string: text)))
+        return Response(status: .ok, headers: headers, body: .init(byteBuffer: rendered.bytes))
     }
 
     /// A redirect after a form (303) or to a moved record (301).
@@ -130,4 +133,15 @@ extension Response {
         HTTPField.Name("X-Content-Type-Options")!: "nosniff",
         HTTPField.Name("Referrer-Policy")!: "same-origin",
     ]
+}
+
+/// A text answer's bytes and entity tag (a digest of the text), made once.
+struct RenderedText: Sendable {
+    let bytes: ByteBuffer
+    let tag: String
+
+    init(_ text: String) {
+        bytes = ByteBuffer(string: text)
+        tag = HTTPConformance.entityTag(text)
+    }
 }
