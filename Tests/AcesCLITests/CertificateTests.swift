@@ -16,7 +16,7 @@ import X509
     let dir = TempDir()
     let fr = ChapterID("fr")!
 
-    @Test func aLeafNamesItsChapterAndCarriesTheAgreedExtensions() throws {
+    @Test func aLeafNamesItsChapterAndCarriesTheAgreedExtensions() async throws {
         let ca = try FederationCA.create()
         let leaf = try FederationCA.issue(chapter: fr, ca: ca)
         #expect(FederationCA.chapter(ofPEM: leaf.certificatePEM) == fr)
@@ -64,7 +64,7 @@ import X509
         #expect(try await !verifies(rogue))
     }
 
-    @Test func theLeafEndsWithTheCAAndHostsAreChecked() throws {
+    @Test func theLeafEndsWithTheCAAndHostsAreChecked() async throws {
         let now = Date()
         let ca = try FederationCA.create(now: now.addingTimeInterval(-9.5 * 365 * 86_400))
         let leaf = try Certificate(
@@ -78,7 +78,7 @@ import X509
         #expect(error?.description.contains("PRIVATE") == false)
     }
 
-    @Test func aURIThatNamesAnotherChapterIsRefused() throws {
+    @Test func aURIThatNamesAnotherChapterIsRefused() async throws {
         let key = Certificate.PrivateKey(P256.Signing.PrivateKey())
         func certificate(cn: String, uris: [String]) throws -> String {
             let name = try DistinguishedName { CommonName(cn) }
@@ -95,7 +95,7 @@ import X509
         #expect(FederationCA.chapter(ofPEM: try certificate(cn: "France", uris: ["aces:chapter:fr"])) == nil)
     }
 
-    @Test func writeCreatesAnOwnerOnlyKeyAndRefusesToOverwrite() throws {
+    @Test func writeCreatesAnOwnerOnlyKeyAndRefusesToOverwrite() async throws {
         let ca = try FederationCA.create()
         let cert = dir.file("ca.pem"), key = dir.file("ca-key.pem")
         try FederationCA.write(ca, certificate: cert, privateKey: key)
@@ -118,28 +118,30 @@ import X509
         #expect(throws: AcesNode.CertificateError.self) { try FederationCA.read(certificate: cert, privateKey: key) }
     }
 
-    @Test func certsCommandsWriteTheFilesAndRefuseMistakes() throws {
+    @Test func certsCommandsWriteTheFilesAndRefuseMistakes() async throws {
         let certs = dir.file("certs")
-        let missing = try AcesProcess.run(["certs", "issue", "--chapter", "fr", "--dir", certs])
+        let missing = try await AcesProcess.runAsync(["certs", "issue", "--chapter", "fr", "--dir", certs])
         #expect(missing.status != 0)
         #expect(missing.stderr.contains("run 'aces certs init-ca"))
         #expect(!FileManager.default.fileExists(atPath: certs))
 
-        let created = try AcesProcess.run(["certs", "init-ca", "--dir", certs])
+        let created = try await AcesProcess.runAsync(["certs", "init-ca", "--dir", certs])
         #expect(created.status == 0, "\(created.stderr)")
         #expect(try mode(certs + "/ca-key.pem") == 0o600)
-        #expect(try AcesProcess.run(["certs", "init-ca", "--dir", certs]).stderr.contains("already exists"))
+        #expect(try await AcesProcess.runAsync(["certs", "init-ca", "--dir", certs]).stderr.contains("already exists"))
 
-        let bad = try AcesProcess.run(["certs", "issue", "--chapter", "France", "--dir", certs])
+        let bad = try await AcesProcess.runAsync(["certs", "issue", "--chapter", "France", "--dir", certs])
         #expect(bad.status != 0 && bad.stderr.contains(ChapterID.rule))
-        let badHost = try AcesProcess.run(["certs", "issue", "--chapter", "de", "--dir", certs, "--host", "no way"])
+        let badHost = try await AcesProcess.runAsync(["certs", "issue", "--chapter", "de", "--dir", certs, "--host", "no way"])
         #expect(badHost.status != 0 && !FileManager.default.fileExists(atPath: certs + "/de-key.pem"))
 
-        let issued = try AcesProcess.run(["certs", "issue", "--chapter", "fr", "--dir", certs, "--host", "fr.aces.example", "--json"])
+        let issued = try await AcesProcess.runAsync([
+            "certs", "issue", "--chapter", "fr", "--dir", certs, "--host", "fr.aces.example", "--json",
+        ])
         #expect(issued.status == 0, "\(issued.stderr)")
         #expect(try mode(certs + "/fr-key.pem") == 0o600)
         #expect(FederationCA.chapter(ofPEM: try String(contentsOfFile: certs + "/fr.pem", encoding: .utf8)) == fr)
-        let twice = try AcesProcess.run(["certs", "issue", "--chapter", "fr", "--dir", certs])
+        let twice = try await AcesProcess.runAsync(["certs", "issue", "--chapter", "fr", "--dir", certs])
         #expect(twice.status != 0 && twice.stderr.contains("already exists; remove it first"))
         for output in [created, issued, missing, bad, twice] { #expect(!(output.stdout + output.stderr).contains("PRIVATE KEY")) }
     }

@@ -5,10 +5,10 @@ import Testing
 
 /// aces.toml is checked at start: each mistake gets a sentence naming the setting.
 @Suite struct ConfigTests {
-    @Test func eachMistakeInTheConfigurationIsNamed() throws {
+    @Test func eachMistakeInTheConfigurationIsNamed() async throws {
         let dir = TempDir()
         let data = dir.file("fr")
-        #expect(try AcesProcess.run(["init", "--data", data, "--chapter", "fr"]).status == 0)
+        #expect(try await AcesProcess.runAsync(["init", "--data", data, "--chapter", "fr"]).status == 0)
         let good = try String(contentsOfFile: data + "/aces.toml", encoding: .utf8)
         let cases: [(String, String)] = [
             (good + "\nchaptr = 'fr'\n", "unknown setting 'chaptr'"),
@@ -24,10 +24,10 @@ import Testing
         ]
         for (text, message) in cases {
             try text.write(toFile: data + "/aces.toml", atomically: true, encoding: .utf8)
-            let r = try AcesProcess.run(["status", "--data", data])
+            let r = try await AcesProcess.runAsync(["status", "--data", data])
             #expect(r.status != 0 && r.stderr.contains(message), "expected '\(message)', got: \(r.stderr)")
         }
         try good.write(toFile: data + "/aces.toml", atomically: true, encoding: .utf8)
-        #expect(try AcesProcess.run(["status", "--data", data]).status == 0)
+        #expect(try await AcesProcess.runAsync(["status", "--data", data]).status == 0)
     }
 }

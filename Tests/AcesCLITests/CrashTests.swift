@@ -102,7 +102,7 @@ import Testing
         _ = try await killed(after: seconds, ["sync", "--data", de.path])
         try consistent(de)
         let partial = try await de.openStore().heads().first { $0.origin == fr.chapter }?.seq ?? 0
-        let again = try AcesProcess.run(["sync", "--data", de.path, "--json"])
+        let again = try await AcesProcess.runAsync(["sync", "--data", de.path, "--json"])
         #expect(again.status == 0, "\(again.stderr)")
         let applied = try JSONParser.parse(again.stdout).arrayValue?.first?["applied"]?["fr"]?.intValue ?? 0
         #expect(Int64(applied) == 3_000 - partial, "resumed from \(partial) but applied \(applied)")

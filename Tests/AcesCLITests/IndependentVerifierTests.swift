@@ -31,18 +31,21 @@ enum Python {
 /// and `cryptography`), and names a tampered entry.
 @Suite(.enabled(if: Python.available, "needs python3 (3.11+) with the cryptography package"))
 struct IndependentVerifierTests {
-    @Test func aLogVerifiesWithPythonAndATamperedOneIsNamed() throws {
+    @Test func aLogVerifiesWithPythonAndATamperedOneIsNamed() async throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let dir = TempDir()
         let fed = dir.file("fed")
         let port = String(freeBasePort(4))
-        #expect(try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port]).status == 0)
+        #expect(
+            try await AcesProcess.runAsync(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port]).status == 0)
         for n in 0..<3 {
             #expect(
-                try AcesProcess.run(["member", "add", "--data", fed + "/fr", "--email", "p\(n)@example.org", "--name", "Zoë \(n)"]).status
+                try await AcesProcess.runAsync([
+                    "member", "add", "--data", fed + "/fr", "--email", "p\(n)@example.org", "--name", "Zoë \(n)",
+                ]).status
                     == 0)
         }
-        let log = try AcesProcess.run(["log", "show", "--json", "--limit", "100000", "--data", fed + "/fr"]).stdout
+        let log = try await AcesProcess.runAsync(["log", "show", "--json", "--limit", "100000", "--data", fed + "/fr"]).stdout
         let script = root.appendingPathComponent("docs/verify_log.py").path
         let good = try Python.run([script, fed + "/chapters"], input: Data(log.utf8))
         #expect(good.status == 0 && good.out.contains("ok: 3 entries"), "\(good.out)")

@@ -10,11 +10,11 @@ import Testing
     let dir = TempDir()
     var fed: String { dir.file("fed") }
 
-    func aces(_ args: String...) throws -> AcesProcess.Result { try AcesProcess.run(args) }
+    func aces(_ args: String...) async throws -> AcesProcess.Result { try await AcesProcess.runAsync(args) }
 
     func createFederation() throws {
         let port = String(freeBasePort(4))
-        #expect(try aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port).status == 0)
+        #expect(try await aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port).status == 0)
     }
 
     func mode(_ path: String) throws -> Int {
@@ -24,13 +24,13 @@ import Testing
     @Test func rotateAnnouncesTheNewKeyRetiresTheOldAndUpdatesEveryFile() async throws {
         try createFederation()
         let fr = fed + "/fr"
-        #expect(try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "Zoë A").status == 0)
+        #expect(try await aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "Zoë A").status == 0)
         let before = try NodeDirectory.open(fr).config.keys
         let oldID = try #require(before.last?.id)
         let oldFile = fr + "/" + (before.last?.file ?? "")
         let oldRoster = try String(contentsOfFile: fed + "/chapters/fr.toml", encoding: .utf8)
 
-        let r = try aces("keys", "rotate", "--data", fr)
+        let r = try await aces("keys", "rotate", "--data", fr)
         #expect(r.status == 0, "\(r.stderr)")
         let after = try NodeDirectory.open(fr).config.keys
         let newKey = try #require(after.last)
@@ -45,13 +45,13 @@ import Testing
         #expect(roster?.keys.first?.validUntil != nil)
 
         // The log shows the announcement; later writes are signed by the new key; the log verifies.
-        let log = try aces("log", "show", "--data", fr).stdout
+        let log = try await aces("log", "show", "--data", fr).stdout
         #expect(log.contains("next key \(newKey.id): \(oldID) signs nothing after this entry"), "\(log)")
-        #expect(try aces("member", "add", "--data", fr, "--email", "b@example.org", "--name", "Zoë B").status == 0)
+        #expect(try await aces("member", "add", "--data", fr, "--email", "b@example.org", "--name", "Zoë B").status == 0)
         let third = try #require(try NodeDirectory.open(fr).openStore().entries(of: ChapterID("fr")!, after: 2, limit: 1).first)
         #expect(third.envelope.keyID == newKey.id)
-        #expect(try aces("log", "verify", "--data", fr).status == 0)
-        let listed = try aces("keys", "list", "--data", fr).stdout
+        #expect(try await aces("log", "verify", "--data", fr).status == 0)
+        let listed = try await aces("keys", "list", "--data", fr).stdout
         #expect(listed.contains("\(newKey.id)") && listed.contains("signs now") && listed.contains("retired"), "\(listed)")
 
         // uk syncs from fr with the roster as it was before the rotation: the log itself vouches for the new key.
@@ -68,18 +68,18 @@ import Testing
         let uk = try NodeDirectory.open(fed + "/uk")
         #expect(try await uk.openStore().heads().first { $0.origin.rawValue == "fr" }?.seq == 3)
         #expect(try uk.openStore().quarantined().isEmpty)
-        #expect(try aces("log", "verify", "--data", fed + "/uk").status == 0)
+        #expect(try await aces("log", "verify", "--data", fed + "/uk").status == 0)
 
         // The independent verifier agrees, from the old roster and the chain alone.
         if Python.available {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
-            let shown = try aces("log", "show", "--json", "--limit", "100000", "--data", fed + "/uk").stdout
+            let shown = try await aces("log", "show", "--json", "--limit", "100000", "--data", fed + "/uk").stdout
             let py = try Python.run([root.appendingPathComponent("docs/verify_log.py").path, fed + "/chapters"], input: Data(shown.utf8))
             #expect(py.status == 0 && py.out.contains("ok: 3 entries"), "\(py.out)")
         }
     }
 
-    @Test func anInterruptedRotationIsFinishedByRunningItAgain() throws {
+    @Test func anInterruptedRotationIsFinishedByRunningItAgain() async throws {
         try createFederation()
         let fr = fed + "/fr"
         let node = try NodeDirectory.open(fr)
@@ -92,30 +92,30 @@ import Testing
                 attributes: [.posixPermissions: 0o600]))
         try node.openStore().announceKey(next.publicKey, as: node.author())
 
-        let refused = try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A")
+        let refused = try await aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A")
         #expect(refused.status != 0)
         #expect(refused.stderr.contains("run 'aces keys rotate' to finish the interrupted rotation"), "\(refused.stderr)")
-        #expect(try node.openStore().heads().first?.seq == 1)
+        #expect(try await node.openStore().heads().first?.seq == 1)
 
-        let r = try aces("keys", "rotate", "--data", fr)
+        let r = try await aces("keys", "rotate", "--data", fr)
         #expect(r.status == 0 && r.stdout.contains("Finished the rotation that fr:1 started"), "\(r.stdout)\(r.stderr)")
         #expect(try NodeDirectory.open(fr).config.keys.last?.id == nextID)
-        #expect(try aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A").status == 0)
-        #expect(try aces("log", "verify", "--data", fr).status == 0)
+        #expect(try await aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "A").status == 0)
+        #expect(try await aces("log", "verify", "--data", fr).status == 0)
         // And rotating again works as usual.
-        #expect(try aces("keys", "rotate", "--data", fr).status == 0)
-        #expect(try aces("log", "verify", "--data", fr).status == 0)
+        #expect(try await aces("keys", "rotate", "--data", fr).status == 0)
+        #expect(try await aces("log", "verify", "--data", fr).status == 0)
         #expect(try NodeDirectory.open(fr).config.keys.count == 3)
     }
 
-    @Test func aNodeWithAKeyOthersCanReadDoesNotStart() throws {
+    @Test func aNodeWithAKeyOthersCanReadDoesNotStart() async throws {
         try createFederation()
         let fr = fed + "/fr"
         let key = fr + "/" + (try NodeDirectory.open(fr).config.keys.last?.file ?? "")
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: key)
-        let r = try aces("serve", "--data", fr)
+        let r = try await aces("serve", "--data", fr)
         #expect(r.status != 0)
         #expect(r.stderr.contains("readable by others"), "\(r.stderr)")
-        #expect(try aces("keys", "rotate", "--data", fr).status != 0)
+        #expect(try await aces("keys", "rotate", "--data", fr).status != 0)
     }
 }

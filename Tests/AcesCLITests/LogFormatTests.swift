@@ -9,7 +9,7 @@ import Testing
     @Test func jsonLogsAreOneObjectPerLineWithNamespacedMetadata() async throws {
         let dir = TempDir()
         let base = freeBasePort()
-        let created = try AcesProcess.run([
+        let created = try await AcesProcess.runAsync([
             "federation", "create", "--dir", dir.file("fed"), "--chapters", "fr,uk", "--base-port", String(base),
         ])
         #expect(created.status == 0, "\(created.stderr)")

@@ -21,7 +21,8 @@ import Testing
         let base = freeBasePort()
         let fed = dir.file("fed")
         #expect(
-            try AcesProcess.run(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(base)]).status == 0)
+            try await AcesProcess.runAsync(["federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(base)])
+                .status == 0)
         var said = [String]()
         func aces(_ args: String...) async throws -> AcesProcess.Result {
             let r = try await AcesProcess.runAsync(args)
