@@ -12,7 +12,7 @@ import Testing
 
     func aces(_ args: String...) async throws -> AcesProcess.Result { try await AcesProcess.runAsync(args) }
 
-    func createFederation() throws {
+    func createFederation() async throws {
         let port = String(freeBasePort(4))
         #expect(try await aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", port).status == 0)
     }
@@ -22,7 +22,7 @@ import Testing
     }
 
     @Test func rotateAnnouncesTheNewKeyRetiresTheOldAndUpdatesEveryFile() async throws {
-        try createFederation()
+        try await createFederation()
         let fr = fed + "/fr"
         #expect(try await aces("member", "add", "--data", fr, "--email", "a@example.org", "--name", "Zoë A").status == 0)
         let before = try NodeDirectory.open(fr).config.keys
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func anInterruptedRotationIsFinishedByRunningItAgain() async throws {
-        try createFederation()
+        try await createFederation()
         let fr = fed + "/fr"
         let node = try NodeDirectory.open(fr)
         // A crash after the announcement was committed, before aces.toml listed the new key.
@@ -109,7 +109,7 @@ import Testing
     }
 
     @Test func aNodeWithAKeyOthersCanReadDoesNotStart() async throws {
-        try createFederation()
+        try await createFederation()
         let fr = fed + "/fr"
         let key = fr + "/" + (try NodeDirectory.open(fr).config.keys.last?.file ?? "")
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: key)

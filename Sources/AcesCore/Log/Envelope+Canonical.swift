@@ -56,7 +56,7 @@ extension Envelope {
         raw(#"","seq":"#)
         int(seq)
         raw(#","v":"#)
-        int(Int64(Envelope.formatVersion))
+        int(Int64(protocolVersion))
         raw("}")
         return out
     }

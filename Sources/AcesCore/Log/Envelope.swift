@@ -8,6 +8,9 @@ public struct Envelope: Sendable, Hashable {
     /// The most base versions one field of an operation may name.
     public static let maxBases = 64
 
+    /// The protocol version the entry is written in (its `v`): it decides which rules of
+    /// validity and merge apply to it.
+    public let protocolVersion: Int
     public let origin: ChapterID
     public let seq: Int64
     public let prev: Digest32
@@ -20,8 +23,9 @@ public struct Envelope: Sendable, Hashable {
 
     public init(
         origin: ChapterID, seq: Int64, prev: Digest32, hlc: HLC, keyID: String, operations: [LogOperation],
-        nextKey: KeyAnnouncement? = nil
+        nextKey: KeyAnnouncement? = nil, protocolVersion: Int = Envelope.formatVersion
     ) {
+        self.protocolVersion = protocolVersion
         self.origin = origin
         self.seq = seq
         self.prev = prev
@@ -53,7 +57,7 @@ public struct Envelope: Sendable, Hashable {
             ops.append(.object(o))
         }
         var o: [String: JSONValue] = [
-            "v": .number(Double(Envelope.formatVersion)),
+            "v": .number(Double(protocolVersion)),
             "origin": .string(origin.rawValue),
             "seq": .number(Double(seq)),
             "prev": .string(prev.hex),
