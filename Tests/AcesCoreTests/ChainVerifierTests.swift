@@ -129,7 +129,7 @@ import Testing
             return .object(o)
         }
         let cases: [JSONValue] = [
-            mutate { $0["v"] = 2 },
+            mutate { $0["v"] = 0 },
             mutate { $0["origin"] = "FR!" },
             mutate { $0["seq"] = 0 },
             mutate { $0["prev"] = "abc" },

@@ -5,7 +5,11 @@ import Testing
 /// The golden entries of docs/PROTOCOL.md: a fixed key and fixed salts give fixed canonical
 /// bytes, hashes and signatures, so any change of format fails here.
 @Suite struct ProtocolVectorTests {
-    static let vectorsPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/log-v1.json").path
+    static func vectors(_ name: String) -> String {
+        URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Vectors/\(name)").path
+    }
+    /// The vectors of the version this code writes; those of earlier versions stay, and must still verify.
+    static let vectorsPath = vectors("log-v\(Envelope.formatVersion).json")
 
     /// The three entries of the vectors, built from first principles.
     static func makeEntries() throws -> (SigningKey, [Entry]) {
@@ -82,8 +86,8 @@ import Testing
         #expect(fresh == golden, "the entry format changed: a format change must be a new protocol version")
     }
 
-    @Test func goldenEntriesVerifyFromTheirJSONAlone() throws {
-        let golden = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: Self.vectorsPath))))
+    @Test(arguments: ["log-v1.json", "log-v2.json"]) func goldenEntriesVerifyFromTheirJSONAlone(_ file: String) throws {
+        let golden = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: Self.vectors(file)))))
         let pub = try PublicSigningKey(base64url: golden["public_key"]!.stringValue!)
         let fr = ChapterID("fr")!
         let ring = KeyRing([fr: [KeyGrant(keyID: golden["key_id"]!.stringValue!, publicKey: pub, validFrom: 0, validUntil: nil)]])
@@ -100,9 +104,7 @@ import Testing
         #expect(verdict.accepted == 3 && verdict.refusal == nil)
     }
 
-    static let rotationPath = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent(
-        "Vectors/log-v1-next-key.json"
-    ).path
+    static let rotationPath = vectors("log-v\(Envelope.formatVersion)-next-key.json")
 
     /// Entries 4 and 5 after the three above: 4, signed by the first key, names a second key
     /// (seed 32…63) as `next_key`; 5 is signed by that second key.
@@ -219,7 +221,8 @@ import Testing
             text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":02"),
             text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":2.0"),
             text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"m\\u0065mber\""),
-            text.replacingOccurrences(of: "\"v\":1}", with: "\"v\":1,\"x\":1}"),
+            text.replacingOccurrences(of: "\"v\":2}", with: "\"v\":2,\"x\":1}"),
+            text.replacingOccurrences(of: "\"v\":2}", with: "\"v\":3}"),
             text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"planet\""),
             text.replacingOccurrences(of: "\"city\":[\"fr:1\"]", with: "\"city\":[\"fr:1\",\"fr:1\"]"),
             text.replacingOccurrences(of: "\"city\":[\"fr:1\"]", with: "\"city\":[\"fr:2\"]"),

@@ -8,8 +8,10 @@ extension Envelope {
         if let extra = o.keys.first(where: { !known.contains($0) }) {
             throw EntryError.malformed("unknown envelope member '\(extra.prefix(40))'")
         }
-        guard o["v"]?.intValue == Envelope.formatVersion else {
-            throw EntryError.malformed("unsupported format version (this node reads version \(Envelope.formatVersion))")
+        guard let version = o["v"]?.intValue, Envelope.readableVersions.contains(version) else {
+            throw EntryError.malformed(
+                "unsupported protocol version (this node reads versions \(Envelope.readableVersions.lowerBound) to \(Envelope.readableVersions.upperBound))"
+            )
         }
         guard case .string(let originText)? = o["origin"], let origin = ChapterID(originText) else {
             throw EntryError.malformed("origin must be a chapter id")
@@ -53,7 +55,7 @@ extension Envelope {
         }
         self.init(
             origin: origin, seq: seq, prev: prev, hlc: HLC(millis: Int64(ms), counter: Int64(c)), keyID: key,
-            operations: ops, nextKey: nextKey)
+            operations: ops, nextKey: nextKey, protocolVersion: version)
         if seq == 1 && prev != .zero { throw EntryError.malformed("the first entry of an origin must have a zero prev") }
     }
 }

@@ -103,12 +103,14 @@ struct CanonicalReader {
         }
         guard (1...Envelope.maxOperations).contains(ops.count), literal(#","origin":"#), let o = string(), let origin = ChapterID(o),
             literal(#","prev":"#), let prev = digest(), literal(#","seq":"#), let seq = integer(), seq >= 1, seq < 1 << 40,
-            literal(#","v":1}"#), i == b.count
+            literal(#","v":"#), let version = integer(), Envelope.readableVersions.contains(Int(version)), literal("}"), i == b.count
         else { return nil }
         if seq == 1 && prev != .zero { return nil }
         // Bases of the entry's own origin must be earlier.
         for op in ops { for (_, vs) in op.bases { for v in vs where v.origin == origin && v.seq >= seq { return nil } } }
-        return Envelope(origin: origin, seq: seq, prev: prev, hlc: HLC(millis: ms, counter: c), keyID: key, operations: ops)
+        return Envelope(
+            origin: origin, seq: seq, prev: prev, hlc: HLC(millis: ms, counter: c), keyID: key, operations: ops,
+            protocolVersion: Int(version))
     }
 
     mutating func operation() -> LogOperation? {

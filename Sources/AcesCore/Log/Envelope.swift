@@ -1,8 +1,10 @@
 /// The signed part of an entry. Its canonical JSON (RFC 8785) is what the origin signs
 /// (through SHA-256) and, with the signature, what the entry's hash covers.
 public struct Envelope: Sendable, Hashable {
-    /// The protocol version this code writes and reads.
-    public static let formatVersion = 1
+    /// The protocol version this code writes.
+    public static let formatVersion = 2
+    /// The protocol versions this code reads (docs/PROTOCOL.md says what changed in each).
+    public static let readableVersions: ClosedRange<Int> = 1...2
     /// The most operations one entry may carry.
     public static let maxOperations = 1000
     /// The most base versions one field of an operation may name.
