@@ -185,6 +185,22 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v7-held") { db in
+            try db.execute(
+                sql: """
+                    -- Origins whose next entries wait, neither applied nor refused: no valid signature
+                    -- vouches for them yet, or they are written in a protocol version this node does
+                    -- not read. One row per origin, replaced at each pass, gone once the origin moves on.
+                    CREATE TABLE held (
+                        origin TEXT PRIMARY KEY NOT NULL,
+                        seq INTEGER NOT NULL,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        peer TEXT,
+                        since INTEGER NOT NULL
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

@@ -25,6 +25,10 @@ public struct ApplyReport: Sendable {
     public var erased = false
     /// Whether members were left for `Store.indexPendingSearch()` (a large batch).
     public var searchPending = false
+    /// Entries after the applied ones that no valid signature vouches for yet: neither applied
+    /// nor refused, they wait for a later entry of the origin (the caller hands them back with
+    /// the next run, so the verdict does not depend on how the entries were split).
+    public var held: [Entry] = []
 }
 
 extension Store {
@@ -132,6 +136,7 @@ extension Store {
         for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
         try applier.finish()
         report.applied = verdict.accepted
+        report.held = Array(fresh[verdict.accepted..<(verdict.accepted + verdict.held)])
         report.erased = applier.erasedAny
         report.searchPending = applier.searchPending
         if let why = verdict.refusal, let i = verdict.refusedIndex {

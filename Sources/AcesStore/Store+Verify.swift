@@ -21,7 +21,9 @@ public struct LogVerification: Sendable {
 
 extension Store {
     /// Walks every origin's stored chain and checks every entry: canonical encoding, hash,
-    /// link to the previous entry, payload digests, and the signature by a key the ring lists.
+    /// link to the previous entry, payload digests, the key the ring or the chain names, and
+    /// that a valid signature vouches for it: its own or a later chained entry's (the rule
+    /// sync applies, docs/PROTOCOL.md §2).
     /// Streams, so memory stays flat however long the log.
     public func verifyLog(keys: KeyRing) throws -> LogVerification {
         try pool.read { db in
@@ -38,23 +40,43 @@ extension Store {
                 var expected: Int64 = 1
                 var count: Int64 = 0
                 var chainKey: ChainKey? = nil
+                /// The first entry no valid signature has vouched for yet (a later one may).
+                var unvouched: Int64? = nil
                 while let r = try rows.next() {
                     let rowid: Int64 = r["rowid"]
                     let seq = rowid & ((1 << 40) - 1)
                     var announced: KeyAnnouncement? = nil
+                    var signed = false
                     if let why = Store.problem(
                         in: r, origin: head.origin, seq: seq, expected: expected, prev: prev, chainKey: chainKey, keys: keys,
-                        announced: &announced)
+                        announced: &announced, signed: &signed)
                     {
                         result.problems.append(LogProblem(origin: head.origin, seq: seq, reason: why))
                         break
+                    }
+                    // The same rule as sync: an entry is authentic when its own signature or a
+                    // later chained one is valid; a key announcement must carry its own.
+                    if signed {
+                        unvouched = nil
+                    } else if announced != nil {
+                        result.problems.append(
+                            LogProblem(
+                                origin: head.origin, seq: seq, reason: "the key announcement is not validly signed by the key it retires"))
+                        break
+                    } else if unvouched == nil {
+                        unvouched = seq
                     }
                     if let next = announced { chainKey = ChainKey(seq: seq, announcement: next) }
                     prev = Digest32(bytes: [UInt8](r["hash"] as Data)) ?? .zero
                     expected += 1
                     count += 1
                 }
-                if result.problems.last?.origin != head.origin && count != head.seq {
+                if result.problems.last?.origin != head.origin, let first = unvouched {
+                    result.problems.append(
+                        LogProblem(
+                            origin: head.origin, seq: first,
+                            reason: "no valid signature vouches for this entry (neither its own nor a later one's)"))
+                } else if result.problems.last?.origin != head.origin && count != head.seq {
                     result.problems.append(
                         LogProblem(
                             origin: head.origin, seq: count + 1, reason: "the log ends at seq \(count) but the head says \(head.seq)"))
@@ -70,7 +92,7 @@ extension Store {
 
     private static func problem(
         in r: Row, origin: ChapterID, seq: Int64, expected: Int64, prev: Digest32, chainKey: ChainKey?, keys: KeyRing,
-        announced: inout KeyAnnouncement?
+        announced: inout KeyAnnouncement?, signed: inout Bool
     ) -> String? {
         if seq != expected { return "missing entries before it (expected seq \(expected))" }
         let envBytes = [UInt8](r["envelope"] as Data)
@@ -99,7 +121,7 @@ extension Store {
         guard case .array(let p) = payloadsJSON else { return "the payloads are not a JSON array" }
         let entry: Entry
         do { entry = try Entry(envelope: env, envelopeBytes: envBytes, signature: sig, payloadsJSON: p) } catch { return "\(error)" }
-        if !entry.isSigned(by: signer) { return "the signature is not valid for key '\(env.keyID)'" }
+        signed = entry.isSigned(by: signer)
         announced = env.nextKey
         return nil
     }

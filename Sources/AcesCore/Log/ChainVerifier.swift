@@ -1,10 +1,13 @@
 /// Checks a run of one origin's entries against the pure validity rule of the protocol:
 /// each entry is the next of its origin, links to the previous entry's hash, names the key its
-/// origin's chain or the roster gives it, and the run ends in a valid signature. Signatures are
-/// checked only where a run ends (walking back past a bad one), since `prev` covers the
-/// previous signature and so one valid signature vouches for the whole chain behind it. An
-/// entry that announces a new key (`next_key`) is checked at once: it is what makes the new
-/// key trusted, so nothing signed by that key may vouch for it.
+/// origin's chain or the roster gives it, and is vouched for by a valid signature: its own, or
+/// that of a later entry chained to it (`prev` covers the previous signature, so one valid
+/// signature vouches for the whole chain behind it). Signatures are checked only where a run
+/// ends, walking back past bad ones; entries after the last valid one are *held*: neither
+/// applied nor refused, they wait for a later entry to vouch for them, so the verdict does not
+/// depend on how a peer split its answer. An entry that announces a new key (`next_key`) is
+/// checked at once: it is what makes the new key trusted, so nothing signed by that key may
+/// vouch for it, and a bad signature there is refused.
 public struct ChainVerifier: Sendable {
     public let origin: ChapterID
     /// The seq and hash of the last entry accepted so far (0 and zero hash for none).
@@ -26,7 +29,10 @@ public struct ChainVerifier: Sendable {
     public struct Verdict: Sendable {
         /// How many entries, from the start of the run, are authentic and may be applied.
         public let accepted: Int
-        /// Why the entry after those was refused, if one was.
+        /// How many entries after those are linked but not (yet) vouched for by a valid
+        /// signature: they wait for a later entry of the origin, neither applied nor refused.
+        public let held: Int
+        /// Why the entry after the accepted and held ones was refused, if one was.
         public let refusal: EntryError?
         /// The index in the run of the refused entry.
         public let refusedIndex: Int?
@@ -78,20 +84,16 @@ public struct ChainVerifier: Sendable {
             hash = e.hash
             linked += 1
         }
-        // The linked prefix is authentic up to its last validly signed entry.
+        // The linked prefix is authentic up to its last validly signed entry; the rest waits.
         var authentic = linked
         while authentic > vouched {
             if run[authentic - 1].isSigned(by: signers[authentic - 1]) { break }
             authentic -= 1
         }
-        if authentic < linked {
-            refusal = .badSignature(origin: origin, seq: run[authentic].envelope.seq)
-        }
         if authentic > 0 {
             headSeq = run[authentic - 1].envelope.seq
             headHash = run[authentic - 1].hash
         }
-        let refusedIndex = refusal == nil ? nil : authentic
-        return Verdict(accepted: authentic, refusal: refusal, refusedIndex: refusedIndex)
+        return Verdict(accepted: authentic, held: linked - authentic, refusal: refusal, refusedIndex: refusal == nil ? nil : linked)
     }
 }

@@ -21,6 +21,15 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
     case frozenOrigin(ChapterID)
     /// The stream came from a peer for an origin other than the one asked for.
     case wrongOrigin(expected: ChapterID, got: ChapterID)
+    /// The entry is written in a protocol version newer than this node reads. Not a refusal:
+    /// the entry waits, neither applied nor refused, until the node is upgraded.
+    case unknownVersion(origin: ChapterID?, seq: Int64?, version: Int)
+
+    /// Whether the entry waits (held) rather than being refused.
+    public var isHold: Bool {
+        if case .unknownVersion = self { return true }
+        return false
+    }
 
     /// A short stable code, used in metrics and listings.
     public var code: String {
@@ -35,6 +44,7 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .fork: "fork"
         case .frozenOrigin: "frozen_origin"
         case .wrongOrigin: "wrong_origin"
+        case .unknownVersion: "unknown_version"
         }
     }
 
@@ -52,6 +62,8 @@ public enum EntryError: Error, Sendable, Hashable, CustomStringConvertible {
         case .fork(let o, let s): "fork: a different entry \(o):\(s) is already held; origin '\(o)' is frozen"
         case .frozenOrigin(let o): "origin '\(o)' is frozen after a fork; an operator must investigate"
         case .wrongOrigin(let e, let g): "asked for entries of '\(e)' but received one of '\(g)'"
+        case .unknownVersion(let o, let s, let v):
+            "entry \(o.map(\.rawValue) ?? "?"):\(s.map(String.init) ?? "?") is written in protocol version \(v), which this node does not read (it reads \(Envelope.readableVersions.lowerBound) to \(Envelope.readableVersions.upperBound)): it waits until Aces is upgraded"
         }
     }
 }

@@ -4,6 +4,12 @@ extension Envelope {
     /// database, so every node reaches the same verdict.
     public init(json: JSONValue) throws(EntryError) {
         guard case .object(let o) = json else { throw EntryError.malformed("the envelope must be a JSON object") }
+        // The version first: a later version may add members this one does not know.
+        if let v = o["v"]?.intValue, v > Envelope.readableVersions.upperBound {
+            let origin = o["origin"]?.stringValue.flatMap(ChapterID.init)
+            let seq = o["seq"]?.intValue.flatMap { $0 >= 1 && $0 < 1 << 40 ? Int64($0) : nil }
+            throw EntryError.unknownVersion(origin: origin, seq: seq, version: v)
+        }
         let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops"]
         if let extra = o.keys.first(where: { !known.contains($0) }) {
             throw EntryError.malformed("unknown envelope member '\(extra.prefix(40))'")

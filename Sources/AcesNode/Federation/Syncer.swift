@@ -17,9 +17,20 @@ public final class Syncer: Sendable {
         public var applied: [ChapterID: Int] = [:]
         /// Why entries were refused, per origin.
         public var refused: [ChapterID: EntryError] = [:]
+        /// Origins whose next entries wait (neither applied nor refused), and why.
+        public var held: [ChapterID: Hold] = [:]
         /// Bytes of entries received on the wire.
         public var bytes = 0
         public var total: Int { applied.values.reduce(0, +) }
+    }
+
+    /// Why an origin's next entries wait rather than being applied or refused.
+    public struct Hold: Sendable, Hashable, CustomStringConvertible {
+        /// The first entry that waits.
+        public var seq: Int64
+        /// `unvouched` or `unknown_version`.
+        public var code: String
+        public var description: String
     }
 
     let chapter: ChapterID
@@ -97,18 +108,26 @@ public final class Syncer: Sendable {
             status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
             let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
             for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
-                let (applied, refusal, bytes) = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
-                report.bytes += bytes
-                if applied > 0 {
-                    report.applied[head.origin] = applied
-                    metrics?.applied(applied, peer: peer, origin: head.origin)
+                let pulled = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
+                report.bytes += pulled.bytes
+                if pulled.applied > 0 {
+                    report.applied[head.origin] = pulled.applied
+                    metrics?.applied(pulled.applied, peer: peer, origin: head.origin)
                 }
-                if let refusal {
+                if let refusal = pulled.refusal {
                     metrics?.refused(peer: peer, origin: head.origin, reason: refusal.code)
                     report.refused[head.origin] = refusal
                     logger.warning(
                         "refused entries",
                         metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
+                }
+                if let hold = pulled.held {
+                    report.held[head.origin] = hold
+                    try await store.hold(origin: head.origin, seq: hold.seq, code: hold.code, reason: hold.description, peer: peer.rawValue)
+                    logger.notice(
+                        "entries wait", metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(hold.code)"])
+                } else {
+                    try await store.releaseHeld(origin: head.origin)
                 }
             }
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
@@ -129,6 +148,9 @@ public final class Syncer: Sendable {
             if let (o, e) = report.refused.first {
                 status.lastError = "origin \(o): \(e)"
                 status.failures += 1
+            } else if let (o, h) = report.held.min(by: { $0.key < $1.key }) {
+                // Not a failure of the peer's, but not a pass that brought everything either.
+                status.lastError = "origin \(o): \(h)"
             } else {
                 status.lastError = nil
                 status.failures = 0
@@ -149,67 +171,108 @@ public final class Syncer: Sendable {
         }
     }
 
+    /// What one origin's stream from a peer did.
+    struct OriginPull {
+        var applied = 0
+        var refusal: EntryError?
+        var held: Hold?
+        var bytes = 0
+    }
+
+    /// The most entries a pass keeps waiting for a signature to vouch for them; past it the
+    /// origin's pass stops there (the next pass asks again from the same place).
+    static let maxUnvouched = 2 * FederationAPI.applyBatch
+
     /// Streams one origin's entries from a peer, applying each batch in one transaction. The
     /// next batch is read and parsed while the previous one is applied, so both cores work.
-    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> (Int, EntryError?, Int) {
+    /// Entries no valid signature vouches for yet are handed back by `Store.apply` and go in
+    /// front of the next batch, so how the peer split its answer never changes the verdict.
+    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> OriginPull {
         let peer = client.peer.rawValue
         let store = self.store
         let keys = self.keys
         return try await withThrowingTaskGroup(of: ApplyReport.self) { group in
             var batch = [Entry]()
             batch.reserveCapacity(FederationAPI.applyBatch)
-            var applied = 0
+            var out = OriginPull()
             var expected = seq + 1
-            var refusal: EntryError?
             var inFlight = false
             var erased = false
             var searchPending = false
+            /// Entries handed back unvouched by the last apply.
+            var unvouched = [Entry]()
+            /// Why the stream was left before its end, when an entry waits.
+            var waiting: Hold?
+            var stopped: Bool { out.refusal != nil || waiting != nil }
             /// Waits for the batch being applied, if any.
             func settle() async throws {
                 guard inFlight, let r = try await group.next() else { return }
                 inFlight = false
-                applied += r.applied
+                out.applied += r.applied
                 erased = erased || r.erased
                 searchPending = searchPending || r.searchPending
-                if refusal == nil { refusal = r.refusal }
+                unvouched = r.held
+                if out.refusal == nil { out.refusal = r.refusal }
             }
             func submit() async throws {
                 try await settle()
-                guard refusal == nil, !batch.isEmpty else { return }
-                let run = batch
+                guard !stopped, !batch.isEmpty else { return }
+                if unvouched.count + batch.count > Syncer.maxUnvouched + FederationAPI.applyBatch, let first = unvouched.first {
+                    waiting = Syncer.unvouchedHold(first, count: unvouched.count)
+                    return
+                }
+                let run = unvouched + batch
                 group.addTask { try await store.apply(run, origin: origin, keys: keys, peer: peer) }
                 inFlight = true
                 batch.removeAll(keepingCapacity: true)
             }
-            let bytes = try await client.entries(of: origin, after: seq) { line in
+            out.bytes = try await client.entries(of: origin, after: seq) { line in
                 do {
                     batch.append(try Entry(wireLine: line))
                 } catch {
                     try await submit()
                     try await settle()
-                    if refusal != nil { return false }
+                    if stopped { return false }
                     let why = (error as? EntryError) ?? .malformed("not JSON (\(error))")
-                    try await store.quarantine(origin: origin, seq: expected, reason: why, peer: peer, raw: Array(line))
-                    refusal = why
+                    if why.isHold {
+                        // Not this node's to judge yet: the entry waits for an upgrade.
+                        waiting = Hold(seq: expected, code: why.code, description: why.description)
+                    } else {
+                        try await store.quarantine(origin: origin, seq: expected, reason: why, peer: peer, raw: Array(line))
+                        out.refusal = why
+                    }
                     return false
                 }
                 expected += 1
                 if batch.count >= FederationAPI.applyBatch {
                     try await submit()
-                    if refusal != nil { return false }
+                    if stopped { return false }
                 }
                 return true
             }
             try await submit()
             try await settle()
-            // An erasure arrived: move the WAL into the main file so the old values leave it too.
+            if waiting == nil, out.refusal == nil, let first = unvouched.first {
+                waiting = Syncer.unvouchedHold(first, count: unvouched.count)
+            }
+            out.held = waiting
             // A large catch-up left its members to be indexed in bulk, now that it is done (before
             // an erasure's purge, so the erased words leave the index's segments too).
             if searchPending { try await store.indexPendingSearch() }
             // An erasure arrived: move the WAL into the main file so the old values leave it too.
             if erased { try? await store.purgeErasedTraces() }
-            return (applied, refusal, bytes)
+            return out
         }
+    }
+
+    static func unvouchedHold(_ first: Entry, count: Int) -> Hold {
+        let v = first.envelope.version
+        let last = v.seq + Int64(count) - 1
+        return Hold(
+            seq: v.seq, code: "unvouched",
+            description:
+                "entries \(v.origin):\(v.seq)\(count > 1 ? "–\(last)" : "") wait: no valid signature vouches for them yet (a later entry of \(v.origin) signed by its key will)"
+        )
     }
 
     /// Runs until cancelled or a graceful shutdown: a loop per peer (a pass at once when the peer
