@@ -177,6 +177,7 @@ struct PeersCommand: ParsableCommand {
                             "last_error": s.lastError.map { .string($0) } ?? .null, "failures": .number(Double(s.failures)),
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
+                            "versions": .array(s.versions.map { .number(Double($0)) }),
                         ]
                     }))
             return
@@ -191,5 +192,11 @@ struct PeersCommand: ParsableCommand {
                     s.lastError ?? "",
                 ]
             })
+        // A peer that does not read the version this node writes holds its entries until upgraded.
+        for s in statuses where !s.versions.isEmpty && !s.versions.contains(Envelope.formatVersion) {
+            Out.line(
+                "\(s.chapter) reads protocol versions \(s.versions.map(String.init).joined(separator: ", ")): it holds this node's version-\(Envelope.formatVersion) entries until it is upgraded"
+            )
+        }
     }
 }

@@ -132,6 +132,7 @@ struct StatusCommand: ParsableCommand {
         let now = Int64(Date().timeIntervalSince1970 * 1000)
         let ahead = heads.filter { $0.hlc.millis > now + 60_000 }
         let restoreLock = try store.restoreLock()
+        let held = try store.heldOrigins()
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -142,6 +143,14 @@ struct StatusCommand: ParsableCommand {
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
+                "held": .array(
+                    held.map {
+                        [
+                            "origin": .string($0.origin), "seq": .number(Double($0.seq)), "code": .string($0.code),
+                            "reason": .string($0.reason), "peer": $0.peer.map { .string($0) } ?? .null,
+                            "since": .string(Instant.format($0.since)),
+                        ]
+                    }),
                 "restore_lock": restoreLock.map { lock -> JSONValue in
                     ["quorum": .number(Double(lock.quorum)), "confirmed": .array(lock.confirmed.map { .string($0) })]
                 } ?? .null,
@@ -168,6 +177,9 @@ struct StatusCommand: ParsableCommand {
             Out.line(
                 "LOCKED   restored: writes are refused until \(lock.quorum) peer(s) have shown this node its own latest entries (confirmed by \(by)); run 'aces sync' or 'aces serve'"
             )
+        }
+        for h in held {
+            Out.line("WAITING  origin '\(h.origin)' from \(h.origin):\(h.seq) (from \(h.peer ?? "a peer")): \(h.reason)")
         }
         for h in ahead {
             Out.line("FLAG     origin '\(h.origin)' stamps entries \((h.hlc.millis - now) / 1000) s ahead of this node's clock")

@@ -199,6 +199,8 @@ enum Schema {
                         peer TEXT,
                         since INTEGER NOT NULL
                     ) WITHOUT ROWID;
+                    -- The protocol versions each peer said it reads ("1,2"), from its heads answer.
+                    ALTER TABLE peers ADD COLUMN versions TEXT;
                     """)
         }
         return m

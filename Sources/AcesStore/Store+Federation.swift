@@ -17,6 +17,8 @@ public struct PeerStatus: Sendable, Equatable {
     public var received: Int
     /// The peer's heads (origin → seq) at the last pass.
     public var heads: [String: Int64] = [:]
+    /// The protocol versions the peer said it reads at the last pass (empty: not known yet).
+    public var versions: [Int] = []
 
     public init(
         chapter: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0,
@@ -81,17 +83,18 @@ extension Store {
             let lag = CanonicalJSON.encode(.object(s.lag.mapValues { .number(Double($0)) }))
             try db.execute(
                 sql: """
-                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received, heads)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received, heads, versions)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(chapter) DO UPDATE SET last_attempt = excluded.last_attempt, last_success = excluded.last_success,
                         last_error = excluded.last_error, failures = excluded.failures, skew_ms = excluded.skew_ms, lag = excluded.lag,
-                        received = excluded.received, heads = excluded.heads
+                        received = excluded.received, heads = excluded.heads, versions = excluded.versions
                     """,
                 arguments: [
                     s.chapter, s.lastAttempt.map { Int64($0.timeIntervalSince1970 * 1000) },
                     s.lastSuccess.map { Int64($0.timeIntervalSince1970 * 1000) }, s.lastError, s.failures, s.skewMillis,
                     String(decoding: lag, as: UTF8.self), s.received,
                     String(decoding: CanonicalJSON.encode(.object(s.heads.mapValues { .number(Double($0)) })), as: UTF8.self),
+                    s.versions.map(String.init).joined(separator: ","),
                 ])
         }
     }
@@ -109,9 +112,11 @@ extension Store {
             let headsText: String = r["heads"] ?? "{}"
             let heads = (try? JSONParser.parse(headsText))?.objectValue?.compactMapValues { $0.intValue.map(Int64.init) } ?? [:]
             func date(_ col: String) -> Date? { (r[col] as Int64?).map { Date(timeIntervalSince1970: Double($0) / 1000) } }
-            return PeerStatus(
+            var status = PeerStatus(
                 chapter: r["chapter"], lastAttempt: date("last_attempt"), lastSuccess: date("last_success"), lastError: r["last_error"],
                 failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"], heads: heads)
+            status.versions = ((r["versions"] as String?) ?? "").split(separator: ",").compactMap { Int($0) }
+            return status
         }
     }
 

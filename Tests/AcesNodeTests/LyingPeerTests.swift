@@ -93,4 +93,38 @@ import Testing
         }
         await fed.stopAll()
     }
+
+    /// An entry of a protocol version this node does not read yet waits: not applied, not
+    /// refused, and `aces status` says so; what came before it is applied.
+    @Test func anEntryOfALaterProtocolVersionWaitsForAnUpgrade() async throws {
+        let fed = try RunningFederation(["fr", "uk", "de"])
+        let id = try fed.addMember(on: "fr", 1)
+        try fed.update(on: "fr", id: id, ["city": "Lyon"])
+        let fr = ChapterID("fr")!
+        let honest = try await lines(fed.store("fr"), fr)
+        let head = try #require(try await fed.store("fr").heads().first { $0.origin == fr })
+        let frKey = try fed.node("fr").signingKey()
+        let p = Payload(salt: [UInt8](repeating: 9, count: 16), values: ["city": "Nantes"])
+        let future = Entry.sign(
+            Envelope(
+                origin: fr, seq: 3, prev: head.hash, hlc: HLC(millis: Int64(Date().timeIntervalSince1970 * 1000), counter: 0),
+                keyID: frKey.id, operations: [LogOperation(kind: .member, id: id, action: .set, bases: ["city": []], digest: p.digest)],
+                protocolVersion: Envelope.readableVersions.upperBound + 1),
+            payloads: [p], with: frKey.key)
+        try await fed.withSyncer(for: "de", peers: ["uk"]) { syncer, store in
+            try await withLyingPeer(fed, seq: 3, body: joined(honest + [CanonicalJSON.encode(future.json)])) {
+                let r = try await syncer.pull(from: ChapterID("uk")!)
+                #expect(r.applied[fr] == 2 && r.refused.isEmpty)
+                #expect(r.held[fr]?.code == "unknown_version" && r.held[fr]?.seq == 3)
+            }
+            #expect(try store.quarantined().isEmpty, "a later version is not a fault")
+            #expect(try await store.heads().first { $0.origin == fr }?.seq == 2)
+            #expect(try await store.record(.member, id: id)?.values["city"] == "Lyon")
+            #expect(try await store.peerStatuses().first?.versions == Array(Envelope.readableVersions))
+        }
+        let status = try await AcesProcess.runAsync(["status", "--data", fed.node("de").path])
+        #expect(status.stdout.contains("WAITING  origin 'fr' from fr:3"), "\(status.stdout)")
+        #expect(status.stdout.contains("protocol version \(Envelope.readableVersions.upperBound + 1)"))
+        await fed.stopAll()
+    }
 }

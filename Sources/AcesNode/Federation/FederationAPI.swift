@@ -35,19 +35,23 @@ public enum FederationAPI {
         /// The answering node's wall clock, in Unix milliseconds (for measuring skew, never for validity).
         public let time: Int64
         public let origins: [Head]
+        /// The protocol versions the answering node reads (a node that names none reads version 1).
+        public let versions: [Int]
 
         public var json: JSONValue {
             .object([
                 "chapter": .string(chapter.rawValue), "time": .number(Double(time)),
+                "versions": .array(versions.map { .number(Double($0)) }),
                 "origins": .array(
                     origins.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "hash": .string($0.hash.hex)] }),
             ])
         }
 
-        public init(chapter: ChapterID, time: Int64, origins: [Head]) {
+        public init(chapter: ChapterID, time: Int64, origins: [Head], versions: [Int] = Array(Envelope.readableVersions)) {
             self.chapter = chapter
             self.time = time
             self.origins = origins
+            self.versions = versions
         }
 
         public init(json: JSONValue) throws {
@@ -61,7 +65,19 @@ public enum FederationAPI {
                 else { throw SyncError.garbage("the heads answer lists a malformed origin") }
                 origins.append(Head(origin: o, seq: Int64(s), hash: hash))
             }
-            self.init(chapter: c, time: Int64(t), origins: origins)
+            var versions = [1]
+            if let v = json["versions"] {
+                guard let list = v.arrayValue, (1...64).contains(list.count) else {
+                    throw SyncError.garbage("the heads answer's versions are not a list of protocol versions")
+                }
+                versions = try list.map {
+                    guard let n = $0.intValue, n >= 1 else {
+                        throw SyncError.garbage("the heads answer names a malformed protocol version")
+                    }
+                    return n
+                }
+            }
+            self.init(chapter: c, time: Int64(t), origins: origins, versions: versions)
         }
     }
 }

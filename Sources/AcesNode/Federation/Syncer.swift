@@ -106,6 +106,7 @@ public final class Syncer: Sendable {
         do {
             let theirs = try await client.heads()
             status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
+            status.versions = theirs.versions
             let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
             for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
                 let pulled = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
