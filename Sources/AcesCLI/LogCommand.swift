@@ -166,7 +166,8 @@ enum DamagedEntries {
         throw CLIError(
             damaged.count == 1
                 ? "stored entry \(names) is damaged (\(first.reason)); \(shown); run 'aces log verify'"
-                : "\(damaged.count) stored entries are damaged (\(names)\(damaged.count > 10 ? ", …" : "")); \(shown); run 'aces log verify'")
+                : "\(damaged.count) stored entries are damaged (\(names)\(damaged.count > 10 ? ", …" : "")); \(shown); run 'aces log verify'"
+        )
     }
 }
 

@@ -13,7 +13,7 @@ public struct OriginHead: Sendable, Hashable {
 }
 
 /// A stored entry as read back: the entry, or why its stored bytes cannot be read as one.
-public enum StoredEntry: Sendable {
+public enum HeldEntry: Sendable {
     case intact(Entry)
     case damaged(LogProblem)
 }
@@ -59,7 +59,7 @@ extension Store {
 
     /// Entries of `origin` after `seq`, in order, at most `limit` of them, each read back or
     /// named as damaged (`aces log show` shows the others).
-    public func storedEntries(of origin: ChapterID, after seq: Int64, limit: Int) throws -> [StoredEntry] {
+    public func storedEntries(of origin: ChapterID, after seq: Int64, limit: Int) throws -> [HeldEntry] {
         try pool.read { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = ?", arguments: [origin.rawValue]) else {
                 return []
@@ -67,7 +67,7 @@ extension Store {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT rowid, envelope, signature, payloads FROM entries WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                 arguments: [Store.rowid(origin: id, seq: seq), Store.rowid(origin: id, seq: (1 << 40) - 1), limit])
-            var out = [StoredEntry]()
+            var out = [HeldEntry]()
             while let r = try rows.next() {
                 do { out.append(.intact(try Store.entry(from: r))) } catch {
                     let seq = (r["rowid"] as Int64) & ((1 << 40) - 1)

@@ -74,7 +74,8 @@ import Testing
         if Python.available {
             let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
             let exported = try await aces("log", "export", "--data", fed + "/uk").stdout
-            let py = try Python.run([root.appendingPathComponent("docs/verify_log.py").path, fed + "/chapters"], input: Data(exported.utf8))
+            let py = try Python.run(
+                [root.appendingPathComponent("docs/verify_log.py").path, fed + "/chapters"], input: Data(exported.utf8))
             #expect(py.status == 0 && py.out.contains("ok: 3 entries"), "\(py.out)")
         }
     }
