@@ -8,14 +8,21 @@ struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
         abstract: "Read and verify the signed change logs this node holds.",
-        subcommands: [Show.self, Verify.self]
+        subcommands: [Show.self, Export.self, Verify.self]
     )
 }
 
 extension LogCommand {
     struct Show: ParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "List log entries: origin:seq, time, key, hash and what each operation touched (never the values).")
+            abstract: "List log entries: origin:seq, time, key, hash and what each operation touched (never the values).",
+            discussion: """
+                --json prints one flattened object per entry for people and scripts (the envelope's members, with hash, \
+                signature and the indexes of erased payloads). To verify a log elsewhere, use 'aces log export': it writes \
+                the entries exactly as they travel, the format docs/PROTOCOL.md documents and docs/verify_log.py reads. \
+                A stored entry that cannot be read is named origin:seq and the others are still shown; the command then \
+                exits non-zero.
+                """)
         @OptionGroup var node: NodeOptions
         @Option(help: "Only this origin (default: every origin held).") var origin: String?
         @Option(help: "Only entries after this seq.") var after: Int64 = 0
@@ -32,8 +39,16 @@ extension LogCommand {
             let store = try node.node().openStore()
             let origins = try origin.map { [ChapterID($0)!] } ?? store.heads().map(\.origin)
             var all = [JSONValue]()
+            var damaged = [LogProblem]()
             for o in origins {
-                for e in try store.entries(of: o, after: after, limit: limit) {
+                for stored in try store.storedEntries(of: o, after: after, limit: limit) {
+                    guard case .intact(let e) = stored else {
+                        if case .damaged(let p) = stored {
+                            damaged.append(p)
+                            if !output.json { Out.line("\(p.origin):\(p.seq)  DAMAGED: \(p.reason)") }
+                        }
+                        continue
+                    }
                     if output.json {
                         var j = e.envelope.json
                         if case .object(var obj) = j {
@@ -61,6 +76,52 @@ extension LogCommand {
                 }
             }
             if output.json { Out.json(.array(all)) }
+            try DamagedEntries.report(damaged, shown: "the other entries are shown")
+        }
+    }
+
+    struct Export: ParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the entries exactly as they travel between nodes (envelope, signature, payloads), one per line.",
+            discussion: """
+                Writes every entry this node holds (or one origin's), origin by origin in seq order, as the lines of \
+                GET /federation/v1/entries: {"envelope":…,"payloads":…,"signature":"…"}, the bytes as stored. This is \
+                the format docs/PROTOCOL.md documents ("Verifying an export") and docs/verify_log.py checks:
+                  aces log export --data DIR | python3 docs/verify_log.py chapters/
+                The payloads carry the values, members' personal data among them: keep the file as safe as the node's \
+                data. A stored entry that cannot be read is named origin:seq on standard error and left out, the others \
+                are written, and the command exits non-zero.
+                """)
+        @OptionGroup var node: NodeOptions
+        @Option(help: "Only this origin (default: every origin held).") var origin: String?
+        @Option(help: ArgumentHelp("Write to this new file (mode 0600) instead of standard output.", valueName: "file"))
+        var output: String?
+
+        func validate() throws {
+            if let origin, ChapterID(origin) == nil { throw ValidationError("--origin: \(ChapterID.rule)") }
+        }
+
+        func run() throws {
+            let store = try node.node().openStore()
+            let only = origin.map { ChapterID($0)! }
+            if let only, try !store.heads().contains(where: { $0.origin == only }) {
+                throw CLIError("this node holds no entries of '\(only)' (see 'aces status')")
+            }
+            let sink = try output.map(Out.create) ?? FileHandle.standardOutput
+            var damaged = [LogProblem]()
+            do {
+                _ = try store.exportLog(
+                    origin: only, write: { try sink.write(contentsOf: Data($0)) },
+                    damaged: { p in
+                        Out.error("damaged: \(p)")
+                        damaged.append(p)
+                    })
+                if output != nil { try sink.close() }
+            } catch {
+                if let output { unlink(output) }  // a partial export holds personal data and blocks the retry
+                throw error
+            }
+            try DamagedEntries.report(damaged, shown: "the other entries are exported")
         }
     }
 
@@ -94,6 +155,19 @@ extension LogCommand {
                 throw LogInvalid(first: result.problems[0])
             }
         }
+    }
+}
+
+/// Stored entries `log show` and `log export` could not read: exits non-zero naming them.
+enum DamagedEntries {
+    static func report(_ damaged: [LogProblem], shown: String) throws {
+        guard let first = damaged.first else { return }
+        let names = damaged.prefix(10).map { "\($0.origin):\($0.seq)" }.joined(separator: ", ")
+        throw CLIError(
+            damaged.count == 1
+                ? "stored entry \(names) is damaged (\(first.reason)); \(shown); run 'aces log verify'"
+                : "\(damaged.count) stored entries are damaged (\(names)\(damaged.count > 10 ? ", …" : "")); \(shown); run 'aces log verify'"
+        )
     }
 }
 

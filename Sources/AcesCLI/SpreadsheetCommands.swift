@@ -311,12 +311,17 @@ extension Out {
     /// One line on standard error.
     static func error(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
+    /// A new file (mode 0600, refusing to overwrite), open for writing.
+    static func create(_ path: String) throws -> FileHandle {
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CLIError("cannot create \(path): it exists already or the folder is not writable") }
+        return FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+    }
+
     /// Bytes to a new file (mode 0600, refusing to overwrite) or to standard output.
     static func write(_ bytes: [UInt8], to path: String?) throws {
         guard let path else { return FileHandle.standardOutput.write(Data(bytes)) }
-        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
-        guard fd >= 0 else { throw CLIError("cannot create \(path): it exists already or the folder is not writable") }
-        let handle = FileHandle(fileDescriptor: fd, closeOnDealloc: true)
+        let handle = try create(path)
         do {
             try handle.write(contentsOf: Data(bytes))
             try handle.close()

@@ -63,13 +63,7 @@ extension Store {
                 arguments: [Store.rowid(origin: id, seq: seq), Store.rowid(origin: id, seq: (1 << 40) - 1), limit])
             chunk.bytes.reserveCapacity(limit * 700)
             while let r = try rows.next() {
-                chunk.bytes.append(contentsOf: #"{"envelope":"#.utf8)
-                chunk.bytes.append(contentsOf: (r["envelope"] as Data))
-                chunk.bytes.append(contentsOf: #","payloads":"#.utf8)
-                chunk.bytes.append(contentsOf: (r["payloads"] as Data))
-                chunk.bytes.append(contentsOf: #","signature":""#.utf8)
-                chunk.bytes.append(contentsOf: Base64URL.encode([UInt8](r["signature"] as Data)).utf8)
-                chunk.bytes.append(contentsOf: "\"}\n".utf8)
+                Store.appendWireLine(envelope: r["envelope"], payloads: r["payloads"], signature: r["signature"], to: &chunk.bytes)
                 chunk.count += 1
                 chunk.lastSeq = (r["rowid"] as Int64) & ((1 << 40) - 1)
             }

@@ -12,6 +12,12 @@ public struct OriginHead: Sendable, Hashable {
     public let frozen: String?
 }
 
+/// A stored entry as read back: the entry, or why its stored bytes cannot be read as one.
+public enum HeldEntry: Sendable {
+    case intact(Entry)
+    case damaged(LogProblem)
+}
+
 /// What applying a run of received entries did.
 public struct ApplyReport: Sendable {
     /// Entries appended and applied.
@@ -44,8 +50,20 @@ extension Store {
         }
     }
 
-    /// Entries of `origin` after `seq`, in order, at most `limit` of them.
+    /// Entries of `origin` after `seq`, in order, at most `limit` of them. Throws at the first
+    /// stored entry that cannot be read, naming it `origin:seq`.
     public func entries(of origin: ChapterID, after seq: Int64, limit: Int) throws -> [Entry] {
+        try storedEntries(of: origin, after: seq, limit: limit).map { stored in
+            switch stored {
+            case .intact(let e): return e
+            case .damaged(let p): throw StoreError.notAReplica("stored entry \(p.origin):\(p.seq) is damaged: \(p.reason)")
+            }
+        }
+    }
+
+    /// Entries of `origin` after `seq`, in order, at most `limit` of them, each read back or
+    /// named as damaged (`aces log show` shows the others).
+    public func storedEntries(of origin: ChapterID, after seq: Int64, limit: Int) throws -> [HeldEntry] {
         try pool.read { db in
             guard let id = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = ?", arguments: [origin.rawValue]) else {
                 return []
@@ -53,25 +71,28 @@ extension Store {
             let rows = try Row.fetchCursor(
                 db, sql: "SELECT rowid, envelope, signature, payloads FROM entries WHERE rowid > ? AND rowid <= ? ORDER BY rowid LIMIT ?",
                 arguments: [Store.rowid(origin: id, seq: seq), Store.rowid(origin: id, seq: (1 << 40) - 1), limit])
-            var out = [Entry]()
-            while let r = try rows.next() { out.append(try Store.entry(from: r)) }
+            var out = [HeldEntry]()
+            while let r = try rows.next() {
+                do { out.append(.intact(try Store.entry(from: r))) } catch {
+                    let seq = (r["rowid"] as Int64) & ((1 << 40) - 1)
+                    out.append(.damaged(LogProblem(origin: origin, seq: seq, reason: "\(error)")))
+                }
+            }
             return out
         }
     }
 
     static func entry(from r: Row) throws -> Entry {
-        let envBytes = [UInt8](r["envelope"] as Data)
-        do {
-            let envJSON = try JSONParser.parse(envBytes)
-            let env = try Envelope(json: envJSON)
-            guard case .array(let p) = try JSONParser.parse([UInt8](r["payloads"] as Data)) else {
-                throw EntryError.malformed("payloads must be a JSON array")
-            }
-            return try Entry(envelope: env, envelopeBytes: envBytes, signature: [UInt8](r["signature"] as Data), payloadsJSON: p)
-        } catch {
-            let rowid: Int64 = r["rowid"]
-            throw StoreError.notAReplica("stored entry at row \(rowid) is damaged: \(error)")
+        guard let envData = Data.fromDatabaseValue(r["envelope"] as DatabaseValue),
+            let payloadsData = Data.fromDatabaseValue(r["payloads"] as DatabaseValue),
+            let sigData = Data.fromDatabaseValue(r["signature"] as DatabaseValue)
+        else { throw EntryError.malformed("a part of the stored entry is missing") }
+        let envBytes = [UInt8](envData)
+        let env = try Envelope(json: try JSONParser.parse(envBytes))
+        guard case .array(let p) = try JSONParser.parse([UInt8](payloadsData)) else {
+            throw EntryError.malformed("payloads must be a JSON array")
         }
+        return try Entry(envelope: env, envelopeBytes: envBytes, signature: [UInt8](sigData), payloadsJSON: p)
     }
 
     /// Verifies and applies received entries of one origin, in one transaction. Entries

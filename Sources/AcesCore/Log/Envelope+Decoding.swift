@@ -97,7 +97,7 @@ extension LogOperation {
             var versions = [Version]()
             for item in items {
                 guard case .string(let t) = item, let v = Version(t) else {
-                    throw EntryError.malformed("operation \(i) field '\(name)' has a base that is not origin:seq")
+                    throw EntryError.malformed("operation \(i) field '\(name)' has a base that is not origin:seq (seq from 1 to 2^40 - 1)")
                 }
                 guard v.origin != origin || v.seq < seq else {
                     throw EntryError.malformed("operation \(i) field '\(name)' names a base of its own origin that is not earlier")

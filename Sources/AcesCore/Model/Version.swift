@@ -9,12 +9,13 @@ public struct Version: Hashable, Sendable, CustomStringConvertible {
         self.seq = seq
     }
 
-    /// Parses `origin:seq`; nil if malformed.
+    /// Parses `origin:seq`; nil if malformed or if `seq` is outside 1…2^40 − 1, the range of an
+    /// envelope's `seq` (so no base can name an entry that cannot exist).
     public init?(_ text: String) {
         guard let colon = text.utf8.lastIndex(of: UInt8(ascii: ":")) else { return nil }
         let o = String(text[..<colon])
         let s = String(text[text.index(after: colon)...])
-        guard let origin = ChapterID(o), let seq = Int64(s), seq >= 1, String(seq) == s else { return nil }
+        guard let origin = ChapterID(o), let seq = Int64(s), seq >= 1, seq < 1 << 40, String(seq) == s else { return nil }
         self.init(origin: origin, seq: seq)
     }
 
