@@ -101,7 +101,8 @@ import Testing
         var flowed = false
         for _ in 0..<300 where !flowed {
             try await Task.sleep(for: .milliseconds(100))
-            flowed = try await head(stores[0], "uk")?.seq == 1 && head(stores[2], "uk")?.seq == 1
+            let onFR = try await head(stores[0], "uk")?.seq, onDE = try await head(stores[2], "uk")?.seq
+            flowed = onFR == 1 && onDE == 1
         }
         #expect(flowed, "uk's entries reach fr and de")
         var after = [Int64]()
@@ -140,7 +141,8 @@ import Testing
         var unlocked = false
         for _ in 0..<4 where !unlocked {
             let sync = try await AcesProcess.runAsync(["sync", "--data", fed.node("fr").path])
-            unlocked = sync.status == 0 && (try await fed.store("fr").restoreLock()) == nil
+            let lock = try await fed.store("fr").restoreLock()
+            unlocked = sync.status == 0 && lock == nil
         }
         #expect(unlocked)
         #expect(try await head(fed.store("fr"), "fr")?.seq == 4)

@@ -178,7 +178,7 @@ public final class Syncer: Sendable {
         }
         if refusal == nil, head.seq > 0, head.seq <= mine {
             // We hold the peer's head seq: the same entry, or a fork.
-            let held = head.seq == ours?.seq ? ours?.hash : try await store.entryHash(of: origin, at: head.seq)
+            let held = if head.seq == ours?.seq { ours?.hash } else { try await store.entryHash(of: origin, at: head.seq) }
             if held != head.hash { refusal = try await compare(origin, at: head.seq, with: client) }
         } else if refusal == nil, head.seq > mine {
             let before = mine
