@@ -37,18 +37,28 @@ struct RestoreCommand: AsyncParsableCommand {
             The data directory keeps its aces.toml, key and certificates; its replica must be gone (move a \
             damaged one away first). The restored node then refuses to author until --quorum peers (default: \
             every configured peer, at most 2) have shown it its own latest entries: sync pulls them back from \
-            the peers that hold them, so nothing it signed before is signed again differently.
+            the peers that hold them, so nothing it signed before is signed again differently. A node with no \
+            peer, or whose peers cannot be reached, stays locked until one confirms (add a peer to aces.toml \
+            and run 'aces sync'), unless you pass --author-without-peers.
             """)
     @OptionGroup var node: NodeOptions
     @Option(help: "A backup made by 'aces backup'.") var from: String?
     @Flag(help: "Start empty and take everything, this node's own entries included, from the peers.") var fromPeers = false
     @Option(help: "With --from-peers: the chapter this node is (a check against aces.toml).") var chapter: String?
     @Option(help: "Peers that must confirm this node's latest entries before it authors again.") var quorum: Int?
+    @Flag(
+        help: """
+            Author at once, without a peer confirming this node's latest entries. Risky: if another node holds \
+            entries of this chapter newer than the backup, this node signs different entries at the same numbers, \
+            the chapter's log forks, and every node that sees both freezes the chapter until operators resolve it.
+            """)
+    var authorWithoutPeers = false
 
     func validate() throws {
         guard (from != nil) != fromPeers else { throw ValidationError("give either --from FILE or --from-peers") }
         if fromPeers && chapter == nil { throw ValidationError("--from-peers needs --chapter, the chapter this node is") }
         if let quorum, quorum < 1 { throw ValidationError("--quorum must be at least 1") }
+        if authorWithoutPeers && quorum != nil { throw ValidationError("give either --quorum or --author-without-peers, not both") }
     }
 
     func run() async throws {
@@ -92,21 +102,30 @@ struct RestoreCommand: AsyncParsableCommand {
         let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
         let peers = syncer.peerChapters.count
         let own = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
-        if peers == 0 {
-            try await http.shutdown()
-            Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own).")
-            Out.error(
-                "This node has no peers, so nobody can show it entries it signed after the backup: it authors again at once. If another node holds newer entries of \(dir.chapter), configure it as a peer and run 'aces sync' before writing."
-            )
-            return
-        }
-        let quorum = self.quorum ?? min(2, peers)
-        guard quorum <= peers else {
+        let quorum = self.quorum ?? max(1, min(2, peers))
+        guard peers == 0 || quorum <= peers else {
             try await http.shutdown()
             throw ValidationError("--quorum \(quorum) is more than this node's \(peers) peer(s)")
         }
-        try store.lockUntilOwnHeadConfirmed(quorum: quorum)
-        Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own). It authors again once \(quorum) peer(s) confirm its latest entries.")
+        if authorWithoutPeers {
+            Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own).")
+            Out.error(
+                "--author-without-peers: this node authors at once; if another node holds newer entries of \(dir.chapter), its log forks and the federation freezes it."
+            )
+        } else {
+            try store.lockUntilOwnHeadConfirmed(quorum: quorum)
+            Out.line(
+                "Restored \(dir.chapter) at \(dir.chapter):\(own). It authors again once \(quorum) peer(s) confirm its latest entries.")
+        }
+        if peers == 0 {
+            try await http.shutdown()
+            if !authorWithoutPeers {
+                Out.line(
+                    "Authoring stays locked: this node has no peers to show it entries it signed after the backup. Add a peer to aces.toml and run 'aces sync'; only if no other node ever held \(dir.chapter)'s log, restore again with --author-without-peers."
+                )
+            }
+            return
+        }
 
         // One pass now, so the usual case ends here.
         let results = await syncer.syncAll()
@@ -117,7 +136,10 @@ struct RestoreCommand: AsyncParsableCommand {
             case .failure(let e): Out.line("\(peer): \(e)")
             }
         }
-        if let lock = try await store.restoreLock() {
+        if authorWithoutPeers {
+            let now = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
+            Out.line("Authors from \(dir.chapter):\(now), confirmed by no peer.")
+        } else if let lock = try await store.restoreLock() {
             Out.line(
                 "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues."
             )

@@ -159,13 +159,16 @@ struct SyncCommand: AsyncParsableCommand {
 
 struct PeersCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "peers", abstract: "Per peer: last success, last error, clock skew and lag per origin.")
+        commandName: "peers", abstract: "Per peer: last success, last error, clock skew and lag per origin; origins frozen after a fork.")
     @OptionGroup var node: NodeOptions
     @OptionGroup var output: OutputOptions
 
     func run() throws {
         let dir = try node.node()
-        let statuses = try dir.openStore().peerStatuses()
+        let store = try dir.openStore()
+        let statuses = try store.peerStatuses()
+        // Origins frozen here after a fork, with the peer that brought the rival entry.
+        let forks = try store.forks()
         func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
         if output.json {
             Out.json(
@@ -178,9 +181,18 @@ struct PeersCommand: ParsableCommand {
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
                             "versions": .array(s.versions.map { .number(Double($0)) }),
+                            "forks": .array(
+                                forks.filter { $0.peer == s.chapter }.map {
+                                    ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq))]
+                                }),
                         ]
                     }))
             return
+        }
+        for f in forks {
+            Out.line(
+                "ALARM  origin '\(f.origin)' is frozen after a fork at \(f.origin):\(f.seq)\(f.peer.map { " (rival entry from \($0))" } ?? ""): nothing more of it is applied here; see 'aces status'"
+            )
         }
         if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
         Out.table(

@@ -216,6 +216,13 @@ struct StatusCommand: ParsableCommand {
                 "public_url": dir.config.web.map { .string($0.url) } ?? .null,
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
+                "forks": .array(
+                    try store.forks().map {
+                        [
+                            "origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)),
+                            "peer": $0.peer.map { .string($0) } ?? .null,
+                        ]
+                    }),
                 "quarantined": .number(Double(try store.quarantined(limit: 100_000).count)),
                 "held": .array(
                     held.map {

@@ -21,7 +21,7 @@ public enum StoreError: Error, CustomStringConvertible, Sendable, Equatable {
         case .notAReplica(let why): why
         case .frozen(let o): "origin '\(o)' is frozen after a fork; resolve it before writing (see 'aces status')"
         case .restoreLocked(let quorum, let confirmed):
-            "this node was restored and has not yet seen its own latest entries from \(quorum) peer(s) (\(confirmed) so far); run 'aces sync' or 'aces serve' first, so it cannot fork its own log"
+            "this node was restored and has not yet seen its own latest entries from \(quorum) peer(s) (\(confirmed) so far); run 'aces sync' or 'aces serve' with a reachable peer first, so it cannot fork its own log"
         }
     }
 }

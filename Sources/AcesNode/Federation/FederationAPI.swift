@@ -6,6 +6,8 @@ public enum FederationAPI {
     public static let headsPath = "/federation/v1/heads"
     public static let entriesPath = "/federation/v1/entries"
     public static let notifyPath = "/federation/v1/notify"
+    /// The two entries of a fork that froze an origin (`?origin=fr`), as NDJSON.
+    public static let forksPath = "/federation/v1/forks"
     /// A node's health as peers see it, for the operators' dashboard (ids and counts only).
     public static let statusPath = "/federation/v1/status"
     /// Entries read from the database and written to the wire at a time.
@@ -21,11 +23,24 @@ public enum FederationAPI {
         public let origin: ChapterID
         public let seq: Int64
         public let hash: Digest32
+        /// Set when the node froze this origin after a fork: the seq where it holds two
+        /// authentic entries (0 when it does not know). Its peers fetch both and freeze too.
+        public let forkSeq: Int64?
 
-        public init(origin: ChapterID, seq: Int64, hash: Digest32) {
+        public init(origin: ChapterID, seq: Int64, hash: Digest32, forkSeq: Int64? = nil) {
             self.origin = origin
             self.seq = seq
             self.hash = hash
+            self.forkSeq = forkSeq
+        }
+
+        var json: JSONValue {
+            var o: [String: JSONValue] = ["origin": .string(origin.rawValue), "seq": .number(Double(seq)), "hash": .string(hash.hex)]
+            if let forkSeq {
+                o["frozen"] = .bool(true)
+                o["fork_seq"] = .number(Double(forkSeq))
+            }
+            return .object(o)
         }
     }
 
@@ -42,8 +57,7 @@ public enum FederationAPI {
             .object([
                 "chapter": .string(chapter.rawValue), "time": .number(Double(time)),
                 "versions": .array(versions.map { .number(Double($0)) }),
-                "origins": .array(
-                    origins.map { ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "hash": .string($0.hash.hex)] }),
+                "origins": .array(origins.map(\.json)),
             ])
         }
 
@@ -63,7 +77,8 @@ public enum FederationAPI {
                 guard let o = h["origin"]?.stringValue.flatMap(ChapterID.init), let s = h["seq"]?.intValue, s >= 0,
                     let hash = h["hash"]?.stringValue.flatMap(Digest32.init(hex:))
                 else { throw SyncError.garbage("the heads answer lists a malformed origin") }
-                origins.append(Head(origin: o, seq: Int64(s), hash: hash))
+                let fork = h["frozen"]?.boolValue == true ? Int64(max(0, h["fork_seq"]?.intValue ?? 0)) : nil
+                origins.append(Head(origin: o, seq: Int64(s), hash: hash, forkSeq: fork))
             }
             var versions = [1]
             if let v = json["versions"] {

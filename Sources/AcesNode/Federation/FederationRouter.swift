@@ -26,7 +26,7 @@ public struct FederationContext: RequestContext {
     public var maxUploadSize: Int { 64 * 1024 }
 }
 
-/// The routes of the federation listener: heads, entries after a cursor (streamed), notify.
+/// The routes of the federation listener: heads, entries after a cursor (streamed), fork evidence, notify.
 enum FederationRouter {
     static func make(
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
@@ -38,9 +38,15 @@ enum FederationRouter {
 
         router.get(RouterPath(stringLiteral: FederationAPI.headsPath)) { _, _ -> Response in
             let heads = try await store.heads()
+            // A frozen origin says where it forked, so that peers fetch the evidence and freeze too.
+            let forks = heads.contains { $0.frozen != nil } ? try await store.forks() : []
             let answer = FederationAPI.Heads(
                 chapter: chapter, time: Int64(Date().timeIntervalSince1970 * 1000),
-                origins: heads.map { .init(origin: $0.origin, seq: $0.seq, hash: $0.hash) })
+                origins: heads.map { h in
+                    .init(
+                        origin: h.origin, seq: h.seq, hash: h.hash,
+                        forkSeq: h.frozen == nil ? nil : forks.first { $0.origin == h.origin }?.seq ?? 0)
+                })
             return json(answer.json)
         }
 
@@ -85,6 +91,18 @@ enum FederationRouter {
             var headers: HTTPFields = [.contentType: "application/x-ndjson"]
             if gzip { headers[.contentEncoding] = "gzip" }
             return Response(status: .ok, headers: headers, body: body)
+        }
+
+        // The two authentic entries of one (origin, seq) that froze the origin here: a peer
+        // verifies both itself before it freezes the origin too.
+        router.get(RouterPath(stringLiteral: FederationAPI.forksPath)) { request, _ -> Response in
+            guard let o = request.uri.queryParameters["origin"].map(String.init), let origin = ChapterID(o) else {
+                return problem(.badRequest, "origin must be a chapter id")
+            }
+            let lines = try await store.forkEvidence(of: origin)
+            return Response(
+                status: .ok, headers: [.contentType: "application/x-ndjson"],
+                body: .init(byteBuffer: ByteBuffer(bytes: lines.flatMap { $0 + [0x0a] })))
         }
 
         router.post(RouterPath(stringLiteral: FederationAPI.notifyPath)) { _, context -> Response in

@@ -52,8 +52,11 @@ struct PeerClient: Sendable {
     /// peer that sends less than `minimumPace` bytes in a `timeout` is given up on.
     /// Returns the bytes received.
     @discardableResult
-    func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Int {
-        var request = HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)")
+    func entries(
+        of origin: ChapterID, after seq: Int64, limit: Int64? = nil, line: (ArraySlice<UInt8>) async throws -> Bool
+    ) async throws -> Int {
+        var request = HTTPClientRequest(
+            url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)" + (limit.map { "&limit=\($0)" } ?? ""))
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         let response = try await send(request)
         let decompressor: NIODecompressor?
@@ -110,6 +113,22 @@ struct PeerClient: Sendable {
             return true
         } catch { throw SyncError.garbage("the compressed stream is damaged") }
         return false
+    }
+
+    /// A few entries, answer and all within the timeout, each line read as an entry (a line that
+    /// is not one is left out: the caller checks what it needs): `origin`'s entry `seq` from
+    /// `GET entries`, or with `fork` the two entries of the fork that froze `origin` on the peer.
+    func few(of origin: ChapterID, at seq: Int64 = 0, fork: Bool = false) async throws -> [Entry] {
+        let query =
+            fork
+            ? FederationAPI.forksPath + "?origin=\(origin.rawValue)"
+            : FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq - 1)&limit=1"
+        let bytes = try await complete(within: timeout, "the answer with fork evidence") {
+            var body = try await collect(
+                try await send(HTTPClientRequest(url: baseURL + query)), limit: 2 * (FederationAPI.maxLineBytes + 1))
+            return body.readBytes(length: body.readableBytes) ?? []
+        }
+        return bytes.split(separator: 0x0a).prefix(2).compactMap { try? Entry(wireLine: $0) }
     }
 
     /// `POST notify`: "I have new entries".

@@ -108,33 +108,18 @@ public final class Syncer: Sendable {
             status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
             status.versions = theirs.versions
             let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
-            for head in theirs.origins where head.seq > (ours[head.origin]?.seq ?? 0) && ours[head.origin]?.frozen == nil {
-                let pulled = try await pullOrigin(head.origin, after: ours[head.origin]?.seq ?? 0, from: client)
-                report.bytes += pulled.bytes
-                if pulled.applied > 0 {
-                    report.applied[head.origin] = pulled.applied
-                    metrics?.applied(pulled.applied, peer: peer, origin: head.origin)
-                }
-                if let refusal = pulled.refusal {
-                    metrics?.refused(peer: peer, origin: head.origin, reason: refusal.code)
-                    report.refused[head.origin] = refusal
-                    logger.warning(
-                        "refused entries",
-                        metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
-                }
-                if let hold = pulled.held {
-                    report.held[head.origin] = hold
-                    try await store.hold(origin: head.origin, seq: hold.seq, code: hold.code, reason: hold.description, peer: peer.rawValue)
-                    logger.notice(
-                        "entries wait", metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(hold.code)"])
-                } else {
-                    try await store.releaseHeld(origin: head.origin)
-                }
+            for head in theirs.origins where ours[head.origin]?.frozen == nil {
+                try await syncOrigin(head, ours: ours[head.origin], from: client, into: &report)
             }
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
-            // A restored node authors again once enough peers hold nothing of its log beyond its head.
-            let theirOwn = theirs.origins.first { $0.origin == chapter }?.seq ?? 0
-            if report.refused[chapter] == nil && theirOwn <= (after[chapter] ?? 0), try await store.restoreLock() != nil {
+            // A restored node authors again once enough peers hold nothing of its log beyond its
+            // head, and the same entry at their head (else its log forked).
+            let theirOwn = theirs.origins.first { $0.origin == chapter }
+            var sameHead = true
+            if let h = theirOwn, h.seq > 0 { sameHead = try await store.entryHash(of: chapter, at: h.seq) == h.hash }
+            if report.refused[chapter] == nil && (theirOwn?.seq ?? 0) <= (after[chapter] ?? 0) && sameHead,
+                try await store.restoreLock() != nil
+            {
                 if try await store.confirmOwnHead(by: peer.rawValue) {
                     logger.notice("restore confirmed: this node authors again", metadata: ["aces.peer": "\(peer)"])
                 }
@@ -184,11 +169,90 @@ public final class Syncer: Sendable {
     /// origin's pass stops there (the next pass asks again from the same place).
     static let maxUnvouched = 2 * FederationAPI.applyBatch
 
+    /// Brings one origin up to the peer's head, and looks for a fork of it wherever the peer's
+    /// log and ours overlap: the peer froze it (its evidence is fetched and verified), its entry
+    /// at a seq we hold has another hash, or its next entry does not follow our head.
+    private func syncOrigin(_ head: FederationAPI.Head, ours: OriginHead?, from client: PeerClient, into report: inout PullReport)
+        async throws
+    {
+        let origin = head.origin
+        var mine = ours?.seq ?? 0
+        var waiting: Hold?
+        func pull(upTo last: Int64) async throws -> EntryError? {
+            let pulled = try await pullOrigin(origin, after: mine, limit: last < head.seq ? last - mine : nil, from: client)
+            report.bytes += pulled.bytes
+            mine += Int64(pulled.applied)
+            if pulled.applied > 0 {
+                report.applied[origin, default: 0] += pulled.applied
+                metrics?.applied(pulled.applied, peer: client.peer, origin: origin)
+            }
+            waiting = pulled.held
+            return pulled.refusal
+        }
+        var refusal: EntryError?
+        if let fork = head.forkSeq, fork > 0 {
+            // The peer froze the origin: take what precedes the fork, then the two entries, and
+            // freeze it here too once both prove authentic (never on the peer's word alone).
+            if mine < fork - 1 { refusal = try await pull(upTo: fork - 1) }
+            if refusal == nil {
+                // A peer that cannot show its evidence (an older node) is simply not believed.
+                let pair = (try? await client.few(of: origin, fork: true)) ?? []
+                switch try await store.takeForkEvidence(pair, origin: origin, keys: keys, peer: client.peer.rawValue) {
+                case .frozen(let f): refusal = .fork(origin: origin, seq: f.seq)
+                case .alreadyFrozen: return
+                case .refused(let why): refusal = why
+                }
+            }
+        }
+        if refusal == nil, head.seq > 0, head.seq <= mine {
+            // We hold the peer's head seq: the same entry, or a fork.
+            let held = if head.seq == ours?.seq { ours?.hash } else { try await store.entryHash(of: origin, at: head.seq) }
+            if held != head.hash { refusal = try await compare(origin, at: head.seq, with: client) }
+        } else if refusal == nil, head.seq > mine {
+            let before = mine
+            refusal = try await pull(upTo: head.seq)
+            // The peer's next entry does not follow our head: its entry at our head seq differs.
+            if case .brokenChain(_, let seq)? = refusal, seq == before + 1, mine == before, before > 0 {
+                refusal = try await compare(origin, at: before, with: client) ?? refusal
+            }
+        }
+        if let hold = waiting {
+            report.held[origin] = hold
+            try await store.hold(origin: origin, seq: hold.seq, code: hold.code, reason: hold.description, peer: client.peer.rawValue)
+            logger.notice(
+                "entries wait", metadata: ["aces.peer": "\(client.peer)", "aces.origin": "\(origin)", "aces.reason": "\(hold.code)"])
+        } else if mine > (ours?.seq ?? 0) {
+            try await store.releaseHeld(origin: origin)
+        }
+        guard let refusal else { return }
+        metrics?.refused(peer: client.peer, origin: origin, reason: refusal.code)
+        report.refused[origin] = refusal
+        if case .fork(_, let seq) = refusal {
+            logger.error(
+                "origin frozen after a fork",
+                metadata: ["aces.peer": "\(client.peer)", "aces.origin": "\(origin)", "aces.seq": "\(seq)"])
+        } else {
+            logger.warning(
+                "refused entries", metadata: ["aces.peer": "\(client.peer)", "aces.origin": "\(origin)", "aces.reason": "\(refusal.code)"])
+        }
+    }
+
+    /// Fetches the peer's entry `seq` of `origin`, where we hold another, and hands it to the
+    /// store: an authentic one is a fork (both kept, the origin frozen), a forgery is quarantined.
+    /// Nil when the peer's entry turns out to be ours, or it sent none.
+    private func compare(_ origin: ChapterID, at seq: Int64, with client: PeerClient) async throws -> EntryError? {
+        guard let theirs = try? await client.few(of: origin, at: seq).first, theirs.envelope.origin == origin, theirs.envelope.seq == seq
+        else { return nil }
+        return try await store.apply([theirs], origin: origin, keys: keys, peer: client.peer.rawValue).refusal
+    }
+
     /// Streams one origin's entries from a peer, applying each batch in one transaction. The
     /// next batch is read and parsed while the previous one is applied, so both cores work.
     /// Entries no valid signature vouches for yet are handed back by `Store.apply` and go in
     /// front of the next batch, so how the peer split its answer never changes the verdict.
-    private func pullOrigin(_ origin: ChapterID, after seq: Int64, from client: PeerClient) async throws -> OriginPull {
+    private func pullOrigin(_ origin: ChapterID, after seq: Int64, limit: Int64? = nil, from client: PeerClient) async throws
+        -> OriginPull
+    {
         let peer = client.peer.rawValue
         let store = self.store
         let keys = self.keys
@@ -227,7 +291,7 @@ public final class Syncer: Sendable {
                 inFlight = true
                 batch.removeAll(keepingCapacity: true)
             }
-            out.bytes = try await client.entries(of: origin, after: seq) { line in
+            out.bytes = try await client.entries(of: origin, after: seq, limit: limit) { line in
                 do {
                     batch.append(try Entry(wireLine: line))
                 } catch {

@@ -3,7 +3,8 @@ import AcesStore
 import Foundation
 
 /// `/readyz`: whether this node should get traffic — its database answers, its roster names
-/// it with a key, and it is caught up with the peers it reaches (within `maxLag` entries).
+/// it with a key, it is caught up with the peers it reaches (within `maxLag` entries), and no
+/// origin is frozen after a fork.
 enum Readiness {
     static let maxLag: Int64 = 10_000
 
@@ -33,6 +34,16 @@ enum Readiness {
             } else {
                 fail("sync", "more than \(maxLag) entries behind \(behind.map(\.chapter).joined(separator: ", "))")
             }
+        }
+        // A frozen origin means two authentic histories of one chapter: operators must act.
+        if let heads = try? await store.heads(), heads.contains(where: { $0.frozen != nil }) {
+            let forks = (try? await store.forks()) ?? []
+            let frozen = heads.filter { $0.frozen != nil }.map { h in
+                forks.first { $0.origin == h.origin }.map { "\(h.origin) (fork at \(h.origin):\($0.seq))" } ?? "\(h.origin)"
+            }
+            fail("forks", "origin frozen after a fork: \(frozen.joined(separator: ", "))")
+        } else {
+            checks["forks"] = "ok"
         }
         if let lock = try? await store.restoreLock() {
             fail("restore", "restored; waiting for \(lock.quorum - lock.confirmed.count) peer(s) to confirm its own entries")
