@@ -243,7 +243,7 @@ struct ConflictFinder {
 
     private func fieldConflict(_ r: Record, index: Int, chapter: String?) throws -> Conflict {
         let name = r.kind.fields[index].name
-        let heads = r.state.fields[index]?.heads ?? []
+        let heads = r.state.standingHeads(index)
         let winner = heads.max()
         let candidates = try heads.map { h in try candidate(h, kind: r.kind, record: r.id, field: name, isWinner: h == winner) }
         return Conflict(
@@ -252,13 +252,18 @@ struct ConflictFinder {
     }
 
     private func deleteConflict(_ r: Record, chapter: String?) throws -> Conflict {
-        var stamps = Set<Stamp>()
-        for (_, fh) in r.state.fields { stamps.formUnion(fh.heads) }
+        // The id covers every head (those a delete saw too: a settlement names them all); the
+        // sides are the removals and the writes no delete saw.
+        var stamps = Set<Stamp>(), sides = Set<Stamp>()
+        for (index, fh) in r.state.fields {
+            stamps.formUnion(fh.heads)
+            sides.formUnion(r.state.standingHeads(index))
+        }
         let removedWins = r.state.isRemoved
         let removals = Set(r.state.fields[RecordState.removedIndex]?.heads ?? [])
         let newestRemoval = removals.max()
-        let newestWrite = stamps.subtracting(removals).max()
-        let candidates = try stamps.sorted().map { s in
+        let newestWrite = sides.subtracting(removals).max()
+        let candidates = try sides.sorted().map { s in
             try candidate(s, kind: r.kind, record: r.id, field: nil, isWinner: removedWins ? s == newestRemoval : s == newestWrite)
         }
         return Conflict(

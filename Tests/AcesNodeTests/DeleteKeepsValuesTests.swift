@@ -71,13 +71,17 @@ import Testing
             let id = try await deleteBesideAnEdit(fed, editLater: false)
             for c in ["fr", "uk"] {
                 #expect(try fed.store(c).records(.member).allSatisfy { $0.id != id }, "the member should be hidden on \(c)")
-                #expect(try await fed.store(c).record(.member, id: id)?.removed == true)
+                // Hidden, not destroyed: the operator still sees what a settlement would bring back.
+                let hidden = try #require(try await fed.store(c).record(.member, id: id))
+                #expect(hidden.removed && hidden.values == Self.expected(city: "Leeds"), "on \(c)")
             }
             let conflict = try #require(try oneDeleteConflict(fed))
             #expect(conflict.candidates.first(where: \.isWinner)?.version.origin.rawValue == "fr")
 
             // The operator settles it on uk with the real command, keeping uk's edit.
-            let settled = try await AcesProcess.runAsync(["conflicts", "resolve", conflict.id, "--take", "uk", "--data", fed.node("uk").path])
+            let settled = try await AcesProcess.runAsync([
+                "conflicts", "resolve", conflict.id, "--take", "uk", "--data", fed.node("uk").path,
+            ])
             #expect(settled.status == 0, "\(settled.stderr)")
             #expect(try await fed.converge(["fr", "uk"]))
             for c in ["fr", "uk"] {

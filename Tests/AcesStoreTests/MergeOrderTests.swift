@@ -21,7 +21,7 @@ import Testing
     /// Four chapters edit, delete, bring back and settle a handful of shared records, syncing with
     /// each other now and then, so their operations name each other's versions and some are
     /// concurrent. `be` is not upgraded yet: it writes protocol version 1.
-    static func history(seed: UInt64, steps: Int = 80) throws -> History {
+    static func history(seed: UInt64, steps: Int = 120) throws -> History {
         let dir = TempDir()
         let clock = ManualClock()
         let nodes = try ["fr", "uk", "de", "be"].map { try TestNode($0, in: dir, clock: clock) }

@@ -36,7 +36,8 @@ extension TestNode {
         let all = try store.heads()
         let own = all.first { $0.origin == chapter }
         let newest = all.map(\.hlc).max() ?? HLC(millis: 0, counter: 0)
-        let hlc = clock.now() > newest.millis ? HLC(millis: clock.now(), counter: 0) : HLC(millis: newest.millis, counter: newest.counter + 1)
+        let hlc =
+            clock.now() > newest.millis ? HLC(millis: clock.now(), counter: 0) : HLC(millis: newest.millis, counter: newest.counter + 1)
         let envelope = Envelope(
             origin: chapter, seq: (own?.seq ?? 0) + 1, prev: own?.hash ?? .zero, hlc: hlc, keyID: author.keyID,
             operations: [LogOperation(kind: kind, id: id, action: action, bases: bases, digest: payload?.digest)], protocolVersion: 1)
