@@ -338,10 +338,21 @@ struct ConflictFinder {
                     // A delete conflict: kept removed (a delete naming an earlier removal) or brought back.
                     guard kind != .field, op.action != .erase else { continue }
                     let versions = Set(op.bases.values.joined()).sorted { $0.description < $1.description }
+                    // Its sides: the removals and the writes they did not see (a version-2 delete
+                    // keeps the heads it saw, and the settlement names those too).
+                    var seen = Set<Version>()
+                    for removal in op.bases[removedField] ?? [] {
+                        for (name, bases) in try operation(removal, kind: op.kind, record: op.id)?.1.bases ?? [:] where name != removedField
+                        {
+                            seen.formUnion(bases)
+                        }
+                    }
                     var c = Conflict(
                         id: Conflict.makeID(["delete", op.kind.rawValue, op.id] + versions.map(\.description).sorted()), kind: .delete,
                         recordKind: op.kind, records: [op.id], field: nil, chapter: home,
-                        candidates: try versions.map { try side($0, kind: op.kind, record: op.id, field: nil) })
+                        candidates: try versions.filter { !seen.contains($0) }.map {
+                            try side($0, kind: op.kind, record: op.id, field: nil)
+                        })
                     c.label = label
                     c.settledBy = settlement(field: nil)
                     out.append(c)

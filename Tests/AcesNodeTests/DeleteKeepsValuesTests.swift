@@ -88,6 +88,10 @@ import Testing
                 let listed = try #require(try fed.store(c).records(.member).first { $0.id == id }, "member missing on \(c)")
                 #expect(listed.values == Self.expected(city: "Leeds"), "on \(c)")
                 #expect(try fed.store(c).conflicts().isEmpty)
+                // `aces conflicts show ID` still finds it, settled, with the same two sides.
+                let settled = try #require(try fed.store(c).settledConflicts(kind: .delete).first)
+                #expect(settled.id == conflict.id && settled.settledBy?.version.origin.rawValue == "uk")
+                #expect(Set(settled.candidates.map(\.version)) == Set(conflict.candidates.map(\.version)))
             }
         }
     }
