@@ -95,7 +95,8 @@ extension MemberCommand {
     }
 
     struct Remove: ParsableCommand {
-        static let configuration = CommandConfiguration(abstract: "Remove a member from the directory (a signed tombstone).")
+        static let configuration = CommandConfiguration(
+            abstract: "Remove a member from the directory (a signed tombstone that hides it; 'aces member erase' destroys its values).")
         @OptionGroup var node: NodeOptions
         @Argument(help: "The member's id.") var id: String
 

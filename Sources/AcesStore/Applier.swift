@@ -116,7 +116,7 @@ final class Applier {
         let stamp = env.stamp
         var dropped = false
         for (i, op) in env.operations.enumerated() {
-            let keep = try apply(op, payload: payloads[i], stamp: stamp)
+            let keep = try apply(op, payload: payloads[i], stamp: stamp, protocolVersion: env.protocolVersion)
             if !keep && payloads[i] != nil {
                 payloads[i] = nil
                 dropped = true
@@ -157,7 +157,7 @@ final class Applier {
     }
 
     /// Applies one operation; returns false when its payload must not be stored (erased record).
-    private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp) throws -> Bool {
+    private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp, protocolVersion: Int) throws -> Bool {
         let table = op.kind.table
         var state = RecordState()
         let existing = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id)
@@ -165,7 +165,7 @@ final class Applier {
         let wasErased = state.erased
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let wasConflicted = existing.map { Applier.isConflicted($0.state) } ?? false
-        let changes = state.apply(op, stamp: stamp, isHeld: isHeld)
+        let changes = state.apply(op, stamp: stamp, protocolVersion: protocolVersion, isHeld: isHeld)
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
         // statement for a set of columns is found by an integer, not by building its SQL text.

@@ -163,7 +163,8 @@ extension Store {
             return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: Digest32.sha256(bytes)), payload, bytes)
         case .delete(let kind, let id), .erase(let kind, let id):
             guard let state = try applier.currentState(kind, id: id) else { throw StoreError.notFound(kind, id) }
-            var bases = [String: [Version]]()
+            // Every head it saw; `_removed` always, empty when nothing was removed before.
+            var bases = [LogOperation.removedField: [Version]()]
             for (index, fh) in state.fields where !fh.heads.isEmpty {
                 let name = index == RecordState.removedIndex ? LogOperation.removedField : kind.fields[index].name
                 bases[name] = fh.heads.map(\.version)

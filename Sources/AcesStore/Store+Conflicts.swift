@@ -243,7 +243,7 @@ struct ConflictFinder {
 
     private func fieldConflict(_ r: Record, index: Int, chapter: String?) throws -> Conflict {
         let name = r.kind.fields[index].name
-        let heads = r.state.fields[index]?.heads ?? []
+        let heads = r.state.standingHeads(index)
         let winner = heads.max()
         let candidates = try heads.map { h in try candidate(h, kind: r.kind, record: r.id, field: name, isWinner: h == winner) }
         return Conflict(
@@ -252,13 +252,18 @@ struct ConflictFinder {
     }
 
     private func deleteConflict(_ r: Record, chapter: String?) throws -> Conflict {
-        var stamps = Set<Stamp>()
-        for (_, fh) in r.state.fields { stamps.formUnion(fh.heads) }
+        // The id covers every head (those a delete saw too: a settlement names them all); the
+        // sides are the removals and the writes no delete saw.
+        var stamps = Set<Stamp>(), sides = Set<Stamp>()
+        for (index, fh) in r.state.fields {
+            stamps.formUnion(fh.heads)
+            sides.formUnion(r.state.standingHeads(index))
+        }
         let removedWins = r.state.isRemoved
         let removals = Set(r.state.fields[RecordState.removedIndex]?.heads ?? [])
         let newestRemoval = removals.max()
-        let newestWrite = stamps.subtracting(removals).max()
-        let candidates = try stamps.sorted().map { s in
+        let newestWrite = sides.subtracting(removals).max()
+        let candidates = try sides.sorted().map { s in
             try candidate(s, kind: r.kind, record: r.id, field: nil, isWinner: removedWins ? s == newestRemoval : s == newestWrite)
         }
         return Conflict(
@@ -333,10 +338,21 @@ struct ConflictFinder {
                     // A delete conflict: kept removed (a delete naming an earlier removal) or brought back.
                     guard kind != .field, op.action != .erase else { continue }
                     let versions = Set(op.bases.values.joined()).sorted { $0.description < $1.description }
+                    // Its sides: the removals and the writes they did not see (a version-2 delete
+                    // keeps the heads it saw, and the settlement names those too).
+                    var seen = Set<Version>()
+                    for removal in op.bases[removedField] ?? [] {
+                        for (name, bases) in try operation(removal, kind: op.kind, record: op.id)?.1.bases ?? [:] where name != removedField
+                        {
+                            seen.formUnion(bases)
+                        }
+                    }
                     var c = Conflict(
                         id: Conflict.makeID(["delete", op.kind.rawValue, op.id] + versions.map(\.description).sorted()), kind: .delete,
                         recordKind: op.kind, records: [op.id], field: nil, chapter: home,
-                        candidates: try versions.map { try side($0, kind: op.kind, record: op.id, field: nil) })
+                        candidates: try versions.filter { !seen.contains($0) }.map {
+                            try side($0, kind: op.kind, record: op.id, field: nil)
+                        })
                     c.label = label
                     c.settledBy = settlement(field: nil)
                     out.append(c)

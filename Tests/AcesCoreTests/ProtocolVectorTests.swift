@@ -47,7 +47,7 @@ import Testing
                     LogOperation(
                         kind: .member, id: member, action: .delete,
                         bases: [
-                            "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)],
+                            "_removed": [], "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)],
                             "email": [Version(origin: fr, seq: 1)],
                             "name": [Version(origin: fr, seq: 1)], "status": [Version(origin: fr, seq: 1)],
                             "visibility": [Version(origin: fr, seq: 1)],

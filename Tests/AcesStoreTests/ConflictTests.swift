@@ -43,6 +43,43 @@ import Testing
         }
     }
 
+    @Test func aMemberKeptRemovedAndLaterBroughtBackHasEveryField() throws {
+        // Given fr, uk and de holding a member: cut off, fr deletes it while uk moves it to Leeds,
+        // and de, cut off longer, makes it treasurer.
+        let dir = TempDir()
+        let clock = ManualClock()
+        let (fr, uk, de) = (
+            try TestNode("fr", in: dir, clock: clock), try TestNode("uk", in: dir, clock: clock), try TestNode("de", in: dir, clock: clock)
+        )
+        let nodes = [fr, uk, de]
+        let keys = keyRing(nodes)
+        func syncAll() throws { for a in nodes { for b in nodes where a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) } } }
+        let id = fr.newID()
+        try fr.write([.set(.member, id: id, values: TestNode.member(1))])
+        try syncAll()
+        try uk.write([.set(.member, id: id, values: ["city": "Leeds"])])
+        try fr.write([.delete(.member, id: id)])
+        try de.write([.set(.member, id: id, values: ["role": "Treasurer"])])
+        try sync(from: uk, to: fr, keys: keys)
+
+        // When fr's operator keeps it removed, then de's edit arrives and de's operator takes it.
+        let first = try #require(try fr.store.conflicts().first)
+        try settle(fr, first, .take(fr.chapter))
+        try syncAll()
+        let second = try #require(try de.store.conflicts().first)
+        #expect(second.kind == .delete && second.id != first.id)
+        try settle(de, second, .take(de.chapter))
+        try syncAll()
+
+        // Then the member is back everywhere with every field.
+        for n in nodes {
+            let r = try #require(try n.store.records(.member).first { $0.id == id })
+            #expect(r.values == TestNode.member(1, city: "Leeds").merging(["role": "Treasurer"]) { $1 })
+            #expect(try n.store.conflicts().isEmpty)
+        }
+        #expect(Set(try nodes.map { try $0.store.stateDigest() }).count == 1)
+    }
+
     @Test func aResolutionMadeWhileAnotherEditIsInFlightIsANewVisibleConflict() throws {
         let (fr, de, keys, id) = try pair()
         try fr.write([.set(.member, id: id, values: ["city": "Lyon"])])

@@ -77,6 +77,43 @@ import Testing
                 == fr.store.records(.member, filter: .init(includeRemoved: true)))
     }
 
+    @Test func theStateRebuiltFromTheLogKeepsWhatDeletesHid() throws {
+        // Given two chapters cut off from each other: fr deletes two members while de edits them,
+        // one edit later than the deletes (it wins) and one earlier (an operator brings it back).
+        let dir = TempDir()
+        let clock = ManualClock()
+        let fr = try TestNode("fr", in: dir, clock: clock), de = try TestNode("de", in: dir, clock: clock)
+        let keys = keyRing([fr, de])
+        let (won, broughtBack) = (fr.newID(), fr.newID())
+        try fr.write([.set(.member, id: won, values: TestNode.member(1))])
+        try fr.write([.set(.member, id: broughtBack, values: TestNode.member(2))])
+        try sync(from: fr, to: de, keys: keys)
+        try de.write([.set(.member, id: broughtBack, values: ["city": "Berlin"])])
+        try fr.write([.delete(.member, id: won)])
+        try fr.write([.delete(.member, id: broughtBack)])
+        try de.write([.set(.member, id: won, values: ["city": "Bonn"])])
+        try sync(from: de, to: fr, keys: keys)
+        let c = try #require(try fr.store.conflicts().first { $0.records == [broughtBack] })
+        try fr.store.author(as: fr.author) { draft in try draft.mutations(resolving: c, with: .take(de.chapter)) }
+
+        // When a replica is rebuilt from fr's log alone, origin by origin.
+        let rebuilt = try TestNode("fr", in: dir, seed: 1)
+        for origin in [de.chapter, fr.chapter] {
+            let entries = try fr.store.entries(of: origin, after: 0, limit: 100)
+            #expect(try rebuilt.store.apply(entries, origin: origin, keys: keys).refusal == nil)
+        }
+
+        // Then it equals the live state, and both members are listed with every field.
+        #expect(try rebuilt.store.stateDigest() == fr.store.stateDigest())
+        #expect(
+            try rebuilt.store.records(.member, filter: .init(includeRemoved: true))
+                == fr.store.records(.member, filter: .init(includeRemoved: true)))
+        for (id, n, city) in [(won, 1, "Bonn"), (broughtBack, 2, "Berlin")] {
+            let r = try #require(try rebuilt.store.records(.member).first { $0.id == id })
+            #expect(r.values == TestNode.member(n).merging(["city": .string(city)]) { $1 })
+        }
+    }
+
     @Test func nothingIsWrittenWhenAWriteFails() throws {
         let (_, fr, ids) = try seeded()
         let before = try fr.store.stateDigest()

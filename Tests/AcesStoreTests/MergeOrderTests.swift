@@ -12,42 +12,63 @@ import Testing
         let nodes: [TestNode]
         let entries: [ChapterID: [Entry]]
         let dir: TempDir
+        /// Members a version-1 delete removed at some point: that rule drops values.
+        let deletedByVersion1: Set<String>
+        /// Members a version-2 delete removed at some point: they keep every value.
+        let deletedByVersion2: Set<String>
     }
 
-    /// Three chapters edit a handful of shared records, syncing with each other now and then,
-    /// so their operations name each other's versions and some are concurrent.
-    static func history(seed: UInt64, steps: Int = 60) throws -> History {
+    /// Four chapters edit, delete, bring back and settle a handful of shared records, syncing with
+    /// each other now and then, so their operations name each other's versions and some are
+    /// concurrent. `be` is not upgraded yet: it writes protocol version 1.
+    static func history(seed: UInt64, steps: Int = 120) throws -> History {
         let dir = TempDir()
         let clock = ManualClock()
-        let nodes = try ["fr", "uk", "de"].map { try TestNode($0, in: dir, clock: clock) }
+        let nodes = try ["fr", "uk", "de", "be"].map { try TestNode($0, in: dir, clock: clock) }
         let keys = keyRing(nodes)
         var rng = SplitMix(seed: seed)
         var ids = [String]()
+        var deleted1 = Set<String>(), deleted2 = Set<String>()
         let cities = ["Lyon", "Leeds", "Köln", "Nantes", "Bristol", "Leipzig"]
         for step in 0..<steps {
-            let node = nodes[Int(rng.next() % 3)]
+            let node = nodes[Int(rng.next() % 4)]
+            let old = node.chapter.rawValue == "be"
+            func write(_ m: Mutation) throws { if old { try node.writeAsVersion1(m) } else { try node.write([m]) } }
+            let city = JSONValue.string(cities[Int(rng.next() % 6)])
             let roll = rng.next() % 10
             if roll < 2 || ids.isEmpty {
                 let id = node.newID()
                 ids.append(id)
-                try node.write([.set(.member, id: id, values: TestNode.member(step, chapter: node.chapter.rawValue))])
-            } else if roll < 8 {
-                let id = ids[Int(rng.next() % UInt64(ids.count))]
-                guard let r = try node.store.record(.member, id: id), !r.state.erased else { continue }
-                let field = ["city", "role", "bio"][Int(rng.next() % 3)]
-                try node.write([.set(.member, id: id, values: [field: .string(cities[Int(rng.next() % 6)])])])
-            } else if roll < 9 {
-                let id = ids[Int(rng.next() % UInt64(ids.count))]
-                if try node.store.record(.member, id: id) != nil { try node.write([.delete(.member, id: id)]) }
+                try write(.set(.member, id: id, values: TestNode.member(step, chapter: node.chapter.rawValue)))
+                continue
+            }
+            let id = ids[Int(rng.next() % UInt64(ids.count))]
+            let r = try node.store.record(.member, id: id)
+            if roll < 5 {
+                guard let r, !r.state.erased else { continue }
+                try write(.set(.member, id: id, values: [["city", "role", "bio"][Int(rng.next() % 3)]: city]))
+            } else if roll < 6 {
+                guard r != nil else { continue }
+                try write(.delete(.member, id: id))
+                if old { deleted1.insert(id) } else { deleted2.insert(id) }
+            } else if roll < 7 {
+                // An operator brings a removed member back.
+                guard let r, r.removed else { continue }
+                try write(.restore(.member, id: id, values: ["city": city]))
+            } else if roll < 8 && !old {
+                // An operator settles an open conflict, keeping one of its sides.
+                guard let c = try node.store.conflicts().first else { continue }
+                let side = c.candidates[Int(rng.next() % UInt64(c.candidates.count))].version.origin
+                try node.store.author(as: node.author) { draft in try draft.mutations(resolving: c, with: .take(side)) }
             } else {
-                let a = nodes[Int(rng.next() % 3)], b = nodes[Int(rng.next() % 3)]
+                let a = nodes[Int(rng.next() % 4)], b = nodes[Int(rng.next() % 4)]
                 if a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) }
             }
             clock.advance(Int64(rng.next() % 3))
         }
         var entries = [ChapterID: [Entry]]()
         for n in nodes { entries[n.chapter] = try n.store.entries(of: n.chapter, after: 0, limit: 10_000) }
-        return History(nodes: nodes, entries: entries, dir: dir)
+        return History(nodes: nodes, entries: entries, dir: dir, deletedByVersion1: deleted1, deletedByVersion2: deleted2)
     }
 
     @Test(arguments: [1, 2, 3] as [UInt64])
@@ -57,6 +78,7 @@ import Testing
         var rng = SplitMix(seed: seed * 7919)
         var digests = Set<Digest32>()
         var conflicts = Set<[String]>()
+        var states = Set<[Record]>()
         for round in 0..<8 {
             let replica = try TestNode("nl", in: h.dir, seed: UInt8(round + 10))
             var cursor = [ChapterID: Int](uniqueKeysWithValues: h.entries.keys.map { ($0, 0) })
@@ -70,13 +92,27 @@ import Testing
             }
             digests.insert(try replica.store.stateDigest())
             conflicts.insert(try replica.store.conflicts().map { "\($0.id) \($0.kind) \($0.candidates.map(\.version.description))" })
+            // Byte for byte: every record's values, flags and merge state, removed ones included.
+            states.insert(try replica.store.records(.member, filter: .init(includeRemoved: true, limit: 10_000)))
         }
         #expect(digests.count == 1)
         #expect(conflicts.count == 1)
+        #expect(states.count == 1)
         #expect(conflicts.first?.isEmpty == false, "the history should produce at least one conflict to compare")
         // The authors themselves converge to the same state once they have everything.
         for a in h.nodes { for b in h.nodes where a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) } }
         for n in h.nodes { #expect(try n.store.stateDigest() == digests.first) }
+        // A member that only version-2 deletes removed and that is listed again (an edit won over
+        // the delete, or an operator brought it back) has every field it was created with.
+        let listed = try h.nodes[0].store.records(.member, filter: .init(limit: 10_000))
+        let back = listed.filter { h.deletedByVersion2.contains($0.id) && !h.deletedByVersion1.contains($0.id) }
+        #expect(!back.isEmpty, "the history should bring back at least one deleted member")
+        #expect(!h.deletedByVersion1.isEmpty, "the history should hold version-1 deletes")
+        for r in back {
+            #expect(
+                ["chapter", "email", "name", "city", "visibility", "status"].allSatisfy { r.values[$0] != nil },
+                "member \(r.id) came back without some of its fields: \(r.values.keys.sorted())")
+        }
     }
 
     @Test func concurrentEditsOfOneFieldAreAConflictWithOneAutomaticWinner() throws {

@@ -57,6 +57,10 @@ extension Envelope {
             guard records.insert(op.kind.rawValue + "/" + op.id).inserted else {
                 throw EntryError.malformed("operation \(i) touches a record another operation of the entry already touches")
             }
+            guard op.isWellFormed(inVersion: version) else {
+                throw EntryError.malformed(
+                    "operation \(i) is a \(op.action.rawValue) and must name _removed (with [] when nothing was removed before)")
+            }
             ops.append(op)
         }
         self.init(

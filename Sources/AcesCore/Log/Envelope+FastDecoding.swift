@@ -106,6 +106,7 @@ struct CanonicalReader {
             literal(#","v":"#), let version = integer(), Envelope.readableVersions.contains(Int(version)), literal("}"), i == b.count
         else { return nil }
         if seq == 1 && prev != .zero { return nil }
+        for op in ops where !op.isWellFormed(inVersion: Int(version)) { return nil }
         // Bases of the entry's own origin must be earlier.
         for op in ops { for (_, vs) in op.bases { for v in vs where v.origin == origin && v.seq >= seq { return nil } } }
         return Envelope(

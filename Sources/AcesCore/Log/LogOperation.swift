@@ -31,6 +31,12 @@ public struct LogOperation: Sendable, Hashable {
         self.bases = bases
         self.digest = digest
     }
+
+    /// Whether this operation may appear in an entry of `protocolVersion`: from version 2 a
+    /// `delete` or `erase` names `_removed`, with no version when nothing was removed before.
+    func isWellFormed(inVersion protocolVersion: Int) -> Bool {
+        protocolVersion < 2 || action == .set || bases[LogOperation.removedField] != nil
+    }
 }
 
 /// The values of one `set` operation with their salt. The envelope signs only the digest, so

@@ -1,9 +1,11 @@
 extension RecordState {
     /// A compact binary form: format byte, erased byte, then per field its index, heads
     /// (packed HLC, origin, seq) and pending versions. Fields in index order, so equal states
-    /// encode to equal bytes.
+    /// encode to equal bytes. Format 2 adds, after the fields, the `covered` versions (a count of
+    /// two bytes, little-endian, then each version); a state without any is written in format 1,
+    /// exactly as before format 2 existed.
     public var encoded: [UInt8] {
-        var out: [UInt8] = [1, erased ? 1 : 0, UInt8(fields.count)]
+        var out: [UInt8] = [covered.isEmpty ? 1 : 2, erased ? 1 : 0, UInt8(fields.count)]
         out.reserveCapacity(64)
         for (index, fh) in fields {
             out.append(UInt8(index))
@@ -15,13 +17,19 @@ extension RecordState {
             out.append(UInt8(min(fh.pending.count, 255)))
             for p in fh.pending.prefix(255) { appendVersion(p, to: &out) }
         }
+        if !covered.isEmpty {
+            let n = min(covered.count, 0xFFFF)
+            out.append(UInt8(n & 0xFF))
+            out.append(UInt8(n >> 8))
+            for v in covered.prefix(n) { appendVersion(v, to: &out) }
+        }
         return out
     }
 
     /// Reads the binary form; nil if it is not one.
     public init?(encoded b: [UInt8]) {
         self.init()
-        guard b.count >= 3, b[0] == 1 else { return nil }
+        guard b.count >= 3, b[0] == 1 || b[0] == 2 else { return nil }
         erased = b[1] == 1
         var i = 3
         func byte() -> Int? {
@@ -56,6 +64,13 @@ extension RecordState {
                 fh.pending.append(v)
             }
             fields[index] = fh
+        }
+        if b[0] == 2 {
+            guard let lo = byte(), let hi = byte() else { return nil }
+            for _ in 0..<(lo | hi << 8) {
+                guard let v = version() else { return nil }
+                covered.append(v)
+            }
         }
     }
 
