@@ -40,16 +40,19 @@ import Testing
         config.busyMode = .timeout(10)
         let q = try DatabaseQueue(path: path, configuration: config)
         try q.write { db in
-            let frID = try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = 'fr'")!
+            // A failed expectation (the copy never arrived) must fail this test, not crash the run.
+            let frID = try #require(try Int64.fetchOne(db, sql: "SELECT id FROM origins WHERE name = 'fr'"))
             func rowid(_ seq: Int64) -> Int64 { frID << 40 | seq }
             switch t {
             case .badSignature:
-                var sig = [UInt8](try Data.fetchOne(db, sql: "SELECT signature FROM entries WHERE rowid = ?", arguments: [rowid(3)])!)
+                var sig = [UInt8](
+                    try #require(try Data.fetchOne(db, sql: "SELECT signature FROM entries WHERE rowid = ?", arguments: [rowid(3)])))
                 sig[10] ^= 0xff
                 try db.execute(sql: "UPDATE entries SET signature = ? WHERE rowid = ?", arguments: [Data(sig), rowid(3)])
             case .unknownKey:
                 let env = String(
-                    decoding: try Data.fetchOne(db, sql: "SELECT envelope FROM entries WHERE rowid = ?", arguments: [rowid(1)])!,
+                    decoding: try #require(
+                        try Data.fetchOne(db, sql: "SELECT envelope FROM entries WHERE rowid = ?", arguments: [rowid(1)])),
                     as: UTF8.self)
                 let forged = env.replacingOccurrences(of: #""key":"fr-"#, with: #""key":"fr-0"#)
                 try db.execute(sql: "UPDATE entries SET envelope = ? WHERE rowid = ?", arguments: [Data(forged.utf8), rowid(1)])
@@ -59,7 +62,8 @@ import Testing
                 try db.execute(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?", arguments: [Data("[{\"salt\":".utf8), rowid(2)])
             case .valueChanged:
                 let p = String(
-                    decoding: try Data.fetchOne(db, sql: "SELECT payloads FROM entries WHERE rowid = ?", arguments: [rowid(2)])!,
+                    decoding: try #require(
+                        try Data.fetchOne(db, sql: "SELECT payloads FROM entries WHERE rowid = ?", arguments: [rowid(2)])),
                     as: UTF8.self)
                 try db.execute(
                     sql: "UPDATE entries SET payloads = ? WHERE rowid = ?",
