@@ -165,7 +165,10 @@ struct PeersCommand: ParsableCommand {
 
     func run() throws {
         let dir = try node.node()
-        let statuses = try dir.openStore().peerStatuses()
+        let store = try dir.openStore()
+        let statuses = try store.peerStatuses()
+        let withheld = try store.withheldCounts().byPeer
+        let stripped = try store.withheld(limit: 1_000)
         func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
         if output.json {
             Out.json(
@@ -177,6 +180,12 @@ struct PeersCommand: ParsableCommand {
                             "last_error": s.lastError.map { .string($0) } ?? .null, "failures": .number(Double(s.failures)),
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
+                            "withheld": .number(Double(withheld[s.chapter] ?? 0)),
+                            "withheld_entries": .array(
+                                Array(Set(stripped.filter { $0.peer == s.chapter }.map { "\($0.origin):\($0.seq)" })).sorted().prefix(100)
+                                    .map {
+                                        .string($0)
+                                    }),
                         ]
                     }))
             return
@@ -191,5 +200,13 @@ struct PeersCommand: ParsableCommand {
                     s.lastError ?? "",
                 ]
             })
+        // Operations a peer sent without their payload wait, unapplied, for another peer to send it.
+        for s in statuses {
+            guard let n = withheld[s.chapter], n > 0 else { continue }
+            let entries = Array(Set(stripped.filter { $0.peer == s.chapter }.map { "\($0.origin):\($0.seq)" })).sorted()
+            Out.line(
+                "\(s.chapter) sent \(n) operation(s) without their payload, waiting for another peer to send it: "
+                    + entries.prefix(10).joined(separator: ", ") + (entries.count > 10 ? ", …" : ""))
+        }
     }
 }

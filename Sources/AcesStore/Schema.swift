@@ -185,6 +185,25 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v7-withheld") { db in
+            try db.execute(
+                sql: """
+                    -- Operations received without their payload where this node holds no erasure of
+                    -- the record: stored in the log, not applied, until the payload arrives from a
+                    -- peer or an erase of the record is applied (PROTOCOL.md §3.1).
+                    CREATE TABLE withheld (
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        op INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        peer TEXT,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (origin, seq, op)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX withheld_record ON withheld(record);
+                    """)
+        }
         return m
     }
 }

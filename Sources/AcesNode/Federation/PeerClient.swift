@@ -46,14 +46,17 @@ struct PeerClient: Sendable {
     /// Decompressed bytes handled at a time: with the partial line, all the stream ever holds.
     static let inflateWindow = 64 << 10
 
-    /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
+    /// `GET entries` of `origin` after `seq` (at most `limit` of them): hands each line (without its newline) to `line`,
     /// which returns false to stop early. Memory stays bounded by one decompression window and
     /// one line of at most `FederationAPI.maxLineBytes`, however well the stream compresses; a
     /// peer that sends less than `minimumPace` bytes in a `timeout` is given up on.
     /// Returns the bytes received.
     @discardableResult
-    func entries(of origin: ChapterID, after seq: Int64, line: (ArraySlice<UInt8>) async throws -> Bool) async throws -> Int {
-        var request = HTTPClientRequest(url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)")
+    func entries(
+        of origin: ChapterID, after seq: Int64, limit: Int? = nil, line: (ArraySlice<UInt8>) async throws -> Bool
+    ) async throws -> Int {
+        var request = HTTPClientRequest(
+            url: baseURL + FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq)" + (limit.map { "&limit=\($0)" } ?? ""))
         request.headers.add(name: "Accept-Encoding", value: "gzip")
         let response = try await send(request)
         let decompressor: NIODecompressor?

@@ -19,6 +19,8 @@ public final class Syncer: Sendable {
         public var refused: [ChapterID: EntryError] = [:]
         /// Bytes of entries received on the wire.
         public var bytes = 0
+        /// Operations whose withheld payload this peer sent in this pass, now applied.
+        public var released = 0
         public var total: Int { applied.values.reduce(0, +) }
     }
 
@@ -111,6 +113,7 @@ public final class Syncer: Sendable {
                         metadata: ["aces.peer": "\(peer)", "aces.origin": "\(head.origin)", "aces.reason": "\(refusal.code)"])
                 }
             }
+            report.released = await fetchWithheld(from: client)
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
             // A restored node authors again once enough peers hold nothing of its log beyond its head.
             let theirOwn = theirs.origins.first { $0.origin == chapter }?.seq ?? 0
