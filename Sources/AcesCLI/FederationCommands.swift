@@ -169,6 +169,11 @@ struct PeersCommand: ParsableCommand {
         let statuses = try store.peerStatuses()
         let withheld = try store.withheldCounts().byPeer
         let stripped = try store.withheld(limit: 1_000)
+        /// The entries (`origin:seq`, oldest first) `peer` sent with operations stripped of their payload.
+        func strippedBy(_ peer: String) -> [String] {
+            var seen = Set<String>()
+            return stripped.filter { $0.peer == peer }.map { "\($0.origin):\($0.seq)" }.filter { seen.insert($0).inserted }
+        }
         func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
         if output.json {
             Out.json(
@@ -181,11 +186,7 @@ struct PeersCommand: ParsableCommand {
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
                             "withheld": .number(Double(withheld[s.chapter] ?? 0)),
-                            "withheld_entries": .array(
-                                Array(Set(stripped.filter { $0.peer == s.chapter }.map { "\($0.origin):\($0.seq)" })).sorted().prefix(100)
-                                    .map {
-                                        .string($0)
-                                    }),
+                            "withheld_entries": .array(strippedBy(s.chapter).prefix(100).map { .string($0) }),
                         ]
                     }))
             return
@@ -203,7 +204,7 @@ struct PeersCommand: ParsableCommand {
         // Operations a peer sent without their payload wait, unapplied, for another peer to send it.
         for s in statuses {
             guard let n = withheld[s.chapter], n > 0 else { continue }
-            let entries = Array(Set(stripped.filter { $0.peer == s.chapter }.map { "\($0.origin):\($0.seq)" })).sorted()
+            let entries = strippedBy(s.chapter)
             Out.line(
                 "\(s.chapter) sent \(n) operation(s) without their payload, waiting for another peer to send it: "
                     + entries.prefix(10).joined(separator: ", ") + (entries.count > 10 ? ", …" : ""))

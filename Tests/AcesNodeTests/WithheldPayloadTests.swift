@@ -60,6 +60,26 @@ import Testing
             #expect(try await store.stateDigest() != honest.stateDigest())
             let during = try store.verifyLog(keys: fed.node("de").keyRing())
             #expect(during.isValid && during.waiting.count == 2, "\(during.problems)")
+            // What the operator sees: how many wait, and who sent them stripped; ids only, never values.
+            let data = fed.node("de").path
+            let status = try await AcesProcess.runAsync(["status", "--json", "--data", data])
+            let json = try JSONParser.parse(Array(status.stdout.utf8))
+            #expect(json["withheld"]?["operations"] == 2 && json["withheld"]?["by_peer"]?["uk"] == 2, "\(status.stdout)")
+            #expect(json["withheld"]?["oldest"]?.arrayValue?.first?["id"]?.stringValue == id)
+            let text = try await AcesProcess.runAsync(["status", "--data", data])
+            #expect(text.stdout.contains("WAITING  2 operation(s) received without their payload"), "\(text.stdout)")
+            let peers = try await AcesProcess.runAsync(["peers", "--data", data])
+            #expect(
+                peers.stdout.contains("uk sent 2 operation(s) without their payload, waiting for another peer to send it: fr:1, fr:2"),
+                "\(peers.stdout)")
+            let verify = try await AcesProcess.runAsync(["log", "verify", "--data", data])
+            #expect(
+                verify.status == 0
+                    && verify.stdout.contains("waiting: entry fr:1: operation 0 waits for its payload (sent without it by uk)"),
+                "\(verify.stdout)")
+            for out in [status.stdout, text.stdout, peers.stdout, verify.stdout] {
+                #expect(!out.contains("Lyon") && !out.contains("Marseille"))
+            }
 
             // The honest origin holds the payloads: the next pass with it fetches and applies them.
             try await fed.start("fr")
@@ -84,7 +104,7 @@ import Testing
         let served = try await fed.store("fr").wireEntries(of: fr, after: 0, limit: 10).bytes
         let lines = served.split(separator: 0x0a).map { Array($0) + [0x0a] }
         try #require(lines.count == 2)
-        let relayDigest = try fed.store("fr").stateDigest()
+        let relayDigest = try await fed.store("fr").stateDigest()
 
         // Set and erase in one pass.
         try await fed.withSyncer(for: "it", peers: ["uk"]) { syncer, store in
@@ -112,5 +132,32 @@ import Testing
             #expect(verdict.isValid && verdict.waiting.isEmpty, "\(verdict.problems)")
         }
         await fed.stopAll()
+    }
+
+    /// A write that replaced the withheld one arrives first: when the withheld payload comes, the
+    /// late write is still the one replaced (no conflict), as on a node that had it on time.
+    @Test func aWriteThatReplacedAWithheldOneStaysTheWinnerWhenThePayloadArrives() async throws {
+        let fed = try RunningFederation(["fr", "uk", "de"])
+        let id = try fed.addMember(on: "fr", 1, city: "Lyon")
+        let frEntries = try fed.store("fr").entries(of: fr, after: 0, limit: 10)
+        let uk = try fed.store("uk")
+        _ = try await uk.apply(frEntries, origin: fr, keys: fed.node("uk").keyRing())
+        try fed.update(on: "uk", id: id, ["city": "Leeds"])
+        let ukEntries = try uk.entries(of: self.uk, after: 0, limit: 10)
+
+        let de = try fed.store("de")
+        let keys = try fed.node("de").keyRing()
+        let strippedEntries = try stripped(frEntries).split(separator: 0x0a).map { try Entry(wireLine: $0) }
+        _ = try await de.apply(strippedEntries, origin: fr, keys: keys, peer: "it")
+        _ = try await de.apply(ukEntries, origin: self.uk, keys: keys, peer: "uk")
+        #expect(try await de.withheld().count == 1)
+        #expect(try await de.stateDigest() != uk.stateDigest())
+        #expect(try await de.resolveWithheld(frEntries) == 1)
+        #expect(try await de.withheld().isEmpty)
+        let member = try #require(try await de.record(.member, id: id))
+        let honest = try #require(try await uk.record(.member, id: id))
+        #expect(member.values["city"] == "Leeds" && member.values["name"] == honest.values["name"])
+        #expect(try de.conflicts().isEmpty)
+        #expect(try await de.stateDigest() == uk.stateDigest())
     }
 }
