@@ -112,7 +112,11 @@ struct LogInvalid: Error, CustomStringConvertible {
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
-        abstract: "Print one digest of the replicated state; equal on every node that holds the same entries.")
+        abstract: "Print one digest of the replicated state; equal on every node that holds the same entries.",
+        discussion:
+            "Operations waiting for a payload a peer withheld (see 'aces status') are not part of the state until it "
+            + "arrives, so the digest differs from the peers' until then."
+    )
     @OptionGroup var node: NodeOptions
     @OptionGroup var output: OutputOptions
 

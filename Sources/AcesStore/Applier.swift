@@ -45,9 +45,9 @@ final class Applier {
     private var searchDirty: Set<Int64> = []
     /// Whether members were left to the deferred indexer.
     private(set) var searchPending = false
-    /// Operations held without their payload, not applied (see Store+Withheld.swift), and who
-    /// sent the entries being appended, when.
-    var withheld: Set<WithheldKey> = []
+    /// Whether operations are held without their payload, not applied (see Store+Withheld.swift),
+    /// and who sent the entries being appended, when.
+    var hasWithheld = false
     var receivedFrom: String?
     var receivedAt = Date()
 
@@ -96,7 +96,7 @@ final class Applier {
             }
             origins[name] = Origin(id: r["id"], headSeq: r["head_seq"], headHash: hash, headHLC: r["head_hlc"], frozen: r["frozen"])
         }
-        withheld = try Applier.loadWithheld(db)
+        hasWithheld = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM withheld)") ?? false
     }
 
     /// The origin's row, created when first seen.
@@ -110,11 +110,8 @@ final class Applier {
         return o
     }
 
-    /// Whether the operation of entry `v` on record `id` is held and applied (origins are held as
-    /// contiguous prefixes; an operation whose payload was withheld is stored but not applied).
-    func isHeld(_ v: Version, record id: String) -> Bool {
-        (origins[v.origin]?.headSeq ?? 0) >= v.seq && (withheld.isEmpty || !withheld.contains(WithheldKey(v, record: id)))
-    }
+    /// Whether the entry that wrote `v` is held (origins are held as contiguous prefixes).
+    func isHeld(_ v: Version) -> Bool { (origins[v.origin]?.headSeq ?? 0) >= v.seq }
 
     /// Appends one entry that is the next of its origin and already verified, and applies it.
     func append(_ entry: Entry) throws {
@@ -178,7 +175,9 @@ final class Applier {
         let wasErased = state.erased
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let wasConflicted = existing.map { Applier.isConflicted($0.state) } ?? false
-        let changes = state.apply(op, stamp: stamp) { isHeld($0, record: op.id) }
+        // An operation on this record held without its payload is not applied: not held, for the merge.
+        let waiting = hasWithheld ? try withheldVersions(kind: op.kind, id: op.id) : []
+        let changes = state.apply(op, stamp: stamp) { isHeld($0) && !waiting.contains($0) }
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
         // statement for a set of columns is found by an integer, not by building its SQL text.

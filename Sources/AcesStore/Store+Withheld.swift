@@ -27,22 +27,14 @@ public struct WithheldRequest: Sendable {
     public let seqs: Set<Int64>
 }
 
-/// An operation of an entry on a record, as the merge's `isHeld` asks about it.
-struct WithheldKey: Hashable {
-    let version: Version
-    let record: String
-    init(_ version: Version, record: String) {
-        self.version = version
-        self.record = record
-    }
-}
-
 extension Applier {
-    static func loadWithheld(_ db: Database) throws -> Set<WithheldKey> {
-        var out = Set<WithheldKey>()
-        for r in try Row.fetchAll(db, sql: "SELECT origin, seq, record FROM withheld") {
-            guard let o = ChapterID(r["origin"]) else { continue }
-            out.insert(WithheldKey(Version(origin: o, seq: r["seq"]), record: r["record"]))
+    /// The versions of the record's operations held without their payload.
+    func withheldVersions(kind: RecordKind, id: String) throws -> Set<Version> {
+        var out = Set<Version>()
+        for r in try Row.fetchAll(
+            db, sql: "SELECT origin, seq FROM withheld WHERE record = ? AND kind = ?", arguments: [id, kind.rawValue])
+        {
+            if let o = ChapterID(r["origin"]) { out.insert(Version(origin: o, seq: r["seq"])) }
         }
         return out
     }
@@ -61,13 +53,13 @@ extension Applier {
             arguments: [
                 env.origin.rawValue, env.seq, index, op.kind.rawValue, op.id, receivedFrom, Int64(receivedAt.timeIntervalSince1970),
             ])
-        withheld.insert(WithheldKey(env.version, record: op.id))
+        hasWithheld = true
     }
 
     /// Once a record is erased, its withheld operations need no payload: each is applied as every
     /// operation on an erased record is, without values, and waits no more.
     func releaseWithheld(kind: RecordKind, id: String) throws {
-        guard !withheld.isEmpty else { return }
+        guard hasWithheld else { return }
         let rows = try Row.fetchAll(
             db, sql: "SELECT origin, seq, op FROM withheld WHERE record = ? AND kind = ? ORDER BY origin, seq",
             arguments: [id, kind.rawValue])
@@ -76,7 +68,6 @@ extension Applier {
             let index: Int = r["op"]
             try db.execute(
                 sql: "DELETE FROM withheld WHERE origin = ? AND seq = ? AND op = ?", arguments: [origin.rawValue, env.seq, index])
-            withheld.remove(WithheldKey(env.version, record: id))
             guard env.operations.indices.contains(index) else { continue }
             _ = try apply(env.operations[index], payload: nil, stamp: env.stamp)
         }
@@ -197,7 +188,6 @@ extension Store {
                 var payloads = stored
                 for i in indexes where e.payloads.indices.contains(i) && payloads.indices.contains(i) {
                     guard let payload = e.payloads[i] else { continue }
-                    applier.withheld.remove(WithheldKey(env.version, record: env.operations[i].id))
                     try db.execute(
                         sql: "DELETE FROM withheld WHERE origin = ? AND seq = ? AND op = ?", arguments: [env.origin.rawValue, env.seq, i])
                     if try applier.apply(env.operations[i], payload: payload, stamp: env.stamp) { payloads[i] = payload.json }
