@@ -169,6 +169,13 @@ struct PeersCommand: ParsableCommand {
         let statuses = try store.peerStatuses()
         // Origins frozen here after a fork, with the peer that brought the rival entry.
         let forks = try store.forks()
+        let withheld = try store.withheldCounts().byPeer
+        let stripped = try store.withheld(limit: 1_000)
+        /// The entries (`origin:seq`, oldest first) `peer` sent with operations stripped of their payload.
+        func strippedBy(_ peer: String) -> [String] {
+            var seen = Set<String>()
+            return stripped.filter { $0.peer == peer }.map { "\($0.origin):\($0.seq)" }.filter { seen.insert($0).inserted }
+        }
         func time(_ d: Date?) -> String { d.map { Instant.format($0) } ?? "never" }
         if output.json {
             Out.json(
@@ -185,6 +192,8 @@ struct PeersCommand: ParsableCommand {
                                 forks.filter { $0.peer == s.chapter }.map {
                                     ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq))]
                                 }),
+                            "withheld": .number(Double(withheld[s.chapter] ?? 0)),
+                            "withheld_entries": .array(strippedBy(s.chapter).prefix(100).map { .string($0) }),
                         ]
                     }))
             return
@@ -209,6 +218,14 @@ struct PeersCommand: ParsableCommand {
             Out.line(
                 "\(s.chapter) reads protocol versions \(s.versions.map(String.init).joined(separator: ", ")): it holds this node's version-\(Envelope.formatVersion) entries until it is upgraded"
             )
+        }
+        // Operations a peer sent without their payload wait, unapplied, for another peer to send it.
+        for s in statuses {
+            guard let n = withheld[s.chapter], n > 0 else { continue }
+            let entries = strippedBy(s.chapter)
+            Out.line(
+                "\(s.chapter) sent \(n) operation(s) without their payload, waiting for another peer to send it: "
+                    + entries.prefix(10).joined(separator: ", ") + (entries.count > 10 ? ", …" : ""))
         }
     }
 }

@@ -145,12 +145,18 @@ extension LogCommand {
                         result.problems.map {
                             ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "reason": .string($0.reason)]
                         }),
+                    "waiting": .array(
+                        result.waiting.map {
+                            ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "reason": .string($0.reason)]
+                        }),
                 ])
             } else if result.isValid {
                 Out.line("ok: \(total) entries of \(result.checked.count) origin(s) verified")
             } else {
                 for p in result.problems { Out.line("bad: \(p)") }
             }
+            // Payloads a peer withheld are not faults of the log: the operations wait, unapplied.
+            if !output.json { for w in result.waiting { Out.line("waiting: \(w)") } }
             if !result.isValid {
                 throw LogInvalid(first: result.problems[0])
             }
@@ -180,7 +186,11 @@ struct LogInvalid: Error, CustomStringConvertible {
 struct DigestCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "digest",
-        abstract: "Print one digest of the replicated state; equal on every node that holds the same entries.")
+        abstract: "Print one digest of the replicated state; equal on every node that holds the same entries.",
+        discussion:
+            "Operations waiting for a payload a peer withheld (see 'aces status') are not part of the state until it "
+            + "arrives, so the digest differs from the peers' until then."
+    )
     @OptionGroup var node: NodeOptions
     @OptionGroup var output: OutputOptions
 
@@ -207,6 +217,8 @@ struct StatusCommand: ParsableCommand {
         let ahead = heads.filter { $0.hlc.millis > now + 60_000 }
         let restoreLock = try store.restoreLock()
         let held = try store.heldOrigins()
+        let withheld = try store.withheldCounts()
+        let waiting = try store.withheld(limit: 10)
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -232,6 +244,18 @@ struct StatusCommand: ParsableCommand {
                             "since": .string(Instant.format($0.since)),
                         ]
                     }),
+                "withheld": [
+                    "operations": .number(Double(withheld.total)),
+                    "by_peer": .object(withheld.byPeer.mapValues { .number(Double($0)) }),
+                    "oldest": .array(
+                        waiting.map {
+                            [
+                                "origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)),
+                                "operation": .number(Double($0.operation)), "kind": .string($0.kind.rawValue), "id": .string($0.record),
+                                "peer": $0.peer.map { .string($0) } ?? .null,
+                            ]
+                        }),
+                ],
                 "restore_lock": restoreLock.map { lock -> JSONValue in
                     ["quorum": .number(Double(lock.quorum)), "confirmed": .array(lock.confirmed.map { .string($0) })]
                 } ?? .null,
@@ -269,6 +293,14 @@ struct StatusCommand: ParsableCommand {
         if open > 0 { Out.line("conflicts \(open) open (see 'aces conflicts list')") }
         let refused = try store.quarantined(limit: 100_000).count
         if refused > 0 { Out.line("refused  \(refused) entries kept in quarantine") }
+        if withheld.total > 0 {
+            let peers = withheld.byPeer.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", ")
+            Out.line(
+                "WAITING  \(withheld.total) operation(s) received without their payload, not applied until a peer sends it"
+                    + (peers.isEmpty ? "" : " (sent stripped by \(peers))") + ": "
+                    + waiting.map { "\($0.origin):\($0.seq) \($0.kind.rawValue) \($0.record)" }.joined(separator: ", ")
+                    + (withheld.total > waiting.count ? ", …" : ""))
+        }
         Out.line()
         Out.table(
             ["ORIGIN", "ENTRIES", "HEAD", "STATE"],

@@ -45,6 +45,11 @@ final class Applier {
     private var searchDirty: Set<Int64> = []
     /// Whether members were left to the deferred indexer.
     private(set) var searchPending = false
+    /// Whether operations are held without their payload, not applied (see Store+Withheld.swift),
+    /// and who sent the entries being appended, when.
+    var hasWithheld = false
+    var receivedFrom: String?
+    var receivedAt = Date()
 
     /// What the applier reads of a record before changing it.
     struct ExistingRow {
@@ -66,7 +71,7 @@ final class Applier {
         return row.state
     }
 
-    private func readRow(_ kind: RecordKind, id: String) throws -> ExistingRow? {
+    func readRow(_ kind: RecordKind, id: String) throws -> ExistingRow? {
         // Members also read merged_into, which makes a merged duplicate leave the directory.
         let select = RawStatement(
             try db.cachedStatement(
@@ -91,6 +96,7 @@ final class Applier {
             }
             origins[name] = Origin(id: r["id"], headSeq: r["head_seq"], headHash: hash, headHLC: r["head_hlc"], frozen: r["frozen"])
         }
+        hasWithheld = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM withheld)") ?? false
     }
 
     /// The origin's row, created when first seen.
@@ -116,6 +122,10 @@ final class Applier {
         let stamp = env.stamp
         var dropped = false
         for (i, op) in env.operations.enumerated() {
+            if try withholds(op, payload: payloads[i]) {
+                try withhold(op, index: i, of: env)
+                continue
+            }
             let keep = try apply(op, payload: payloads[i], stamp: stamp, protocolVersion: env.protocolVersion)
             if !keep && payloads[i] != nil {
                 payloads[i] = nil
@@ -157,7 +167,7 @@ final class Applier {
     }
 
     /// Applies one operation; returns false when its payload must not be stored (erased record).
-    private func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp, protocolVersion: Int) throws -> Bool {
+    func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp, protocolVersion: Int) throws -> Bool {
         let table = op.kind.table
         var state = RecordState()
         let existing = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id)
@@ -165,7 +175,9 @@ final class Applier {
         let wasErased = state.erased
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let wasConflicted = existing.map { Applier.isConflicted($0.state) } ?? false
-        let changes = state.apply(op, stamp: stamp, protocolVersion: protocolVersion, isHeld: isHeld)
+        // An operation on this record held without its payload is not applied: not held, for the merge.
+        let waiting = hasWithheld ? try withheldVersions(kind: op.kind, id: op.id) : []
+        let changes = state.apply(op, stamp: stamp, protocolVersion: protocolVersion) { isHeld($0) && !waiting.contains($0) }
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
         // statement for a set of columns is found by an integer, not by building its SQL text.
@@ -239,7 +251,10 @@ final class Applier {
             try insert.run(db)
             if op.kind == .member && searchChanged { searchDirty.insert(db.lastInsertedRowID) }
         }
-        if state.erased && !wasErased { try scrub(kind: op.kind, id: op.id) }
+        if state.erased && !wasErased {
+            try scrub(kind: op.kind, id: op.id)
+            try releaseWithheld(kind: op.kind, id: op.id)
+        }
         return !state.erased
     }
 

@@ -203,6 +203,25 @@ enum Schema {
                     ALTER TABLE peers ADD COLUMN versions TEXT;
                     """)
         }
+        m.registerMigration("v8-withheld") { db in
+            try db.execute(
+                sql: """
+                    -- Operations received without their payload where this node holds no erasure of
+                    -- the record: stored in the log, not applied, until the payload arrives from a
+                    -- peer or an erase of the record is applied (PROTOCOL.md §3.2).
+                    CREATE TABLE withheld (
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        op INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        peer TEXT,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (origin, seq, op)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX withheld_record ON withheld(record);
+                    """)
+        }
         return m
     }
 }

@@ -111,6 +111,8 @@ extension Store {
 
     static func apply(_ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date) throws -> ApplyReport {
         let applier = try Applier(db)
+        applier.receivedFrom = peer
+        applier.receivedAt = now
         let o = try applier.origin(origin)
         var report = ApplyReport()
         func quarantine(_ e: Entry, _ why: EntryError) throws {

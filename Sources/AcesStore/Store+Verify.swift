@@ -16,6 +16,8 @@ public struct LogVerification: Sendable {
     public var checked: [ChapterID: Int64] = [:]
     /// The first bad entry of each origin that has one.
     public var problems: [LogProblem] = []
+    /// Operations held without their payload, waiting for it (not a fault of the log).
+    public var waiting: [LogProblem] = []
     public var isValid: Bool { problems.isEmpty }
 }
 
@@ -51,6 +53,10 @@ extension Store {
                         in: r, origin: head.origin, seq: seq, expected: expected, prev: prev, chainKey: chainKey, keys: keys,
                         announced: &announced, signed: &signed)
                     {
+                        result.problems.append(LogProblem(origin: head.origin, seq: seq, reason: why))
+                        break
+                    }
+                    if let why = try Store.missingPayloadProblem(db, r, origin: head.origin, seq: seq, waiting: &result.waiting) {
                         result.problems.append(LogProblem(origin: head.origin, seq: seq, reason: why))
                         break
                     }

@@ -88,7 +88,7 @@ extension FieldSpec {
             guard RecordID.isValid(s) else { throw FieldError(field: name, reason: "must be a record id") }
             return .string(s)
         case .count:
-            guard let n = value.intValue, (0...1_000_000).contains(n) else {
+            guard let n = value.intValue, FieldType.countRange.contains(n) else {
                 throw FieldError(field: name, reason: "must be a whole number from 0 to 1000000")
             }
             return .number(Double(n))
@@ -108,8 +108,12 @@ extension FieldSpec {
     public func shapeProblem(_ value: JSONValue) -> String? {
         switch (type, value) {
         case (_, .null): return nil
-        case (.count, .number): return nil
-        case (.count, _): return "must be a number"
+        case (.count, .number):
+            guard let n = value.intValue, FieldType.countRange.contains(n) else {
+                return "must be a whole number from \(FieldType.countRange.lowerBound) to \(FieldType.countRange.upperBound)"
+            }
+            return nil
+        case (.count, _): return "must be a whole number"
         case (.urlList, .array(let items)):
             guard items.count <= FieldType.maxLinks else { return "must list at most \(FieldType.maxLinks) links" }
             for item in items {
@@ -132,6 +136,8 @@ extension FieldType {
     /// The most links a member lists, and the longest link, in bytes of UTF-8.
     public static let maxLinks = 10
     public static let maxLinkBytes = 500
+    /// The values a whole-number field (`capacity`) takes.
+    public static let countRange = 0...1_000_000
 
     /// The longest value of this type, in bytes of UTF-8 (for a list: of each item).
     public var maxBytes: Int {

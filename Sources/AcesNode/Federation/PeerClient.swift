@@ -46,7 +46,7 @@ struct PeerClient: Sendable {
     /// Decompressed bytes handled at a time: with the partial line, all the stream ever holds.
     static let inflateWindow = 64 << 10
 
-    /// `GET entries` of `origin` after `seq`: hands each line (without its newline) to `line`,
+    /// `GET entries` of `origin` after `seq` (at most `limit` of them): hands each line (without its newline) to `line`,
     /// which returns false to stop early. Memory stays bounded by one decompression window and
     /// one line of at most `FederationAPI.maxLineBytes`, however well the stream compresses; a
     /// peer that sends less than `minimumPace` bytes in a `timeout` is given up on.

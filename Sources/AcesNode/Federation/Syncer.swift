@@ -21,6 +21,8 @@ public final class Syncer: Sendable {
         public var held: [ChapterID: Hold] = [:]
         /// Bytes of entries received on the wire.
         public var bytes = 0
+        /// Operations whose withheld payload this peer sent in this pass, now applied.
+        public var released = 0
         public var total: Int { applied.values.reduce(0, +) }
     }
 
@@ -111,6 +113,7 @@ public final class Syncer: Sendable {
             for head in theirs.origins where ours[head.origin]?.frozen == nil {
                 try await syncOrigin(head, ours: ours[head.origin], from: client, into: &report)
             }
+            report.released = await fetchWithheld(from: client)
             let after = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0.seq) })
             // A restored node authors again once enough peers hold nothing of its log beyond its
             // head, and the same entry at their head (else its log forked).

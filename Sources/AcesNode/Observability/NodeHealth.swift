@@ -21,6 +21,7 @@ enum NodeHealth {
             "heads": .object(Dictionary(uniqueKeysWithValues: heads.map { ($0.origin.rawValue, .number(Double($0.seq))) })),
             "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
             "conflicts_open": .number(Double(counts.conflicts)), "quarantined": .number(Double(counts.quarantined)),
+            "withheld": .number(Double(try await store.withheldCounts().total)),
             "members": .number(Double(counts.members)), "events": .number(Double(counts.events)), "peers": .array(peers),
         ]
     }

@@ -73,6 +73,9 @@ public final class NodeMetrics: Sendable {
             Double(counts.conflicts))
         registry.makeGauge(name: "aces_quarantined_entries", help: "Entries refused and kept in quarantine.").set(
             Double(counts.quarantined))
+        registry.makeGauge(
+            name: "aces_withheld_operations", help: "Operations received without their payload, not applied until a peer sends it."
+        ).set(Double(try await store.withheldCounts().total))
         registry.makeGauge(name: "aces_search_pending_members", help: "Members waiting for the search indexer.").set(
             Double(counts.searchPending))
         registry.makeGauge(name: "aces_members", help: "Listed members held (all chapters).").set(Double(counts.members))
