@@ -198,7 +198,7 @@ def check_envelope(env):
     """Raises Bad unless `env` is a well-formed envelope (§1.1, §1.2)."""
     if not isinstance(env, dict):
         raise Bad("the envelope must be a JSON object")
-    if not whole_number(env.get("v"), 1, 2**53):
+    if not whole_number(env.get("v"), 0, 2**53):
         raise Bad("v must be a protocol version")
     if env["v"] not in VERSIONS:
         raise Bad(

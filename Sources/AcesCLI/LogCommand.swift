@@ -7,7 +7,7 @@ import Foundation
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Read and verify the signed change logs this node holds.",
+        abstract: "Read, export and verify the signed change logs this node holds.",
         subcommands: [Show.self, Export.self, Verify.self]
     )
 }
