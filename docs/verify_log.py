@@ -71,18 +71,14 @@ def b64(s):
 
 
 def canonical(value):
-    """RFC 8785 for what Aces writes: ASCII keys, whole numbers (1.0 is written 1), strings."""
+    """RFC 8785 for what Aces writes: ASCII keys, whole numbers, strings (numbers are read by
+    `number`, so a whole number written 1.0 or 1e3 is written back 1 and 1000, as RFC 8785 does)."""
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
-    def whole(x):
-        if isinstance(x, float) and x.is_integer():
-            return int(x)
-        if isinstance(x, dict):
-            return {k: whole(v) for k, v in x.items()}
-        if isinstance(x, list):
-            return [whole(v) for v in x]
-        return x
 
-    return json.dumps(whole(value), sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+def number(text):
+    x = float(text)
+    return int(x) if x.is_integer() and abs(x) < 2**53 else x
 
 
 def no_duplicates(pairs):
@@ -98,7 +94,7 @@ def no_constant(name):
     raise ValueError(f"{name} is not JSON")
 
 
-DECODER = json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=no_constant)
+DECODER = json.JSONDecoder(object_pairs_hook=no_duplicates, parse_constant=no_constant, parse_float=number)
 SPACE = re.compile(r"[ \t\r\n]*")
 
 
@@ -166,6 +162,8 @@ def text_problem(s, most):
     size = len(s.encode("utf-8", "surrogatepass"))
     if size > most:
         return f"must be at most {most} bytes of UTF-8 (this one has {size})"
+    if max(s, default="\0") < "\u0300":  # combining marks start at U+0300
+        return None
     run = 0
     for c in s:
         run = run + 1 if unicodedata.category(c) in ("Mn", "Mc", "Me") else 0
@@ -178,8 +176,7 @@ def shape_problem(shape, value):
     if value is None:
         return None
     if shape == "number":
-        ok = type(value) is int or (type(value) is float and value.is_integer())
-        return None if ok and abs(value) < 2**53 else "must be a whole number"
+        return None if type(value) is int and abs(value) < 2**53 else "must be a whole number"
     if shape == "links":
         if not isinstance(value, list):
             return "must be a list of links"
@@ -201,7 +198,7 @@ def check_envelope(env):
     """Raises Bad unless `env` is a well-formed envelope (§1.1, §1.2)."""
     if not isinstance(env, dict):
         raise Bad("the envelope must be a JSON object")
-    if not whole_number(env.get("v"), 1, 2**53):
+    if not whole_number(env.get("v"), 0, 2**53):
         raise Bad("v must be a protocol version")
     if env["v"] not in VERSIONS:
         raise Bad(

@@ -7,7 +7,7 @@ import Foundation
 struct LogCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "log",
-        abstract: "Read and verify the signed change logs this node holds.",
+        abstract: "Read, export and verify the signed change logs this node holds.",
         subcommands: [Show.self, Export.self, Verify.self]
     )
 }
@@ -111,7 +111,16 @@ extension LogCommand {
             var damaged = [LogProblem]()
             do {
                 _ = try store.exportLog(
-                    origin: only, write: { try sink.write(contentsOf: Data($0)) },
+                    origin: only,
+                    write: { bytes in
+                        do { try sink.write(contentsOf: Data(bytes)) } catch {
+                            throw CLIError(
+                                output.map {
+                                    "cannot write \($0): the disk is full or the file too large; nothing was kept, free some space and try again"
+                                }
+                                    ?? "cannot write to standard output: the disk is full or the reader stopped reading")
+                        }
+                    },
                     damaged: { p in
                         Out.error("damaged: \(p)")
                         damaged.append(p)
