@@ -15,7 +15,7 @@ struct PeerClient: Sendable {
     /// `GET heads`, answer and all within the timeout.
     func heads() async throws -> FederationAPI.Heads {
         try await complete(within: timeout, "the heads answer") {
-            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.headsPath))
+            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.headsPath), timeout: timeout + Self.slack)
             var body = try await collect(response, limit: 4 << 20)
             guard let bytes = body.readBytes(length: body.readableBytes) else { throw SyncError.garbage("empty heads answer") }
             let heads: FederationAPI.Heads
@@ -31,7 +31,7 @@ struct PeerClient: Sendable {
     func status() async throws -> JSONValue {
         // The dashboard waits for no peer longer than this.
         try await complete(within: .seconds(2), "the status answer") {
-            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath), timeout: .seconds(2))
+            let response = try await send(HTTPClientRequest(url: baseURL + FederationAPI.statusPath), timeout: .seconds(2) + Self.slack)
             var body = try await collect(response, limit: 1 << 20)
             guard let bytes = body.readBytes(length: body.readableBytes), let v = try? JSONParser.parse(bytes),
                 v["chapter"]?.stringValue == peer.rawValue
@@ -125,7 +125,8 @@ struct PeerClient: Sendable {
             : FederationAPI.entriesPath + "?origin=\(origin.rawValue)&after=\(seq - 1)&limit=1"
         let bytes = try await complete(within: timeout, "the answer with fork evidence") {
             var body = try await collect(
-                try await send(HTTPClientRequest(url: baseURL + query)), limit: 2 * (FederationAPI.maxLineBytes + 1))
+                try await send(HTTPClientRequest(url: baseURL + query), timeout: timeout + Self.slack),
+                limit: 2 * (FederationAPI.maxLineBytes + 1))
             return body.readBytes(length: body.readableBytes) ?? []
         }
         return bytes.split(separator: 0x0a).prefix(2).compactMap { try? Entry(wireLine: $0) }
@@ -136,7 +137,7 @@ struct PeerClient: Sendable {
         try await complete(within: timeout, "the answer to a notice") {
             var request = HTTPClientRequest(url: baseURL + FederationAPI.notifyPath)
             request.method = .POST
-            _ = try await collect(try await send(request), limit: 64 << 10)
+            _ = try await collect(try await send(request, timeout: timeout + Self.slack), limit: 64 << 10)
         }
     }
 
@@ -149,6 +150,11 @@ struct PeerClient: Sendable {
     }
 
     /// Runs one whole request, its answer's body included, giving up after `limit`.
+    /// How much longer than a request's own deadline the HTTP client's timeout runs: the
+    /// deadline decides (so a slow peer is named "too slow", not "cut off"), the client's
+    /// timeout only backs it up.
+    static let slack = TimeAmount.seconds(2)
+
     private func complete<T: Sendable>(
         within limit: TimeAmount, _ what: String, _ request: @escaping @Sendable () async throws -> T
     ) async throws -> T {
