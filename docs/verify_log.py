@@ -176,7 +176,8 @@ def shape_problem(shape, value):
     if value is None:
         return None
     if shape == "number":
-        return None if type(value) is int and abs(value) < 2**53 else "must be a whole number"
+        # capacity, the only number: PROTOCOL.md §1.3
+        return None if type(value) is int and 0 <= value <= 1_000_000 else "must be a whole number from 0 to 1000000"
     if shape == "links":
         if not isinstance(value, list):
             return "must be a list of links"
