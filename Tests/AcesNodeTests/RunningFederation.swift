@@ -7,6 +7,7 @@ import Hummingbird
 import HummingbirdTLS
 import Logging
 import ServiceLifecycle
+import Synchronization
 
 /// Several real nodes on loopback, each with its own SQLite replica, certificate and listeners,
 /// served in this process over real TLS.
@@ -156,15 +157,17 @@ extension RunningFederation {
     func withFakePeer(as c: String, _ router: Router<FederationContext>, _ body: () async throws -> Void) async throws {
         let peer = node(c)
         let address = HostPort(peer.config.federation!.listen)!
+        let listening = Mutex(false)
         let app = Application(
             router: router, server: try .tls(.http1(), tlsConfiguration: try peer.tlsMaterial().server),
-            configuration: .init(address: .hostname(address.host, port: address.port)), logger: logger)
+            configuration: .init(address: .hostname(address.host, port: address.port)),
+            onServerRunning: { _ in listening.withLock { $0 = true } }, logger: logger)
         let group = ServiceGroup(configuration: .init(services: [app], logger: logger))
         let task = Task { try await group.run() }
-        // Wait until it listens (a loaded machine can take longer than any fixed pause).
-        for _ in 0..<200 where LocalFederation.canListen(host: address.host, port: address.port) {
-            try await Task.sleep(for: .milliseconds(25))
-        }
+        // Wait until it listens: the server says so once its socket is bound. On a loaded machine
+        // (every suite sharing two cores) that can take seconds, so wait up to a minute.
+        let deadline = Date().addingTimeInterval(60)
+        while !listening.withLock({ $0 }) && Date() < deadline { try await Task.sleep(for: .milliseconds(25)) }
         do { try await body() } catch {
             await group.triggerGracefulShutdown()
             _ = try? await task.value

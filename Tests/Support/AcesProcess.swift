@@ -89,8 +89,18 @@ public struct AcesProcess {
     /// the few threads that also run this process's in-process servers (on a 2-core machine a
     /// blocked pool starves them, and a child talking to them then times out).
     public static func runAsync(_ args: [String], environment: [String: String] = [:]) async throws -> Result {
-        try await onOwnThread { Swift.Result { try run(args, environment: environment) } }.get()
+        try await onOwnThread {
+            // At most two children at a time, as many as the machine has cores: dozens of CPU-bound
+            // children at once would starve the servers other suites run in this process, whose
+            // peers then time out connecting to them.
+            childSlots.wait()
+            defer { childSlots.signal() }
+            return Swift.Result { try run(args, environment: environment) }
+        }.get()
     }
+
+    /// Bounds the `aces` children the tests run at once (see `runAsync`).
+    static let childSlots = DispatchSemaphore(value: max(2, ProcessInfo.processInfo.activeProcessorCount))
 }
 
 /// Runs blocking work (a socket read loop, a pause) on a thread of its own and waits for it
