@@ -32,6 +32,11 @@ extension Store {
 
     /// Forgets what waited for `origin` once its head has moved past it.
     public func releaseHeld(origin: ChapterID) async throws {
+        // Almost always nothing waits: a read spares every pass a write transaction.
+        let waits = try await pool.read { db in
+            try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM held WHERE origin = ?)", arguments: [origin.rawValue]) ?? false
+        }
+        guard waits else { return }
         try await pool.write { db in
             try db.execute(
                 sql: """
