@@ -126,12 +126,22 @@ extension Store {
     public func quarantine(origin: ChapterID, seq: Int64, reason: EntryError, peer: String?, raw: [UInt8], now: Date = Date()) async throws
     {
         try await pool.write { db in
-            try db.execute(
-                sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    origin.rawValue, seq, reason.code, reason.description, peer, Data(raw.prefix(1 << 16)),
-                    Int64(now.timeIntervalSince1970),
-                ])
+            try Store.quarantine(db, origin: origin, seq: seq, reason: reason, peer: peer, bytes: Array(raw.prefix(1 << 16)), now: now)
         }
+    }
+
+    /// Keeps `bytes` (an entry, or what was received in its place) in quarantine with the reason.
+    static func quarantine(
+        _ db: Database, origin: ChapterID, seq: Int64, reason: EntryError, peer: String?, bytes: [UInt8], now: Date
+    ) throws {
+        try db.execute(
+            sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
+            arguments: [origin.rawValue, seq, reason.code, reason.description, peer, Data(bytes), Int64(now.timeIntervalSince1970)])
+    }
+
+    /// Keeps entry `e` in quarantine with the reason (a refusal, or fork evidence).
+    static func quarantine(_ db: Database, _ e: Entry, _ why: EntryError, peer: String?, now: Date) throws {
+        try quarantine(
+            db, origin: e.envelope.origin, seq: e.envelope.seq, reason: why, peer: peer, bytes: CanonicalJSON.encode(e.json), now: now)
     }
 }

@@ -107,25 +107,16 @@ extension Store {
             for e in pair {
                 guard case .success(let signer) = keys.signer(of: e.envelope, after: before), e.isSigned(by: signer) else {
                     let why = EntryError.badSignature(origin: origin, seq: seq)
-                    try Store.keepAsEvidence(db, e, why, peer: peer, now: now)
+                    try Store.quarantine(db, e, why, peer: peer, now: now)
                     return .refused(why)
                 }
             }
             let held = try Store.entryHash(db, origin, seq)
             let why = EntryError.fork(origin: origin, seq: seq)
-            for e in pair where e.hash != held { try Store.keepAsEvidence(db, e, why, peer: peer, now: now) }
+            for e in pair where e.hash != held { try Store.quarantine(db, e, why, peer: peer, now: now) }
             let id = try Applier(db).origin(origin).id
             try db.execute(sql: "UPDATE origins SET frozen = ? WHERE id = ?", arguments: [why.description, id])
             return .frozen(ForkRecord(origin: origin, seq: seq, peer: peer))
         }
-    }
-
-    private static func keepAsEvidence(_ db: Database, _ e: Entry, _ why: EntryError, peer: String?, now: Date) throws {
-        try db.execute(
-            sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-            arguments: [
-                e.envelope.origin.rawValue, e.envelope.seq, why.code, why.description, peer, Data(CanonicalJSON.encode(e.json)),
-                Int64(now.timeIntervalSince1970),
-            ])
     }
 }

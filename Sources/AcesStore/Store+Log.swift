@@ -115,14 +115,7 @@ extension Store {
         applier.receivedAt = now
         let o = try applier.origin(origin)
         var report = ApplyReport()
-        func quarantine(_ e: Entry, _ why: EntryError) throws {
-            try db.execute(
-                sql: "INSERT INTO quarantine(origin, seq, code, reason, peer, entry, received_at) VALUES (?, ?, ?, ?, ?, ?, ?)",
-                arguments: [
-                    e.envelope.origin.rawValue, e.envelope.seq, why.code, why.description, peer,
-                    Data(CanonicalJSON.encode(e.json)), Int64(now.timeIntervalSince1970),
-                ])
-        }
+        func quarantine(_ e: Entry, _ why: EntryError) throws { try Store.quarantine(db, e, why, peer: peer, now: now) }
         if o.frozen != nil {
             report.refusal = .frozenOrigin(origin)
             return report

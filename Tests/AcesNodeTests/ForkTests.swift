@@ -13,19 +13,6 @@ import Testing
 /// sees the evidence, the restored node included. A restored node does not author before a peer
 /// showed it its own head, unless its operator says so; a peer's word alone freezes nothing.
 @Suite(.serialized) struct ForkTests {
-    func removeReplica(_ node: NodeDirectory) {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: node.databasePath + suffix) }
-    }
-
-    func get(_ url: String, token: String? = nil) async throws -> (Int, String) {
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
-            var request = HTTPClientRequest(url: url)
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            let r = try await http.execute(request, timeout: .seconds(30))
-            return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
-        }
-    }
-
     func head(_ store: Store, _ origin: String) async throws -> OriginHead? {
         try await store.heads().first { $0.origin.rawValue == origin }
     }
@@ -42,7 +29,7 @@ import Testing
         for i in 2..<4 { try fed.addMember(on: "fr", i) }  // fr:3 and fr:4, held by uk and de
         #expect(try await fed.converge(["fr", "uk", "de"]))
         await fed.stopAll()
-        removeReplica(fed.node("fr"))
+        fed.removeReplica("fr")
 
         // uk is down: nobody can show fr its own later entries, and the operator overrides the lock.
         let restored = try await AcesProcess.runAsync([
@@ -78,14 +65,14 @@ import Testing
         let peers = try await AcesProcess.runAsync(["peers", "--data", fed.node("de").path])
         #expect(peers.stdout.contains("origin 'fr' is frozen after a fork at fr:3 (rival entry from uk)"), "\(peers.stdout)")
         for c in ["fr", "uk"] {
-            let (code, body) = try await get("http://127.0.0.1:\(fed.server(c)!.port("web")!)/readyz")
+            let (code, body) = try await httpGet("http://127.0.0.1:\(fed.server(c)!.port("web")!)/readyz")
             #expect(code == 503 && body.contains("\"forks\":\"origin frozen after a fork: fr (fork at fr:3)\""), "\(c): \(body)")
         }
         let web = "http://127.0.0.1:\(fed.server("de")!.port("web")!)"
         let token = try fed.store("de").createAdminToken(label: "prometheus", random: SecretToken.random(36)).token
-        let (_, metrics) = try await get(web + "/metrics", token: token)
+        let (_, metrics) = try await httpGet(web + "/metrics", token: token)
         #expect(metrics.split(separator: "\n").contains { $0.hasPrefix("aces_origin_frozen{origin=\"fr\"} 1") }, "\(metrics)")
-        let (_, dashboard) = try await get(web + "/federation")
+        let (_, dashboard) = try await httpGet(web + "/federation")
         #expect(dashboard.contains("<span class=\"badge cancelled\">fr</span>"))
 
         // The restored node authors nothing more, fr's heads stop moving everywhere, and the
@@ -121,7 +108,7 @@ import Testing
         for i in 2..<4 { try fed.addMember(on: "fr", i) }
         #expect(try await fed.converge(["fr", "uk"]))
         await fed.stopAll()
-        removeReplica(fed.node("fr"))
+        fed.removeReplica("fr")
 
         // Its configuration names no peer: nobody can show it what it signed after the backup.
         try fed.reconfigure("fr") { $0.sync?.peers = [] }
@@ -138,13 +125,7 @@ import Testing
         // Given a peer, it catches up on its own log first, then authors after it: no fork.
         try fed.reconfigure("fr") { $0.sync?.peers = ["uk"] }
         try await fed.start("uk")
-        var unlocked = false
-        for _ in 0..<4 where !unlocked {
-            let sync = try await AcesProcess.runAsync(["sync", "--data", fed.node("fr").path])
-            let lock = try await fed.store("fr").restoreLock()
-            unlocked = sync.status == 0 && lock == nil
-        }
-        #expect(unlocked)
+        #expect(try await fed.syncUntilRestoreConfirmed("fr"))
         #expect(try await head(fed.store("fr"), "fr")?.seq == 4)
         let added = try await AcesProcess.runAsync([
             "member", "add", "--data", fed.node("fr").path, "--email", "x@example.org", "--name", "X",

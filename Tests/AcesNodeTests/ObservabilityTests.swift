@@ -10,15 +10,6 @@ import Testing
 /// What an operator watches: /metrics (with an admin token, read by the reference Prometheus parser),
 /// /readyz, /healthz.
 @Suite(.serialized) struct ObservabilityTests {
-    func get(_ url: String, token: String? = nil) async throws -> (Int, String) {
-        try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
-            var request = HTTPClientRequest(url: url)
-            if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
-            let r = try await http.execute(request, timeout: .seconds(30))
-            return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
-        }
-    }
-
     /// Parses Prometheus text with the reference client library's parser; returns
     /// `name{labels} value` lines, sorted.
     func parse(_ text: String) throws -> [String] {
@@ -56,12 +47,12 @@ import Testing
         try fed.update(on: "uk", id: try fed.addMember(on: "uk", 7), ["bio": "Secret-bio-zq8"])
         #expect(try await fed.converge(["fr", "uk"]))
         let web = "http://127.0.0.1:\(fed.server("fr")!.port("web")!)"
-        _ = try await get(web + "/")
-        _ = try await get(web + "/api/v1/members?q=member")
+        _ = try await httpGet(web + "/")
+        _ = try await httpGet(web + "/api/v1/members?q=member")
 
         // Prometheus scrapes with an admin token (`aces admin token create`).
         let token = try fed.store("fr").createAdminToken(label: "prometheus", random: SecretToken.random(36)).token
-        let (status, text) = try await get(web + "/metrics", token: token)
+        let (status, text) = try await httpGet(web + "/metrics", token: token)
         #expect(status == 200)
         let samples = try parse(text)
         func value(_ prefix: String) -> Double? {
@@ -79,25 +70,25 @@ import Testing
         // Ids and counts only: no name, email, bio or query text.
         for secret in ["Secret-bio-zq8", "example.org", "Member 1", "q=member"] { #expect(!text.contains(secret)) }
 
-        let (ready, body) = try await get(web + "/readyz")
+        let (ready, body) = try await httpGet(web + "/readyz")
         #expect(ready == 200 && body.contains("\"ready\":true"), "\(body)")
-        #expect(try await get(web + "/healthz").0 == 200)
+        #expect(try await httpGet(web + "/healthz").0 == 200)
         // The operators' dashboard gathers each node's health over the federation listener.
         // It waits at most 2 s for a peer; on a loaded 2-core machine a first mutual-TLS handshake
         // can take longer, so look again as an operator would (a few times at most).
-        var (dash, page) = try await get(web + "/federation")
+        var (dash, page) = try await httpGet(web + "/federation")
         for _ in 0..<10 where page.contains("badge cancelled") {
             try await Task.sleep(for: .milliseconds(300))
-            (dash, page) = try await get(web + "/federation")
+            (dash, page) = try await httpGet(web + "/federation")
         }
         #expect(dash == 200 && page.contains("<span class=\"chip\">uk</span>") && page.contains("badge ok\">yes"))
         #expect(!page.contains("badge cancelled"))
         await fed.stop("uk")
-        let (_, down) = try await get(web + "/federation")
+        let (_, down) = try await httpGet(web + "/federation")
         #expect(down.contains("badge cancelled\">no"), "an unreachable peer shows as such")
 
         try fed.store("fr").lockUntilOwnHeadConfirmed(quorum: 1)
-        let (locked, why) = try await get(web + "/readyz")
+        let (locked, why) = try await httpGet(web + "/readyz")
         #expect(locked == 503 && why.contains("restore"))
         await fed.stopAll()
     }

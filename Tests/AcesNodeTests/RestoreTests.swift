@@ -8,10 +8,6 @@ import Testing
 /// Backups taken while serving, and nodes rebuilt from a backup or from their peers, never fork
 /// their own log: they author again only once their peers showed them their latest entries.
 @Suite(.serialized) struct RestoreTests {
-    func removeReplica(_ node: NodeDirectory) {
-        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: node.databasePath + suffix) }
-    }
-
     @Test func aBackupTakenWhileServingRestoresAndCatchesUpWithoutForking() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
         // The restore's own sync pass runs in a child process; on a loaded machine give it time.
@@ -26,7 +22,7 @@ import Testing
         for i in 3..<5 { try fed.addMember(on: "fr", i) }  // written after the backup; uk holds them
         #expect(try await fed.converge(["fr", "uk"]))
         await fed.stop("fr")
-        removeReplica(fed.node("fr"))
+        fed.removeReplica("fr")
 
         let restored = try await AcesProcess.runAsync(["restore", "--data", fed.node("fr").path, "--from", backup])
         #expect(restored.status == 0, "\(restored.stderr)")
@@ -59,7 +55,7 @@ import Testing
         try fed.addMember(on: "uk", 9)
         #expect(try await fed.converge(["fr", "uk"]))
         await fed.stopAll()
-        removeReplica(fed.node("fr"))
+        fed.removeReplica("fr")
 
         // With its only peer down, the rebuilt node holds nothing and must not author.
         let alone = try await AcesProcess.runAsync(["restore", "--data", fed.node("fr").path, "--from-peers", "--chapter", "fr"])
@@ -71,13 +67,7 @@ import Testing
         #expect(try await fed.store("fr").heads().isEmpty)
 
         try await fed.start("uk")
-        var unlocked = false
-        for _ in 0..<4 where !unlocked {
-            let sync = try await AcesProcess.runAsync(["sync", "--data", fed.node("fr").path])
-            let lock = try await fed.store("fr").restoreLock()
-            unlocked = sync.status == 0 && lock == nil
-        }
-        #expect(unlocked)
+        #expect(try await fed.syncUntilRestoreConfirmed("fr"))
         let store = try fed.store("fr")
         #expect(try await store.restoreLock() == nil)
         #expect(try await store.heads().first { $0.origin.rawValue == "fr" }?.seq == 4)

@@ -2,10 +2,12 @@ import AcesCore
 import AcesNode
 import AcesStore
 import AcesTestSupport
+import AsyncHTTPClient
 import Foundation
 import Hummingbird
 import HummingbirdTLS
 import Logging
+import NIOCore
 import ServiceLifecycle
 import Synchronization
 
@@ -175,5 +177,32 @@ extension RunningFederation {
         }
         await group.triggerGracefulShutdown()
         _ = try? await task.value
+    }
+}
+
+extension RunningFederation {
+    /// Deletes node `c`'s replica (a lost disk), WAL and shared memory included.
+    func removeReplica(_ c: String) {
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: node(c).databasePath + suffix) }
+    }
+
+    /// Runs `aces sync` on restored node `c` until its peers have confirmed its head and it
+    /// authors again (a few passes at most); whether it did.
+    func syncUntilRestoreConfirmed(_ c: String) async throws -> Bool {
+        for _ in 0..<4 {
+            let sync = try await AcesProcess.runAsync(["sync", "--data", node(c).path])
+            if sync.status == 0, try await store(c).restoreLock() == nil { return true }
+        }
+        return false
+    }
+}
+
+/// GETs `url` (with a bearer token if given): the status and the body as text.
+func httpGet(_ url: String, token: String? = nil) async throws -> (Int, String) {
+    try await HTTPClient.withHTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup) { http in
+        var request = HTTPClientRequest(url: url)
+        if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
+        let r = try await http.execute(request, timeout: .seconds(30))
+        return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
     }
 }
