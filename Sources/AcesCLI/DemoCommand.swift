@@ -39,13 +39,13 @@ struct DemoCommand: AsyncParsableCommand {
                 if k < count {
                     return [
                         .set(
-                            .member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                            .member, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin),
                             values: sample.member(chapter: node.chapter, n: k))
                     ]
                 }
                 return [
                     .set(
-                        .event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                        .event, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin),
                         values: sample.event(chapter: node.chapter, from: Date(), daysAhead: 5 + (k - count) * 11 + i * 3))
                 ]
             }

@@ -8,7 +8,7 @@ struct EventCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "event",
         abstract: "Add, change, cancel and look up events of the calendar.",
-        subcommands: [Add.self, Update.self, Cancel.self, Show.self, List.self, Import.self, Export.self]
+        subcommands: [Add.self, Update.self, Cancel.self, Show.self, List.self, Import.self, Export.self, Grant.self, Transfer.self]
     )
 }
 
@@ -157,8 +157,9 @@ extension EventCommand {
 
         func run() throws {
             let id = try FieldInput.recordID(.event, id)
-            guard let r = try node.node().openStore().record(.event, id: id) else { throw StoreError.notFound(.event, id) }
-            if output.json { Out.json(r.json) } else { EventText.show(r) }
+            let store = try node.node().openStore()
+            guard let r = try store.record(.event, id: id) else { throw StoreError.notFound(.event, id) }
+            if output.json { Out.json(r.json) } else { EventText.show(r, extra: try OwnershipCLI.lines(store, .event, id: id)) }
         }
     }
 
@@ -195,13 +196,13 @@ extension EventCommand {
 }
 
 enum EventText {
-    static func show(_ r: Record) {
+    static func show(_ r: Record, extra: [(String, String)] = []) {
         let zone = r.values["timezone"]?.stringValue
         RecordText.show(
             r,
             extra: [
                 ("starts", EventTime.local(r.values["start"]?.stringValue, zone: zone)),
                 ("ends", EventTime.local(r.values["end"]?.stringValue, zone: zone)),
-            ])
+            ] + extra)
     }
 }

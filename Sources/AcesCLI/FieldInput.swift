@@ -39,7 +39,7 @@ enum FieldInput {
 
     /// A fresh UUIDv7 for a new record.
     static func newID(_ author: Author) -> String {
-        RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+        RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
     }
 }
 

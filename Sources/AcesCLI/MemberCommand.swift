@@ -7,7 +7,10 @@ struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
         abstract: "Add, change, remove and look up members of the directory.",
-        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self]
+        subcommands: [
+            Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self, Grant.self,
+            Transfer.self,
+        ]
     )
 }
 
@@ -181,8 +184,15 @@ extension MemberCommand {
 
         func run() throws {
             let id = try FieldInput.recordID(.member, id)
-            guard let r = try node.node().openStore().record(.member, id: id) else { throw StoreError.notFound(.member, id) }
-            if output.json { Out.json(r.json) } else { RecordText.show(r) }
+            let store = try node.node().openStore()
+            guard let r = try store.record(.member, id: id) else { throw StoreError.notFound(.member, id) }
+            let ownership = try OwnershipCLI.lines(store, .member, id: id)
+            guard output.json else { return RecordText.show(r, extra: ownership) }
+            guard case .object(var o) = r.json else { return Out.json(r.json) }
+            let owned = try store.ownership(of: .member, id: id)
+            o["owner"] = owned.owner.map { .string($0.rawValue) } ?? .null
+            o["grants"] = .array(owned.grants.map { .string($0.rawValue) })
+            Out.json(.object(o))
         }
     }
 

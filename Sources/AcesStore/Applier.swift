@@ -48,6 +48,14 @@ final class Applier {
     /// Whether operations are held without their payload, not applied (see Store+Withheld.swift),
     /// and who sent the entries being appended, when.
     var hasWithheld = false
+    /// Whether any grant, revocation or transfer is stored, or any operation refused for
+    /// ownership (see Store+Ownership.swift); the roster that decides it; the records whose
+    /// custody changed in this transaction, checked again by `finish()`.
+    var hasCustody = false
+    var hasRefused = false
+    var roster: OwnershipRoster
+    var recheck = Set<RecordKey>()
+    var rebuilding = false
     var receivedFrom: String?
     var receivedAt = Date()
 
@@ -57,6 +65,7 @@ final class Applier {
         var state: RecordState
         var mergedInto: String?
         var revision: Int64
+        var chapter: String?
     }
 
     /// Member fields the directory search covers.
@@ -76,19 +85,21 @@ final class Applier {
         let select = RawStatement(
             try db.cachedStatement(
                 sql: kind == .member
-                    ? "SELECT rowid, state, merged_into, revision FROM members WHERE id = ?"
-                    : "SELECT rowid, state, NULL, revision FROM events WHERE id = ?"))
+                    ? "SELECT rowid, state, merged_into, revision, chapter FROM members WHERE id = ?"
+                    : "SELECT rowid, state, NULL, revision, chapter FROM events WHERE id = ?"))
         select.bind(1, id)
         defer { sqlite3_reset(select.handle) }
         guard try select.step(db) else { return nil }
         guard let s = RecordState(encoded: select.bytes(1)) else {
             throw StoreError.notAReplica("the state of \(kind.rawValue) \(id) is damaged")
         }
-        return ExistingRow(rowid: select.int64(0), state: s, mergedInto: select.text(2), revision: select.int64(3))
+        return ExistingRow(
+            rowid: select.int64(0), state: s, mergedInto: select.text(2), revision: select.int64(3), chapter: select.text(4))
     }
 
-    init(_ db: Database) throws {
+    init(_ db: Database, roster: OwnershipRoster = OwnershipRoster()) throws {
         self.db = db
+        self.roster = roster
         let rows = try Row.fetchAll(db, sql: "SELECT id, name, head_seq, head_hash, head_hlc, frozen FROM origins")
         for r in rows {
             guard let name = ChapterID(r["name"]), let hash = Digest32(bytes: [UInt8](r["head_hash"] as Data)) else {
@@ -97,6 +108,8 @@ final class Applier {
             origins[name] = Origin(id: r["id"], headSeq: r["head_seq"], headHash: hash, headHLC: r["head_hlc"], frozen: r["frozen"])
         }
         hasWithheld = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM withheld)") ?? false
+        hasCustody = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM custody)") ?? false
+        hasRefused = try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM refused_ops)") ?? false
     }
 
     /// The origin's row, created when first seen.
@@ -158,6 +171,7 @@ final class Applier {
 
     /// Writes the origins' new heads and brings the search index up to date.
     func finish() throws {
+        try recheckCustody()
         try reindexSearch()
         let update = try db.cachedStatement(sql: "UPDATE origins SET head_seq = ?, head_hash = ?, head_hlc = ? WHERE id = ?")
         for (name, o) in origins where o.dirty {
@@ -168,6 +182,8 @@ final class Applier {
 
     /// Applies one operation; returns false when its payload must not be stored (erased record).
     func apply(_ op: LogOperation, payload: Payload?, stamp: Stamp, protocolVersion: Int) throws -> Bool {
+        // Refused for ownership: kept in the log as evidence, its version not held for the merge.
+        guard try admits(op, stamp: stamp, protocolVersion: protocolVersion), !op.action.isCustody else { return true }
         let table = op.kind.table
         var state = RecordState()
         let existing = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id)
@@ -176,7 +192,8 @@ final class Applier {
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
         let wasConflicted = existing.map { Applier.isConflicted($0.state) } ?? false
         // An operation on this record held without its payload is not applied: not held, for the merge.
-        let waiting = hasWithheld ? try withheldVersions(kind: op.kind, id: op.id) : []
+        var waiting = hasWithheld ? try withheldVersions(kind: op.kind, id: op.id) : []
+        if hasRefused { waiting.formUnion(try refusedVersions(kind: op.kind, id: op.id)) }
         let changes = state.apply(op, stamp: stamp, protocolVersion: protocolVersion) { isHeld($0) && !waiting.contains($0) }
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
@@ -191,7 +208,13 @@ final class Applier {
                 }
             }
         } else {
-            for change in changes where change.index != RecordState.removedIndex {
+            // The `chapter` column always shows the owner (PROTOCOL.md §2, *Ownership*).
+            let chapterIndex = op.kind.field("chapter")!.index
+            let owner = try ownerName(op.kind, id: op.id, hint: stamp.version.origin)
+            if existing == nil || owner != existing?.chapter {
+                columns.append((chapterIndex, "chapter", owner.map { .string($0) } ?? .null))
+            }
+            for change in changes where change.index != RecordState.removedIndex && change.index != chapterIndex {
                 let field = op.kind.fields[change.index]
                 var value = JSONValue.null
                 if let w = change.winner {

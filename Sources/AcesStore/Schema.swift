@@ -222,6 +222,54 @@ enum Schema {
                     CREATE INDEX withheld_record ON withheld(record);
                     """)
         }
+        m.registerMigration("v9-ownership") { db in
+            try db.execute(
+                sql: """
+                    -- Grants, revocations and transfers of records (protocol version 3, PROTOCOL.md §2
+                    -- *Ownership*), valid or not: who may write a record is replayed from them.
+                    CREATE TABLE custody (
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        act TEXT NOT NULL,
+                        target TEXT NOT NULL,
+                        PRIMARY KEY (kind, record, origin, seq)
+                    ) WITHOUT ROWID;
+                    -- The creator of each record whose id predates owner tags: the origin of the
+                    -- earliest operation on it in an entry older than version 3.
+                    CREATE TABLE legacy_creators (
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        hlc INTEGER NOT NULL,
+                        PRIMARY KEY (kind, record)
+                    ) WITHOUT ROWID;
+                    INSERT INTO legacy_creators(kind, record, origin, seq, hlc)
+                    SELECT json_extract(op.value, '$.kind'), json_extract(op.value, '$.id'),
+                           json_extract(CAST(e.envelope AS TEXT), '$.origin'), json_extract(CAST(e.envelope AS TEXT), '$.seq'), e.hlc
+                    FROM entries e, json_each(CAST(e.envelope AS TEXT), '$.ops') op
+                    WHERE json_extract(CAST(e.envelope AS TEXT), '$.v') < 3
+                    ORDER BY e.hlc DESC, json_extract(CAST(e.envelope AS TEXT), '$.origin') DESC, json_extract(CAST(e.envelope AS TEXT), '$.seq') DESC
+                    ON CONFLICT (kind, record) DO UPDATE SET origin = excluded.origin, seq = excluded.seq, hlc = excluded.hlc;
+                    -- Operations refused because their origin could not write the record: kept in the
+                    -- log as evidence, not applied; the rest of the chain is applied as usual.
+                    CREATE TABLE refused_ops (
+                        origin TEXT NOT NULL,
+                        seq INTEGER NOT NULL,
+                        kind TEXT NOT NULL,
+                        record TEXT NOT NULL,
+                        code TEXT NOT NULL,
+                        reason TEXT NOT NULL,
+                        peer TEXT,
+                        since INTEGER NOT NULL,
+                        PRIMARY KEY (origin, seq, kind, record)
+                    ) WITHOUT ROWID;
+                    CREATE INDEX refused_ops_record ON refused_ops(kind, record);
+                    """)
+        }
         return m
     }
 }

@@ -40,6 +40,21 @@ public enum Mutation: Sendable {
     case erase(RecordKind, id: String)
     /// Writes fields of a removed record and replaces its removal: the record comes back.
     case restore(RecordKind, id: String, values: [String: JSONValue])
+    /// Lets another chapter edit the record (owner or steward only).
+    case grant(RecordKind, id: String, to: ChapterID)
+    /// Ends a grant.
+    case revoke(RecordKind, id: String, to: ChapterID)
+    /// Hands the record to another chapter, which owns it from then on.
+    case transfer(RecordKind, id: String, to: ChapterID)
+
+    /// The record the mutation changes.
+    public var record: (kind: RecordKind, id: String) {
+        switch self {
+        case .set(let k, let id, _), .restore(let k, let id, _): (k, id)
+        case .delete(let k, let id), .erase(let k, let id): (k, id)
+        case .grant(let k, let id, _), .revoke(let k, let id, _), .transfer(let k, let id, _): (k, id)
+        }
+    }
 }
 
 /// Read access to the state inside the authoring transaction.
@@ -84,7 +99,7 @@ extension Store {
     func authorEntries(
         _ db: Database, as author: Author, count: Int, announcing: KeyAnnouncement? = nil, _ build: (Draft, Int) throws -> [Mutation]
     ) throws -> [Entry] {
-        let applier = try Applier(db)
+        let applier = try Applier(db, roster: ownershipRoster)
         let origin = try applier.origin(author.origin)
         if origin.frozen != nil { throw StoreError.frozen(author.origin) }
         if let current = try Store.chainKey(db, originID: origin.id, before: 1 << 40), current.announcement.keyID != author.keyID {
@@ -102,11 +117,7 @@ extension Store {
             if mutations.isEmpty && announcing == nil { continue }
             var touched = Set<String>()
             for m in mutations {
-                let (kind, id): (RecordKind, String) =
-                    switch m {
-                    case .set(let k, let id, _), .restore(let k, let id, _): (k, id)
-                    case .delete(let k, let id), .erase(let k, let id): (k, id)
-                    }
+                let (kind, id) = m.record
                 guard touched.insert(kind.rawValue + "/" + id).inserted else {
                     throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
                 }
@@ -126,6 +137,15 @@ extension Store {
             let envelope = Envelope(
                 origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
                 operations: operations, nextKey: announcing)
+            // The same rule every receiver applies (PROTOCOL.md §2, *Ownership*): refused here
+            // with its sentence, nothing written.
+            for op in operations {
+                if let refusal = try applier.custody(op.kind, id: op.id).refusal(
+                    of: op, at: envelope.stamp, stewards: applier.roster.stewards)
+                {
+                    throw StoreError.notOwner(refusal.sentence(chapters: applier.roster.chapters))
+                }
+            }
             let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
             try applier.append(entry)
             entries.append(entry)
@@ -146,9 +166,19 @@ extension Store {
     /// The operation for a mutation, its payload, and the payload's canonical bytes.
     private func operation(for m: Mutation, applier: Applier, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
         switch m {
-        case .set(let kind, let id, let values), .restore(let kind, let id, let values):
+        case .set(let kind, let id, var values), .restore(let kind, let id, var values):
             guard RecordID.isValid(id), !values.isEmpty else {
                 throw StoreError.invalid("a write needs a record id and at least one field")
+            }
+            // From protocol version 3 the chapter is the owner's: it moves only by a transfer.
+            if let chapter = values.removeValue(forKey: "chapter"), chapter != .null {
+                let owner = try applier.ownerName(kind, id: id, hint: author.origin)
+                guard chapter.stringValue == owner else {
+                    throw StoreError.notOwner(
+                        "\(kind.rawValue) \(id) belongs to \(owner ?? "no chapter"): its chapter changes only by 'aces \(kind.rawValue) transfer \(id) --to CHAPTER', run by its owner"
+                    )
+                }
+                guard !values.isEmpty else { throw StoreError.invalid("the chapter of \(kind.rawValue) \(id) is already \(owner ?? "")") }
             }
             let state = try applier.currentState(kind, id: id) ?? RecordState()
             if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
@@ -173,6 +203,26 @@ extension Store {
                 return (LogOperation(kind: kind, id: id, action: .erase, bases: bases, digest: nil), nil, nil)
             }
             return (LogOperation(kind: kind, id: id, action: .delete, bases: bases, digest: nil), nil, nil)
+        case .grant(let kind, let id, let to), .revoke(let kind, let id, let to), .transfer(let kind, let id, let to):
+            guard let state = try applier.currentState(kind, id: id), !state.erased else { throw StoreError.notFound(kind, id) }
+            let standing = try applier.custody(kind, id: id).standing(before: nil, stewards: applier.roster.stewards)
+            let action: Action
+            switch m {
+            case .grant:
+                action = .grant
+                if standing.holder.isHeld(by: to) { throw StoreError.invalid("\(to) owns \(kind.rawValue) \(id) already") }
+                if standing.grants.contains(to) { throw StoreError.invalid("\(to) holds a grant on \(kind.rawValue) \(id) already") }
+            case .revoke:
+                action = .revoke
+                if !standing.grants.contains(to) { throw StoreError.invalid("\(to) holds no grant on \(kind.rawValue) \(id)") }
+            default:
+                action = .transfer
+                if standing.holder.isHeld(by: to) { throw StoreError.invalid("\(to) owns \(kind.rawValue) \(id) already") }
+                if to == author.origin {
+                    throw StoreError.invalid("a chapter cannot transfer a record to itself: its owner transfers it")
+                }
+            }
+            return (LogOperation(kind: kind, id: id, action: action, bases: [:], digest: nil, to: to), nil, nil)
         }
     }
 }

@@ -39,7 +39,7 @@ extension Record {
         }
         return .object([
             "kind": .string(kind.rawValue), "id": .string(id), "removed": .bool(removed), "erased": .bool(state.erased),
-            "fields": .object(fields),
+            "fields": .object(fields), "owner": values["chapter"] ?? .null,
         ])
     }
 }

@@ -110,7 +110,7 @@ extension Store {
     }
 
     static func apply(_ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date) throws -> ApplyReport {
-        let applier = try Applier(db)
+        let applier = try Applier(db, roster: OwnershipRoster(keys))
         applier.receivedFrom = peer
         applier.receivedAt = now
         let o = try applier.origin(origin)

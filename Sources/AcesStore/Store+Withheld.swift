@@ -174,7 +174,7 @@ extension Store {
     /// the entry was read) is stored and applied, in one transaction. Returns how many were.
     public func resolveWithheld(_ entries: [Entry]) async throws -> Int {
         let (resolved, searchPending) = try await pool.write { db -> (Int, Bool) in
-            let applier = try Applier(db)
+            let applier = try Applier(db, roster: ownershipRoster)
             var resolved = 0
             for e in entries {
                 let env = e.envelope

@@ -20,6 +20,8 @@ public struct Store: Sendable {
     public let path: String
     /// Tells listeners when this replica's writes move an origin's head.
     let newEntries: NewEntriesWatch
+    /// The roster ownership is decided by (see Store+Ownership.swift).
+    let ownership = OwnershipRosterBox()
 
     init(pool: DatabasePool, chapter: ChapterID, path: String) {
         self.pool = pool

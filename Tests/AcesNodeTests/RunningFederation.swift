@@ -78,7 +78,7 @@ final class RunningFederation: @unchecked Sendable {
     func addMember(on c: String, _ n: Int, city: String = "Lyon") throws -> String {
         let node = node(c)
         let author = try node.author()
-        let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+        let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
         try node.openStore().author(as: author) { _ in
             [
                 .set(
@@ -99,7 +99,7 @@ final class RunningFederation: @unchecked Sendable {
         try node(c).openStore().authorMany(as: author, count: count) { _, i in
             var values = sample.event(chapter: ChapterID(c)!, from: now, daysAhead: 1 + i % 300)
             values["description"] = .string(long)
-            return [.set(.event, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)), values: values)]
+            return [.set(.event, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin), values: values)]
         }
     }
 

@@ -73,7 +73,7 @@ public struct TestNode: Sendable {
     }
 
     /// A new record id.
-    public func newID() -> String { RecordID.v7(millis: clock.now(), random: bytes.next(10)) }
+    public func newID() -> String { RecordID.mint(millis: clock.now(), random: bytes.next(10), owner: chapter) }
 
     /// Writes one entry.
     @discardableResult

@@ -61,6 +61,13 @@ extension Envelope {
                 throw EntryError.malformed(
                     "operation \(i) is a \(op.action.rawValue) and must name _removed (with [] when nothing was removed before)")
             }
+            if version < 3 && op.action.isCustody {
+                throw EntryError.malformed("operation \(i): \(op.action.rawValue) exists from protocol version 3 on")
+            }
+            if version >= 3 && op.action == .set && op.bases["chapter"] != nil {
+                throw EntryError.malformed(
+                    "operation \(i) sets chapter, which from protocol version 3 is the owner's and changes only by a transfer")
+            }
             ops.append(op)
         }
         self.init(
@@ -80,12 +87,12 @@ extension LogOperation {
             throw EntryError.malformed("operation \(i) id must be a lowercase UUID")
         }
         guard case .string(let a)? = o["act"], let action = Action(rawValue: a) else {
-            throw EntryError.malformed("operation \(i) act must be set, delete or erase")
+            throw EntryError.malformed("operation \(i) act must be set, delete, erase, grant, revoke or transfer")
         }
         guard case .object(let fieldsJSON)? = o["fields"] else {
             throw EntryError.malformed("operation \(i) fields must be an object")
         }
-        let allowed = Set(["kind", "id", "act", "fields"]).union(action == .set ? ["digest"] : [])
+        let allowed = Set(["kind", "id", "act", "fields"]).union(action == .set ? ["digest"] : action.isCustody ? ["to"] : [])
         if let extra = o.keys.first(where: { !allowed.contains($0) }) {
             throw EntryError.malformed("operation \(i) has an unknown member '\(extra.prefix(40))'")
         }
@@ -123,7 +130,18 @@ extension LogOperation {
             }
             digest = dg
         }
-        self.init(kind: kind, id: id, action: action, bases: bases, digest: digest)
+        var to: ChapterID? = nil
+        if action.isCustody {
+            guard case .string(let t)? = o["to"], let chapter = ChapterID(t) else {
+                throw EntryError.malformed("operation \(i) is a \(action.rawValue) and must name the chapter it is for in 'to'")
+            }
+            guard bases.isEmpty else { throw EntryError.malformed("operation \(i) is a \(action.rawValue) and names no field") }
+            guard action != .transfer || chapter != origin else {
+                throw EntryError.malformed("operation \(i) transfers the record to its own origin")
+            }
+            to = chapter
+        }
+        self.init(kind: kind, id: id, action: action, bases: bases, digest: digest, to: to)
     }
 }
 
@@ -143,13 +161,45 @@ public enum RecordID {
         return true
     }
 
+    /// A record id that names the chapter creating it (protocol version 3, §2 *Ownership*): a
+    /// UUIDv8 (RFC 9562) whose first 48 bits are Unix milliseconds, like a UUIDv7, and whose last
+    /// 32 bits are the chapter's owner tag. Only that chapter's entries may create the record.
+    public static func mint(millis: Int64, random: [UInt8], owner: ChapterID) -> String {
+        precondition(random.count >= 10)
+        var r = Array(random.prefix(10))
+        let tag = ownerTag(of: owner)
+        for k in 0..<4 { r[6 + k] = UInt8(truncatingIfNeeded: tag >> (8 * (3 - k))) }
+        return v7(millis: millis, random: r, versionNibble: 0x80)
+    }
+
+    /// The owner tag of a chapter: the first 4 bytes of SHA-256 of its id, as a big-endian number.
+    public static func ownerTag(of chapter: ChapterID) -> UInt32 {
+        let d = Digest32.sha256(Array(chapter.rawValue.utf8)).bytes
+        return UInt32(d[0]) << 24 | UInt32(d[1]) << 16 | UInt32(d[2]) << 8 | UInt32(d[3])
+    }
+
+    /// The owner tag a record id carries: its last 32 bits when it is a UUIDv8, nil otherwise
+    /// (ids minted before protocol version 3).
+    public static func ownerTag(in id: String) -> UInt32? {
+        let b = Array(id.utf8)
+        guard b.count == 36, b[14] == UInt8(ascii: "8") else { return nil }
+        var tag: UInt32 = 0
+        for c in b[28..<36] {
+            let v: UInt8 = c <= 57 ? c - 48 : c - 87
+            tag = tag << 4 | UInt32(v)
+        }
+        return tag
+    }
+
     /// A UUIDv7 (RFC 9562): 48 bits of Unix milliseconds, then random bits.
-    public static func v7(millis: Int64, random: [UInt8]) -> String {
+    public static func v7(millis: Int64, random: [UInt8]) -> String { v7(millis: millis, random: random, versionNibble: 0x70) }
+
+    private static func v7(millis: Int64, random: [UInt8], versionNibble: UInt8) -> String {
         precondition(random.count >= 10)
         var b = [UInt8](repeating: 0, count: 16)
         for i in 0..<6 { b[i] = UInt8(truncatingIfNeeded: millis >> (8 * (5 - i))) }
         for i in 6..<16 { b[i] = random[i - 6] }
-        b[6] = 0x70 | (b[6] & 0x0f)
+        b[6] = versionNibble | (b[6] & 0x0f)
         b[8] = 0x80 | (b[8] & 0x3f)
         // Written byte by byte: an import mints one per new member.
         let digits: StaticString = "0123456789abcdef"

@@ -2,9 +2,9 @@
 /// (through SHA-256) and, with the signature, what the entry's hash covers.
 public struct Envelope: Sendable, Hashable {
     /// The protocol version this code writes.
-    public static let formatVersion = 2
+    public static let formatVersion = 3
     /// The protocol versions this code reads (docs/PROTOCOL.md says what changed in each).
-    public static let readableVersions: ClosedRange<Int> = 1...2
+    public static let readableVersions: ClosedRange<Int> = 1...3
     /// The most operations one entry may carry.
     public static let maxOperations = 1000
     /// The most base versions one field of an operation may name.
@@ -56,6 +56,7 @@ public struct Envelope: Sendable, Hashable {
                 "fields": .object(fields),
             ]
             if let d = op.digest { o["digest"] = .string(d.hex) }
+            if let to = op.to { o["to"] = .string(to.rawValue) }
             ops.append(.object(o))
         }
         var o: [String: JSONValue] = [

@@ -24,6 +24,9 @@ public struct KeyGrant: Sendable, Hashable {
 /// The keys of every chapter, as the roster lists them. Pure data: the node loads it from `chapters/`.
 public struct KeyRing: Sendable {
     private var grants: [ChapterID: [String: KeyGrant]] = [:]
+    /// The chapters the roster names as federation stewards: they may write, grant and transfer
+    /// any record (§2 *Ownership*). Only the roster makes a steward, never a peer's own claim.
+    public var stewards: Set<ChapterID> = []
 
     public init(_ byChapter: [ChapterID: [KeyGrant]] = [:]) {
         for (c, gs) in byChapter { for g in gs { grants[c, default: [:]][g.keyID] = g } }

@@ -6,6 +6,15 @@ public enum Action: String, Sendable, Hashable {
     case delete
     /// Removes the record for good and erases its values from every stored entry (GDPR Art. 17).
     case erase
+    /// Lets another chapter (`to`) edit the record (protocol version 3).
+    case grant
+    /// Ends the grant `to` held on the record (protocol version 3).
+    case revoke
+    /// Hands the record to another chapter (`to`), which owns it from then on (protocol version 3).
+    case transfer
+
+    /// Whether the action changes who may write the record rather than its fields.
+    public var isCustody: Bool { self == .grant || self == .revoke || self == .transfer }
 }
 
 /// One operation of an entry: an action on one record, naming for each field the versions
@@ -23,13 +32,16 @@ public struct LogOperation: Sendable, Hashable {
     public let bases: [String: [Version]]
     /// For `set`: SHA-256 of the canonical payload (salt and values).
     public let digest: Digest32?
+    /// For `grant`, `revoke` and `transfer`: the chapter the custody change names.
+    public let to: ChapterID?
 
-    public init(kind: RecordKind, id: String, action: Action, bases: [String: [Version]], digest: Digest32?) {
+    public init(kind: RecordKind, id: String, action: Action, bases: [String: [Version]], digest: Digest32?, to: ChapterID? = nil) {
         self.kind = kind
         self.id = id
         self.action = action
         self.bases = bases
         self.digest = digest
+        self.to = to
     }
 
     /// Whether this operation may appear in an entry of `protocolVersion`: from version 2 a

@@ -43,7 +43,7 @@ public struct Editor: Sendable {
         if values["visibility"] == nil { values["visibility"] = "members" }
         if values["status"] == nil { values["status"] = "active" }
         let author = try directory.author()
-        let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+        let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
         try store.author(as: author) { draft in
             if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
                 throw StoreError.invalid("a member with this email already exists (\(other))")
@@ -123,7 +123,7 @@ public struct Editor: Sendable {
         values["chapter"] = .string(directory.chapter.rawValue)
         if values["status"] == nil { values["status"] = "scheduled" }
         let author = try directory.author()
-        let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+        let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
         try store.author(as: author) { _ in [.set(.event, id: id, values: values.filter { $0.value != .null })] }
         return try fetch(.event, id)
     }

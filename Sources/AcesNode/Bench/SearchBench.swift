@@ -67,7 +67,7 @@ public struct SearchBench: Sendable {
             let n = min(5_000, members - done)
             let base = done
             try store.authorMany(as: author, count: n) { _, k in
-                let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+                let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
                 var values = sample.member(chapter: chapters[(base + k) % 3], n: base + k)
                 values["visibility"] = "public"
                 return [.set(.member, id: id, values: values)]

@@ -11,7 +11,7 @@ public struct Workload: Sendable {
     /// The mutation of change number `i`, given the ids created so far.
     static func mutation(_ i: Int, ids: inout [String], sample: inout SampleData, chapter: ChapterID, author: Author) -> Mutation {
         if i % 5 == 0 || ids.isEmpty {
-            let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+            let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
             ids.append(id)
             return .set(.member, id: id, values: sample.member(chapter: chapter, n: i))
         }

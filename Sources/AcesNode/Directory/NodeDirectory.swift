@@ -78,8 +78,12 @@ public struct NodeDirectory: Sendable {
     /// changed it since this directory was opened); the opened one if it cannot be read.
     var currentConfig: NodeConfig { (try? NodeDirectory.open(path).config) ?? config }
 
-    /// Opens the replica.
-    public func openStore() throws -> Store { try Store.open(at: databasePath) }
+    /// Opens the replica, with the roster's stewards and chapters deciding ownership.
+    public func openStore() throws -> Store {
+        let store = try Store.open(at: databasePath)
+        store.setOwnershipRoster(OwnershipRoster(try keyRing()))
+        return store
+    }
 
     /// The current signing key, as `aces.toml` names it now: read once, and again only when
     /// `aces.toml` or the key file changed (so a server picks up `aces keys rotate` run beside it).

@@ -29,7 +29,7 @@ public enum Convergence {
         let start = DispatchTime.now().uptimeNanoseconds
         let probe = try await WriteQueue.run { () -> (id: String, seq: Int64)? in
             let author = try directory.author()
-            let id = RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10))
+            let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
             let values: [String: JSONValue] = [
                 "chapter": .string(directory.chapter.rawValue), "name": "Propagation probe", "visibility": "chapter",
                 "status": "inactive",

@@ -16,9 +16,15 @@ public struct ChapterProfile: Codable, Sendable, Equatable {
     public var publicURL: String?
     /// Public signing keys with their validity; filled in by the tooling (`aces roster publish`).
     public var keys: [RosterKey]
+    /// What else the chapter is to the federation: `steward` (may write, grant and transfer any
+    /// record: PROTOCOL.md §2, *Ownership*). Only the roster makes a steward.
+    public var roles: [String]?
+
+    /// The roles a roster may give.
+    public static let knownRoles: Set<String> = ["steward"]
 
     enum CodingKeys: String, CodingKey {
-        case id, name, country, timezone, keys
+        case id, name, country, timezone, keys, roles
         case federationURL = "federation_url"
         case publicURL = "public_url"
     }
@@ -102,6 +108,9 @@ public struct Roster: Sendable {
                 throw NodeError.config("\(file): a chapter file is named after its id (\(id).toml)")
             }
             guard IANATimeZone.isKnown(p.timezone) else { throw NodeError.config("\(file): timezone: not a known IANA time zone") }
+            if let unknown = p.roles?.first(where: { !ChapterProfile.knownRoles.contains($0) }) {
+                throw NodeError.config("\(file): roles: '\(unknown.prefix(40))' is not a role (the roles are: steward)")
+            }
             for url in [p.federationURL, p.publicURL].compactMap({ $0 }) where URL(string: url)?.host == nil {
                 throw NodeError.config("\(file): '\(url)' is not a URL")
             }
@@ -126,6 +135,7 @@ public struct Roster: Sendable {
         var ring = KeyRing()
         for p in chapters {
             guard let c = p.chapter else { continue }
+            if p.roles?.contains("steward") == true { ring.stewards.insert(c) }
             for k in p.keys {
                 guard let pub = try? PublicSigningKey(base64url: k.publicKey), let from = RosterTime.parse(k.validFrom) else { continue }
                 ring.add(KeyGrant(keyID: k.id, publicKey: pub, validFrom: from, validUntil: k.validUntil.flatMap(RosterTime.parse)), for: c)

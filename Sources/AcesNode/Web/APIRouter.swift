@@ -94,6 +94,7 @@ enum APIRouter {
             case .invalid(let why) where why.contains("already"): return error(.conflict, why)
             case .invalid(let why): return error(.badRequest, why)
             case .frozen: return error(.conflict, e.description)
+            case .notOwner: return error(.forbidden, e.description)
             case .restoreLocked: return error(.serviceUnavailable, e.description)
             case .notAReplica: throw e
             }
