@@ -17,6 +17,13 @@ signature vouches for the chain behind it). An entry announcing `next_key` must 
 by the key it retires. A `set` whose payload is null is accepted only where the export also
 holds an `erase` of that record (any origin); otherwise its payload was withheld.
 
+Then it applies the ownership rule of §2 (*Ownership*, version 3) to every operation of the
+entries that verified: the record's creator (the owner tag of a UUIDv8 id, or else the origin of
+the earliest operation on it in an entry of version 1 or 2), the grants, revocations and transfers
+replayed in stamp order, and the roster's stewards (`roles = ["steward"]`). Operations that break
+it are listed as `refused: origin:seq operation i: reason`; they are part of a valid log (a node
+keeps them as evidence and does not apply them), so they do not change the exit status.
+
 Prints the first bad entry of each origin as `origin:seq: reason`. An entry of a protocol version
 this script does not know is neither valid nor invalid: it is reported as held, with everything
 after it in its origin. Exit status: 0 when every entry verified, 1 when an entry is bad, 2 when
@@ -31,7 +38,7 @@ from datetime import datetime, timezone
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from cryptography.exceptions import InvalidSignature
 
-VERSIONS = (1, 2)  # the protocol versions this script knows (PROTOCOL.md, "Protocol versions")
+VERSIONS = (1, 2, 3)  # the protocol versions this script knows (PROTOCOL.md, "Protocol versions")
 ZERO = "0" * 64
 MAX_SEQ = 2**40 - 1
 CHAPTER = re.compile(r"[a-z][a-z0-9-]{1,31}\Z")
@@ -139,6 +146,9 @@ def millis(text, where):
     return (delta.days * 86400 + delta.seconds) * 1000 + round(delta.microseconds / 1000)
 
 
+STEWARDS = set()  # the chapters the roster gives the role "steward" (filled by load_roster)
+
+
 def load_roster(folder):
     """chapter id -> key id -> (Ed25519 public key, raw bytes, valid_from ms, valid_until ms or None)."""
     roster = {}
@@ -148,6 +158,8 @@ def load_roster(folder):
     for f in files:
         chapter = tomllib.loads(f.read_text(encoding="utf-8"))
         keys = roster.setdefault(chapter["id"], {})
+        if "steward" in chapter.get("roles", []):
+            STEWARDS.add(chapter["id"])
         for k in chapter.get("keys", []):
             raw = b64(k["public_key"])
             until = k.get("valid_until")
@@ -203,7 +215,7 @@ def check_envelope(env):
         raise Bad("v must be a protocol version")
     if env["v"] not in VERSIONS:
         raise Bad(
-            f"held: protocol version {env['v']} is not known here (this verifier reads 1 and 2); "
+            f"held: protocol version {env['v']} is not known here (this verifier reads 1 to 3); "
             "it and the entries after it are not checked", held=True)
     extra = set(env) - {"v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops"}
     if extra:
@@ -251,11 +263,12 @@ def check_envelope(env):
             raise Bad(f"operation {i} has an unknown kind")
         if not isinstance(op.get("id"), str) or not UUID.match(op["id"]):
             raise Bad(f"operation {i} id must be a lowercase UUID")
-        if act not in ("set", "delete", "erase"):
-            raise Bad(f"operation {i} act must be set, delete or erase")
+        custody = act in ("grant", "revoke", "transfer")
+        if act not in ("set", "delete", "erase") and not custody:
+            raise Bad(f"operation {i} act must be set, delete, erase, grant, revoke or transfer")
         if not isinstance(op.get("fields"), dict):
             raise Bad(f"operation {i} fields must be an object")
-        extra = set(op) - {"kind", "id", "act", "fields"} - ({"digest"} if act == "set" else set())
+        extra = set(op) - {"kind", "id", "act", "fields"} - ({"digest"} if act == "set" else {"to"} if custody else set())
         if extra:
             raise Bad(f"operation {i} has an unknown member '{sorted(extra)[0][:40]}'")
         for name, bases in op["fields"].items():
@@ -271,6 +284,18 @@ def check_envelope(env):
                     raise Bad(f"operation {i} field '{name}' names a base of its own origin that is not earlier")
             if len(set(bases)) != len(bases):
                 raise Bad(f"operation {i} field '{name}' names a base twice")
+        if env["v"] < 3 and custody:
+            raise Bad(f"operation {i}: {act} exists from protocol version 3 on")
+        if env["v"] >= 3 and act == "set" and "chapter" in op["fields"]:
+            raise Bad(f"operation {i} sets chapter, which from protocol version 3 is the owner's and changes only by a transfer")
+        if custody:
+            to = op.get("to")
+            if not isinstance(to, str) or not CHAPTER.match(to):
+                raise Bad(f"operation {i} is a {act} and must name the chapter it is for in 'to'")
+            if op["fields"]:
+                raise Bad(f"operation {i} is a {act} and names no field")
+            if act == "transfer" and to == origin:
+                raise Bad(f"operation {i} transfers the record to its own origin")
         if act == "set":
             if not any(name != REMOVED for name in op["fields"]):
                 raise Bad(f"operation {i} sets no field")
@@ -318,9 +343,11 @@ def read_line(raw):
     return {k: v[0] for k, v in found.items()}, found["envelope"][1]
 
 
-def verify_origin(origin, lines, roster, erased):
-    """Walks one origin's entries in seq order: (entries verified, first problem or None)."""
+def verify_origin(origin, lines, roster, erased, operations):
+    """Walks one origin's entries in seq order: (entries verified, first problem or None). The
+    operations of the entries that verified are added to `operations` (record -> list)."""
     expected, prev, chain_key, pending, checked = 1, ZERO, None, None, 0
+    found = []  # (seq, record, operation summary) of the entries read so far
     keys = roster.get(origin, {})
     for seq, raw, rival in lines:
         try:
@@ -371,14 +398,79 @@ def verify_origin(origin, lines, roster, erased):
                 pending = None  # this signature vouches for every entry chained behind it
             elif pending is None:
                 pending = seq
+            stamp = (env["hlc"][0], env["hlc"][1], origin, seq)
+            for i, op in enumerate(env["ops"]):
+                found.append((seq, (op["kind"], op["id"]), (stamp, i, op["act"], op.get("to"), set(op["fields"]), env["v"])))
         except Bad as bad:
+            keep(found, pending if pending is not None else seq, operations)
             if pending is not None:
                 return checked, (pending, "no valid signature: neither its own nor a later entry's vouches for it", False)
             return checked, (seq, str(bad), bad.held)
         prev, expected, checked = hashlib.sha256(E + sig).hexdigest(), expected + 1, checked + 1
+    keep(found, pending if pending is not None else expected, operations)
     if pending is not None:
         return checked, (pending, "no valid signature: neither its own nor a later entry's vouches for it", False)
     return checked, None
+
+
+def keep(found, before, operations):
+    """Adds the operations of entries below seq `before` (the authentic ones) to `operations`."""
+    for seq, record, summary in found:
+        if seq < before:
+            operations.setdefault(record, []).append(summary)
+
+
+def owner_tag(chapter):
+    return hashlib.sha256(chapter.encode()).hexdigest()[:8]
+
+
+def refused_operations(operations):
+    """PROTOCOL.md §2, *Ownership*: (origin, seq, operation index, reason) of every operation its
+    origin could not write, given every operation on each record."""
+    out = []
+    for (kind, rid), ops in sorted(operations.items()):
+        ops.sort(key=lambda o: o[0])
+        if rid[14] == "8":  # a UUIDv8: its last 32 bits are the creator's owner tag
+            creator = ("tag", rid[-8:])
+        else:
+            old = [o for o in ops if o[5] < 3]
+            creator = ("chapter", old[0][0][2]) if old else ("none", None)
+
+        def holds(holder, chapter):
+            return holder == ("tag", owner_tag(chapter)) or holder == ("chapter", chapter)
+
+        def standing(before):
+            holder, grants = creator, set()
+            for stamp, _, act, to, _, _ in ops:
+                if stamp >= before:
+                    break
+                if act not in ("grant", "revoke", "transfer") or not (stamp[2] in STEWARDS or holds(holder, stamp[2])):
+                    continue
+                if act == "grant":
+                    grants.add(to)
+                elif act == "revoke":
+                    grants.discard(to)
+                else:
+                    holder, grants = ("chapter", to), set()
+            return holder, grants
+
+        for stamp, i, act, to, fields, _ in ops:
+            origin = stamp[2]
+            if origin in STEWARDS:
+                continue
+            holder, grants = standing(stamp)
+            if holds(holder, origin):
+                continue
+            if origin in grants:
+                if act == "set" and "merged_into" not in fields and REMOVED not in fields:
+                    continue
+                why = f"{origin} holds a grant on {kind} {rid}, which does not cover a {act}" + (
+                    " that merges or brings back the record" if act == "set" else "")
+            else:
+                owner = holder[1] if holder[0] == "chapter" else None
+                why = f"{kind} {rid} belongs to {owner or 'another chapter'}: {origin} may not change it"
+            out.append((origin, stamp[3], i, why))
+    return out
 
 
 def covers(grant, env):
@@ -426,7 +518,7 @@ def main():
                         erased.add((op.get("kind"), op.get("id")))
         offset += len(raw)
     # Second pass: each origin in seq order.
-    checked, held = 0, 0
+    checked, held, operations = 0, 0, {}
 
     def lines(seqs, offsets):
         """(seq, line, whether it is a second, different line at that seq), in seq order."""
@@ -442,19 +534,23 @@ def main():
             yield seqs[k], raw, False
 
     for origin in sorted(places):
-        n, problem = verify_origin(origin, lines(*places[origin]), roster, erased)
+        n, problem = verify_origin(origin, lines(*places[origin]), roster, erased, operations)
         checked += n
         if problem:
             seq, reason, is_held = problem
             problems.append(f"{origin}:{seq}: {reason}")
             held += is_held
+    refused = refused_operations(operations)
+    for origin, seq, i, why in refused:
+        print(f"refused: {origin}:{seq} operation {i}: {why}")
     for p in problems:
         print(p)
     if len(problems) > held:
         sys.exit(1)
     if held:
         sys.exit(2)
-    print(f"ok: {checked} entries of {len(places)} origin(s) verified")
+    print(f"ok: {checked} entries of {len(places)} origin(s) verified" + (
+        f", {len(refused)} operation(s) refused for ownership" if refused else ""))
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ import Testing
         let key = try SigningKey(seed: (0..<32).map { UInt8($0) })
         let fr = ChapterID("fr")!
         let keyID = key.publicKey.keyID(chapter: fr)
-        let member = "01969a2e-1c00-7000-8000-000000000001"
+        // Version 3: the id names its creator (a UUIDv8 ending in fr's owner tag, 67ad8f41), and the
+        // chapter is the owner's, never written.
+        let member = RecordID.mint(millis: 1_767_225_600_000, random: [UInt8](repeating: 0, count: 9) + [1], owner: fr)
         let p1 = Payload(
             salt: [UInt8](repeating: 0x11, count: 16),
             values: [
-                "chapter": "fr", "email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public",
-                "status": "active",
+                "email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public", "status": "active",
             ])
         let e1 = Entry.sign(
             Envelope(
@@ -47,7 +48,7 @@ import Testing
                     LogOperation(
                         kind: .member, id: member, action: .delete,
                         bases: [
-                            "_removed": [], "chapter": [Version(origin: fr, seq: 1)], "city": [Version(origin: fr, seq: 2)],
+                            "_removed": [], "city": [Version(origin: fr, seq: 2)],
                             "email": [Version(origin: fr, seq: 1)],
                             "name": [Version(origin: fr, seq: 1)], "status": [Version(origin: fr, seq: 1)],
                             "visibility": [Version(origin: fr, seq: 1)],
@@ -86,7 +87,7 @@ import Testing
         #expect(fresh == golden, "the entry format changed: a format change must be a new protocol version")
     }
 
-    @Test(arguments: ["log-v1.json", "log-v2.json"]) func goldenEntriesVerifyFromTheirJSONAlone(_ file: String) throws {
+    @Test(arguments: ["log-v1.json", "log-v2.json", "log-v3.json"]) func goldenEntriesVerifyFromTheirJSONAlone(_ file: String) throws {
         let golden = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: Self.vectors(file)))))
         let pub = try PublicSigningKey(base64url: golden["public_key"]!.stringValue!)
         let fr = ChapterID("fr")!
@@ -119,16 +120,19 @@ import Testing
                 nextKey: KeyAnnouncement(keyID: second.publicKey.keyID(chapter: fr), publicKey: second.publicKey)),
             payloads: [], with: first)
         let p5 = Payload(salt: [UInt8](repeating: 0x55, count: 16), values: ["name": "Zoë Martin", "city": "Lyon"])
+        let firstMember = three[0].envelope.operations[0].id
         let e5 = Entry.sign(
             Envelope(
                 origin: fr, seq: 5, prev: e4.hash, hlc: HLC(millis: 1_767_225_780_000, counter: 0),
                 keyID: second.publicKey.keyID(chapter: fr),
                 operations: [
                     LogOperation(
-                        kind: .member, id: "01969a2e-1c00-7000-8000-000000000002", action: .set, bases: ["name": [], "city": []],
-                        digest: p5.digest)
+                        kind: .member, id: RecordID.mint(millis: 1_767_225_780_000, random: [UInt8](repeating: 0, count: 9) + [2], owner: fr),
+                        action: .set, bases: ["name": [], "city": []], digest: p5.digest),
+                    // Version 3: fr lets uk edit its first member.
+                    LogOperation(kind: .member, id: firstMember, action: .grant, bases: [:], digest: nil, to: ChapterID("uk")!),
                 ]),
-            payloads: [p5], with: second)
+            payloads: [p5, nil], with: second)
         return (second, [e4, e5])
     }
 
