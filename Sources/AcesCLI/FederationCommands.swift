@@ -171,6 +171,12 @@ struct PeersCommand: ParsableCommand {
         let forks = try store.forks()
         let withheld = try store.withheldCounts().byPeer
         let stripped = try store.withheld(limit: 1_000)
+        let refusedByPeer = try store.refusedOperationCounts().byPeer
+        let refusedOps = try store.refusedOperations(limit: 1_000)
+        /// The operations `peer` sent that change records their origin does not own.
+        func refusedFrom(_ peer: String) -> [String] {
+            refusedOps.filter { $0.peer == peer }.map { "\($0.origin):\($0.seq) (\($0.reason))" }
+        }
         /// The entries (`origin:seq`, oldest first) `peer` sent with operations stripped of their payload.
         func strippedBy(_ peer: String) -> [String] {
             var seen = Set<String>()
@@ -194,6 +200,7 @@ struct PeersCommand: ParsableCommand {
                                 }),
                             "withheld": .number(Double(withheld[s.chapter] ?? 0)),
                             "withheld_entries": .array(strippedBy(s.chapter).prefix(100).map { .string($0) }),
+                            "refused_operations": .number(Double(refusedByPeer[s.chapter] ?? 0)),
                         ]
                     }))
             return
@@ -218,6 +225,14 @@ struct PeersCommand: ParsableCommand {
             Out.line(
                 "\(s.chapter) reads protocol versions \(s.versions.map(String.init).joined(separator: ", ")): it holds this node's version-\(Envelope.formatVersion) entries until it is upgraded"
             )
+        }
+        // Operations that change another chapter's records: refused, kept as evidence.
+        for s in statuses {
+            guard let n = refusedByPeer[s.chapter], n > 0 else { continue }
+            let ops = refusedFrom(s.chapter)
+            Out.line(
+                "\(s.chapter) sent \(n) operation(s) refused for ownership (kept as evidence, not applied): "
+                    + ops.prefix(5).joined(separator: "; ") + (ops.count > 5 ? "; …" : ""))
         }
         // Operations a peer sent without their payload wait, unapplied, for another peer to send it.
         for s in statuses {

@@ -228,6 +228,8 @@ struct StatusCommand: ParsableCommand {
         let held = try store.heldOrigins()
         let withheld = try store.withheldCounts()
         let waiting = try store.withheld(limit: 10)
+        let ownership = try store.refusedOperationCounts()
+        let refusedOps = try store.refusedOperations(limit: 10)
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -261,6 +263,18 @@ struct StatusCommand: ParsableCommand {
                             [
                                 "origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)),
                                 "operation": .number(Double($0.operation)), "kind": .string($0.kind.rawValue), "id": .string($0.record),
+                                "peer": $0.peer.map { .string($0) } ?? .null,
+                            ]
+                        }),
+                ],
+                "refused_operations": [
+                    "operations": .number(Double(ownership.total)),
+                    "by_peer": .object(ownership.byPeer.mapValues { .number(Double($0)) }),
+                    "newest": .array(
+                        refusedOps.map {
+                            [
+                                "origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq)), "kind": .string($0.kind.rawValue),
+                                "id": .string($0.record), "code": .string($0.code), "reason": .string($0.reason),
                                 "peer": $0.peer.map { .string($0) } ?? .null,
                             ]
                         }),
@@ -309,6 +323,12 @@ struct StatusCommand: ParsableCommand {
                     + (peers.isEmpty ? "" : " (sent stripped by \(peers))") + ": "
                     + waiting.map { "\($0.origin):\($0.seq) \($0.kind.rawValue) \($0.record)" }.joined(separator: ", ")
                     + (withheld.total > waiting.count ? ", …" : ""))
+        }
+        if ownership.total > 0 {
+            Out.line(
+                "REFUSED  \(ownership.total) operation(s) changed records their chapter does not own (kept as evidence, not applied): "
+                    + refusedOps.prefix(3).map { "\($0.origin):\($0.seq) \($0.reason)" }.joined(separator: "; ")
+                    + (ownership.total > 3 ? "; …" : ""))
         }
         Out.line()
         Out.table(

@@ -233,8 +233,9 @@ extension Applier {
         while let key = recheck.popFirst() {
             let custody = try Applier.custody(db, kind: key.kind, id: key.id)
             let ops = try operationsInLog(key)
+            let withheld = hasWithheld ? try withheldVersions(kind: key.kind, id: key.id) : []
             var refused = Set<Version>()
-            for o in ops where custody.refusal(of: o.op, at: o.stamp, stewards: roster.stewards) != nil {
+            for o in ops where !withheld.contains(o.stamp.version) && custody.refusal(of: o.op, at: o.stamp, stewards: roster.stewards) != nil {
                 refused.insert(o.stamp.version)
             }
             let recorded = try refusedVersions(kind: key.kind, id: key.id)

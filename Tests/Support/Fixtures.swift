@@ -91,10 +91,13 @@ public struct TestNode: Sendable {
     }
 }
 
-/// A key ring listing every given node's key.
-public func keyRing(_ nodes: [TestNode]) -> KeyRing {
+/// A key ring listing every given node's key, with `stewards` as the roster's stewards. Each
+/// node's own authoring then decides ownership by the same roster.
+public func keyRing(_ nodes: [TestNode], stewards: Set<String> = []) -> KeyRing {
     var ring = KeyRing()
     for n in nodes { ring.add(n.grant, for: n.chapter) }
+    ring.stewards = Set(stewards.compactMap(ChapterID.init))
+    if !stewards.isEmpty { for n in nodes { n.store.setOwnershipRoster(OwnershipRoster(ring)) } }
     return ring
 }
 

@@ -8,23 +8,37 @@ extension TestNode {
     /// `set` that names the record's removals, as version 1 wrote it too. For tests of a
     /// federation where some nodes are not upgraded yet.
     @discardableResult
-    public func writeAsVersion1(_ mutation: Mutation) throws -> Entry {
+    public func writeAsVersion1(_ mutation: Mutation) throws -> Entry { try writeUnchecked(mutation, version: 1) }
+
+    /// Writes one entry of protocol `version` without the authoring node's checks (as a lying or
+    /// careless chapter would), signed by this node's key, and applies it through the path synced
+    /// entries take, so this node judges it as every receiver does. From version 3 a `set` writes
+    /// no `chapter`. Grants, revocations and transfers need version 3.
+    @discardableResult
+    public func writeUnchecked(_ mutation: Mutation, version: Int = Envelope.formatVersion, keys: KeyRing? = nil) throws -> Entry {
         clock.advance(1)
         let (kind, id): (RecordKind, String)
         var values: [String: JSONValue]? = nil
         var action = Action.set
         var restoring = false
+        var to: ChapterID? = nil
         switch mutation {
         case .set(let k, let i, let v): (kind, id, values) = (k, i, v)
         case .restore(let k, let i, let v): (kind, id, values, restoring) = (k, i, v, true)
         case .delete(let k, let i): (kind, id, action) = (k, i, .delete)
         case .erase(let k, let i): (kind, id, action) = (k, i, .erase)
+        case .grant(let k, let i, let t): (kind, id, action, to) = (k, i, .grant, t)
+        case .revoke(let k, let i, let t): (kind, id, action, to) = (k, i, .revoke, t)
+        case .transfer(let k, let i, let t): (kind, id, action, to) = (k, i, .transfer, t)
         }
+        if version >= 3 { values?.removeValue(forKey: "chapter") }
         let state = try store.record(kind, id: id)?.state ?? RecordState()
         var bases = [String: [Version]]()
         func heads(_ index: Int) -> [Version] { state.fields[index]?.heads.map(\.version) ?? [] }
         var payload: Payload? = nil
-        if let values {
+        if action.isCustody {
+            // names no field
+        } else if let values {
             for name in values.keys { bases[name] = heads(kind.field(name)!.index) }
             if restoring { bases[LogOperation.removedField] = heads(RecordState.removedIndex) }
             payload = Payload(salt: bytes.next(16), values: values)
@@ -40,10 +54,13 @@ extension TestNode {
             clock.now() > newest.millis ? HLC(millis: clock.now(), counter: 0) : HLC(millis: newest.millis, counter: newest.counter + 1)
         let envelope = Envelope(
             origin: chapter, seq: (own?.seq ?? 0) + 1, prev: own?.hash ?? .zero, hlc: hlc, keyID: author.keyID,
-            operations: [LogOperation(kind: kind, id: id, action: action, bases: bases, digest: payload?.digest)], protocolVersion: 1)
+            operations: [LogOperation(kind: kind, id: id, action: action, bases: bases, digest: payload?.digest, to: to)],
+            protocolVersion: version)
         let entry = Entry.sign(envelope, payloads: [payload], with: key)
-        let report = try store.apply([entry], origin: chapter, keys: keyRing([self]))
-        guard report.applied == 1 else { throw StoreError.invalid("a version-1 write was refused: \(String(describing: report.refusal))") }
+        let report = try store.apply([entry], origin: chapter, keys: keys ?? keyRing([self]))
+        guard report.applied == 1 else {
+            throw StoreError.invalid("a version-\(version) write was refused: \(String(describing: report.refusal))")
+        }
         return entry
     }
 }

@@ -22,6 +22,7 @@ enum NodeHealth {
             "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
             "conflicts_open": .number(Double(counts.conflicts)), "quarantined": .number(Double(counts.quarantined)),
             "withheld": .number(Double(try await store.withheldCounts().total)),
+            "refused_operations": .number(Double(try await store.refusedOperationCounts().total)),
             "members": .number(Double(counts.members)), "events": .number(Double(counts.events)), "peers": .array(peers),
         ]
     }

@@ -76,6 +76,10 @@ public final class NodeMetrics: Sendable {
         registry.makeGauge(
             name: "aces_withheld_operations", help: "Operations received without their payload, not applied until a peer sends it."
         ).set(Double(try await store.withheldCounts().total))
+        registry.makeGauge(
+            name: "aces_ownership_refused_operations",
+            help: "Operations refused because their chapter does not own the record, kept as evidence (by the peer that sent them)."
+        ).set(Double(try await store.refusedOperationCounts().total))
         registry.makeGauge(name: "aces_search_pending_members", help: "Members waiting for the search indexer.").set(
             Double(counts.searchPending))
         registry.makeGauge(name: "aces_members", help: "Listed members held (all chapters).").set(Double(counts.members))

@@ -10,11 +10,11 @@ enum DashboardPage {
             fr
             ? [
                 "Nœud", "Joignable", "Entrées en retard (vu d'ici)", "Dernière synchronisation", "Dernière erreur", "Conflits ouverts",
-                "En quarantaine", "Origines gelées (fourche)",
+                "En quarantaine", "Refusées (propriété)", "Origines gelées (fourche)",
             ]
             : [
                 "Node", "Reachable", "Entries behind (seen from here)", "Last sync", "Last error", "Open conflicts", "Quarantined",
-                "Frozen origins (fork)",
+                "Refused (ownership)", "Frozen origins (fork)",
             ]
         let mine = Dictionary(uniqueKeysWithValues: peers.map { ($0.chapter, $0) })
         let body: [HTML] = rows.map { row in
@@ -29,13 +29,14 @@ enum DashboardPage {
             let error = row.error ?? (isSelf ? nil : view?.lastError) ?? ""
             let conflicts = row.status?["conflicts_open"]?.intValue.map(String.init) ?? "?"
             let quarantined = row.status?["quarantined"]?.intValue.map(String.init) ?? "?"
+            let refused = row.status?["refused_operations"]?.intValue.map(String.init) ?? "?"
             // An origin this node froze after a fork: an alarm for operators, chapter ids only.
             let frozenIDs = (row.status?["frozen"]?.arrayValue ?? []).compactMap { $0.stringValue.flatMap(ChapterID.init) }
             let badges = frozenIDs.map { id -> HTML in "<span class=\"badge cancelled\">\(id.rawValue)</span> " }
             let frozen: HTML = row.status == nil ? "?" : badges.isEmpty ? "–" : "\(badges)"
             return """
                 <tr><th scope="row">\(name) <span class="chip">\(row.chapter)</span>\(isSelf ? " (\(fr ? "ce nœud" : "this node"))" : "")</th>\
-                <td>\(reachable)</td><td>\(behind)</td><td>\(last)</td><td>\(error)</td><td>\(conflicts)</td><td>\(quarantined)</td><td>\(frozen)</td></tr>
+                <td>\(reachable)</td><td>\(behind)</td><td>\(last)</td><td>\(error)</td><td>\(conflicts)</td><td>\(quarantined)</td><td>\(refused)</td><td>\(frozen)</td></tr>
                 """
         }
         let th: [HTML] = headers.map { "<th scope=\"col\">\($0)</th>" }
