@@ -31,16 +31,26 @@ extension ConflictsCommand {
             let store = try node.node().openStore()
             let (kind, chapter) = (kind.flatMap(Conflict.Kind.init), chapter.flatMap(ChapterID.init))
             let list = try settled ? store.settledConflicts(kind: kind, chapter: chapter) : store.conflicts(kind: kind, chapter: chapter)
-            if output.json { return Out.json(.array(list.map(ConflictText.json))) }
+            let mine = try list.map { try settled ? true : store.maySettle($0) }
+            if output.json {
+                return Out.json(
+                    .array(
+                        zip(list, mine).map { c, may in
+                            guard !settled, case .object(var o) = ConflictText.json(c) else { return ConflictText.json(c) }
+                            o["may_settle"] = .bool(may)
+                            return .object(o)
+                        }))
+            }
             if list.isEmpty { return Out.line(settled ? "No settled conflicts." : "No open conflicts.") }
             Out.table(
-                ["ID", "KIND", "CHAPTER", "RECORD", "FIELD", settled ? "SETTLED BY" : "SIDES (* automatic winner)"],
-                list.map { c in
+                ["ID", "KIND", "CHAPTER", "RECORD", "FIELD", settled ? "SETTLED BY" : "SIDES (* automatic winner)"]
+                    + (settled ? [] : ["HERE"]),
+                zip(list, mine).map { c, may in
                     [
                         c.id, c.kind.rawValue, c.chapter ?? "", ConflictText.record(c), c.field ?? "",
                         c.settledBy.map { ConflictText.side(c, $0) }
                             ?? c.candidates.map { ConflictText.side(c, $0) }.joined(separator: " | "),
-                    ]
+                    ] + (settled ? [] : [may ? "may settle" : "owner settles"])
                 })
         }
     }

@@ -88,6 +88,25 @@ extension Store {
             owner: now.holder.chapter(among: roster.chapters), grants: now.grants.sorted(), transfers: transfers)
     }
 
+    /// Whether this node's chapter may settle `c` (PROTOCOL.md §2, *Ownership*; docs/CONFLICTS.md):
+    /// a field conflict needs the right to edit the record (owner, grant or steward); a delete
+    /// conflict and a duplicate need the owner or a steward of every record involved (settling a
+    /// duplicate writes `merged_into`; a grant on the survivor lets the retired one's owner fold
+    /// fields into it).
+    public func maySettle(_ c: Conflict) throws -> Bool {
+        let roster = ownershipRoster
+        return try pool.read { db in
+            if roster.stewards.contains(chapter) { return true }
+            for id in c.records {
+                let standing = try Applier.custody(db, kind: c.recordKind, id: id).standing(before: nil, stewards: roster.stewards)
+                if standing.holder.isHeld(by: chapter) { continue }
+                if c.kind == .field && standing.grants.contains(chapter) { continue }
+                return false
+            }
+            return true
+        }
+    }
+
     /// Operations refused for ownership, newest first, at most `limit`.
     public func refusedOperations(limit: Int = 100) throws -> [RefusedOperation] {
         try pool.read { db in try Store.refusedOperations(db, limit: limit) }
