@@ -24,7 +24,7 @@ public struct AcesCommand: AsyncParsableCommand {
     /// What `aces --version` prints: this release and the log protocol version it writes and reads.
     static let version = "aces \(release) (log protocol version \(Envelope.formatVersion))"
     /// This release of Aces.
-    static let release = "0.10.0"
+    static let release = "0.11.0"
 
     public init() {}
 

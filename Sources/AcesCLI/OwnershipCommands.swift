@@ -28,7 +28,7 @@ enum OwnershipCLI {
     }
 
     static func chapterID(_ s: String, option: String) throws -> ChapterID {
-        guard let c = ChapterID(s) else { throw ValidationError("\(option): \(ChapterID.rule)") }
+        guard let c = ChapterID(s) else { throw StoreError.invalid("\(option): \(ChapterID.rule)") }
         return c
     }
 

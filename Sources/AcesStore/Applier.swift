@@ -39,10 +39,10 @@ final class Applier {
     private(set) var erasedAny = false
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
     /// each record once.
-    private var prefetched: [String: ExistingRow] = [:]
+    var prefetched: [String: ExistingRow] = [:]
     /// Members whose searchable text, visibility or presence changed in this transaction,
     /// reindexed once each by `finish()`.
-    private var searchDirty: Set<Int64> = []
+    var searchDirty: Set<Int64> = []
     /// Whether members were left to the deferred indexer.
     private(set) var searchPending = false
     /// Whether operations are held without their payload, not applied (see Store+Withheld.swift),

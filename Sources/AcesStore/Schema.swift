@@ -268,6 +268,10 @@ enum Schema {
                         PRIMARY KEY (origin, seq, kind, record)
                     ) WITHOUT ROWID;
                     CREATE INDEX refused_ops_record ON refused_ops(kind, record);
+                    -- A replica written before version 3 judges its records again once (see
+                    -- Store.recheckOwnershipIfNeeded): edits across chapters are refused now.
+                    CREATE TABLE ownership_pending (since INTEGER NOT NULL);
+                    INSERT INTO ownership_pending(since) SELECT 0 WHERE EXISTS (SELECT 1 FROM entries);
                     """)
         }
         return m

@@ -55,10 +55,10 @@ public struct RecordOwnership: Sendable, Hashable {
 
 extension Store {
     /// Sets the roster ownership is decided by (the node calls it whenever it loads its roster).
-    public func setOwnershipRoster(_ roster: OwnershipRoster) { ownership.value.withLock { $0 = roster } }
+    public func setOwnershipRoster(_ roster: OwnershipRoster) { ownershipBox.value.withLock { $0 = roster } }
 
     /// The roster ownership is decided by.
-    public var ownershipRoster: OwnershipRoster { ownership.value.withLock { $0 } }
+    public var ownershipRoster: OwnershipRoster { ownershipBox.value.withLock { $0 } }
 
     /// Who owns `kind` `id` and who else may write it.
     public func ownership(of kind: RecordKind, id: String) throws -> RecordOwnership {
@@ -104,6 +104,33 @@ extension Store {
                 return false
             }
             return true
+        }
+    }
+
+    /// Judges once, under the ownership rule, every record a replica written before protocol
+    /// version 3 holds operations of several origins on: an edit one chapter made to another's
+    /// record is refused from now on, as a node that receives the same entries afresh refuses it.
+    /// Runs when the node opens its replica with its roster (`NodeDirectory.openStore`).
+    public func recheckOwnershipIfNeeded() throws {
+        let roster = ownershipRoster
+        let pending = "SELECT EXISTS (SELECT 1 FROM ownership_pending)"
+        guard try pool.read({ db in try Bool.fetchOne(db, sql: pending) }) == true else { return }
+        try pool.write { db in
+            guard try Bool.fetchOne(db, sql: pending) == true else { return }
+            let applier = try Applier(db, roster: roster)
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT json_extract(op.value, '$.kind') AS kind, json_extract(op.value, '$.id') AS id
+                    FROM entries e, json_each(CAST(e.envelope AS TEXT), '$.ops') op
+                    GROUP BY 1, 2 HAVING count(DISTINCT json_extract(CAST(e.envelope AS TEXT), '$.origin')) > 1
+                    """)
+            for r in rows {
+                guard let kind = RecordKind(rawValue: r["kind"] ?? "") else { continue }
+                applier.recheck.insert(RecordKey(kind: kind, id: r["id"]))
+            }
+            try applier.finish()
+            try db.execute(sql: "DELETE FROM ownership_pending")
         }
     }
 

@@ -21,7 +21,7 @@ public struct Store: Sendable {
     /// Tells listeners when this replica's writes move an origin's head.
     let newEntries: NewEntriesWatch
     /// The roster ownership is decided by (see Store+Ownership.swift).
-    let ownership = OwnershipRosterBox()
+    let ownershipBox = OwnershipRosterBox()
 
     init(pool: DatabasePool, chapter: ChapterID, path: String) {
         self.pool = pool

@@ -21,7 +21,7 @@ public struct Custody: Sendable, Hashable {
         }
 
         /// The holder's chapter id, looking a tag up among `chapters`.
-        public func chapter(among chapters: some Sequence<ChapterID>) -> ChapterID? {
+        public func chapter(among chapters: [ChapterID]) -> ChapterID? {
             switch self {
             case .tag(let t): chapters.first { RecordID.ownerTag(of: $0) == t }
             case .chapter(let c): c
@@ -128,7 +128,7 @@ public struct OwnershipRefusal: Sendable, Hashable, CustomStringConvertible {
     public var code: String { granted ? "beyond_grant" : "not_owner" }
 
     /// The sentence, naming the owner by `chapters` (the roster's) when the id carries only its tag.
-    public func sentence(chapters: some Sequence<ChapterID> = [ChapterID]()) -> String {
+    public func sentence(chapters: [ChapterID] = []) -> String {
         let record = "\(kind.rawValue) \(id)"
         let owner = holder.chapter(among: chapters)?.rawValue
         if granted {

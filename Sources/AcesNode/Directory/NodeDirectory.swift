@@ -82,6 +82,7 @@ public struct NodeDirectory: Sendable {
     public func openStore() throws -> Store {
         let store = try Store.open(at: databasePath)
         store.setOwnershipRoster(OwnershipRoster(try keyRing()))
+        try store.recheckOwnershipIfNeeded()
         return store
     }
 
