@@ -57,16 +57,16 @@ extension Envelope {
             guard records.insert(op.kind.rawValue + "/" + op.id).inserted else {
                 throw EntryError.malformed("operation \(i) touches a record another operation of the entry already touches")
             }
-            guard op.isWellFormed(inVersion: version) else {
-                throw EntryError.malformed(
-                    "operation \(i) is a \(op.action.rawValue) and must name _removed (with [] when nothing was removed before)")
-            }
             if version < 3 && op.action.isCustody {
                 throw EntryError.malformed("operation \(i): \(op.action.rawValue) exists from protocol version 3 on")
             }
             if version >= 3 && op.action == .set && op.bases["chapter"] != nil {
                 throw EntryError.malformed(
                     "operation \(i) sets chapter, which from protocol version 3 is the owner's and changes only by a transfer")
+            }
+            guard op.isWellFormed(inVersion: version) else {
+                throw EntryError.malformed(
+                    "operation \(i) is a \(op.action.rawValue) and must name _removed (with [] when nothing was removed before)")
             }
             ops.append(op)
         }

@@ -46,8 +46,12 @@ public struct LogOperation: Sendable, Hashable {
 
     /// Whether this operation may appear in an entry of `protocolVersion`: from version 2 a
     /// `delete` or `erase` names `_removed`, with no version when nothing was removed before.
+    /// From version 3: `grant`, `revoke` and `transfer` exist, and a `set` never writes `chapter`
+    /// (the owner's; PROTOCOL.md §2, *Ownership*).
     func isWellFormed(inVersion protocolVersion: Int) -> Bool {
-        protocolVersion < 2 || action == .set || bases[LogOperation.removedField] != nil
+        if action.isCustody != (to != nil) || (action.isCustody && protocolVersion < 3) { return false }
+        if protocolVersion >= 3 && action == .set && bases["chapter"] != nil { return false }
+        return protocolVersion < 2 || action == .set || action.isCustody || bases[LogOperation.removedField] != nil
     }
 }
 
