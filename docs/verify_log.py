@@ -147,6 +147,7 @@ def millis(text, where):
 
 
 STEWARDS = set()  # the chapters the roster gives the role "steward" (filled by load_roster)
+CHAPTERS = set()  # every chapter the roster lists
 
 
 def load_roster(folder):
@@ -158,6 +159,7 @@ def load_roster(folder):
     for f in files:
         chapter = tomllib.loads(f.read_text(encoding="utf-8"))
         keys = roster.setdefault(chapter["id"], {})
+        CHAPTERS.add(chapter["id"])
         if "steward" in chapter.get("roles", []):
             STEWARDS.add(chapter["id"])
         for k in chapter.get("keys", []):
@@ -468,6 +470,8 @@ def refused_operations(operations):
                     " that merges or brings back the record" if act == "set" else "")
             else:
                 owner = holder[1] if holder[0] == "chapter" else None
+                if holder[0] == "tag":
+                    owner = next((c for c in sorted(CHAPTERS) if owner_tag(c) == holder[1]), None)
                 why = f"{kind} {rid} belongs to {owner or 'another chapter'}: {origin} may not change it"
             out.append((origin, stamp[3], i, why))
     return out

@@ -1,5 +1,6 @@
 import AcesCore
 import AcesNode
+import AcesStore
 import AcesTestSupport
 import Foundation
 import GRDB
@@ -97,7 +98,10 @@ struct IndependentVerifierTests {
         let servers = try ["fr", "uk", "de"].map { try AcesProcess.start(["serve", "--data", fed + "/" + $0]) }
         defer { for s in servers { s.stop() } }
         #expect(try await converge(["fr", "uk", "de"], origins: 3))
-        // uk edits fr's member (a base of another origin); fr erases another (its payload becomes null).
+        // fr lets uk edit its member, uk edits it (a base of another origin); fr erases another (its
+        // payload becomes null).
+        _ = try await ok("member", "grant", ids[0], "--data", fed + "/fr", "--chapter", "uk")
+        #expect(try await converge(["fr", "uk", "de"], origins: 3))
         _ = try await ok("member", "update", ids[0], "--data", fed + "/uk", "--city", "Bordeaux")
         _ = try await ok("member", "erase", ids[1], "--data", fed + "/fr", "--reason", "request 4711")
         #expect(try await converge(["fr", "uk", "de"], origins: 3))
@@ -105,13 +109,13 @@ struct IndependentVerifierTests {
         let log = try await export("de")
         #expect(log.status == 0 && log.stderr.isEmpty, "\(log.stderr)")
         let lines = log.stdout.split(separator: "\n")
-        #expect(lines.count == 7)
+        #expect(lines.count == 8)
         #expect(lines.allSatisfy { $0.hasPrefix(#"{"envelope":{"#) && $0.contains(#"},"payloads":["#) && $0.hasSuffix(#""}"#) })
         // The erased member's set travels without its values, and the erase that allows it with it.
         #expect(lines.contains { $0.contains(#""act":"erase""#) })
         #expect(lines.contains { $0.contains(#""act":"set""#) && $0.contains(#","payloads":[null],"#) })
         let good = try await Python.verify(log.stdout, chapters: fed + "/chapters")
-        #expect(good.status == 0 && good.out.contains("ok: 7 entries of 3 origin(s) verified"), "\(good.out)")
+        #expect(good.status == 0 && good.out.contains("ok: 8 entries of 3 origin(s) verified"), "\(good.out)")
 
         // One origin, into a file; the verifier reads the file too.
         let file = dir.file("fr.ndjson")
@@ -120,7 +124,7 @@ struct IndependentVerifierTests {
         #expect(frOnly == lines.filter { $0.contains(#""origin":"fr""#) }.map { $0 + "\n" }.joined())
         let script = Python.repositoryRoot.appendingPathComponent("docs/verify_log.py").path
         let fromFile = try Python.run([script, fed + "/chapters", file], input: Data())
-        #expect(fromFile.status == 0 && fromFile.out.contains("ok: 4 entries of 1 origin(s)"), "\(fromFile.out)")
+        #expect(fromFile.status == 0 && fromFile.out.contains("ok: 5 entries of 1 origin(s)"), "\(fromFile.out)")
 
         // PROTOCOL.md's own sketch verifies the same export.
         let protocolText = try String(
@@ -216,5 +220,54 @@ struct IndependentVerifierTests {
             try await restore()
             #expect(try await aces("log", "verify", "--data", node).status == 0, "\(c.name): restored")
         }
+    }
+}
+
+/// docs/verify_log.py applies the ownership rule of PROTOCOL.md §2 from the export alone, and lists
+/// exactly the operations a node refuses for it.
+@Suite(.enabled(if: Python.available, "needs python3 (3.11+) with the cryptography package"))
+struct IndependentOwnershipTests {
+    @Test func thePythonVerifierRefusesWhatANodeRefuses() async throws {
+        let dir = TempDir()
+        let clock = ManualClock()
+        let fr = try TestNode("fr", in: dir, clock: clock), uk = try TestNode("uk", in: dir, clock: clock)
+        let de = try TestNode("de", in: dir, clock: clock)
+        let keys = keyRing([fr, uk, de])
+        let a = fr.newID(), b = fr.newID()
+        try fr.write([.set(.member, id: a, values: TestNode.member(1)), .set(.member, id: b, values: TestNode.member(2))])
+        try sync(from: fr, to: uk, keys: keys)
+        try uk.writeUnchecked(.set(.member, id: a, values: ["city": "Leeds"]), keys: keys)  // refused
+        try fr.write([.grant(.member, id: b, to: ChapterID("uk")!)])
+        try sync(from: fr, to: uk, keys: keys)
+        try uk.write([.set(.member, id: b, values: ["city": "York"])])  // allowed by the grant
+        try uk.writeUnchecked(.delete(.member, id: b), keys: keys)  // beyond the grant
+        try uk.writeUnchecked(.transfer(.member, id: a, to: ChapterID("de")!), keys: keys)  // not uk's to give
+        try sync(from: uk, to: de, keys: keys)
+        try sync(from: fr, to: de, keys: keys)
+        let node = try de.store.refusedOperations(limit: 100).map { "\($0.origin):\($0.seq)" }.sorted()
+        #expect(node.count == 3)
+
+        let chapters = dir.file("chapters")
+        for n in [fr, uk, de] {
+            try Roster.write(
+                ChapterProfile(
+                    id: n.chapter.rawValue, name: n.chapter.rawValue, country: "FR", timezone: "Europe/Paris",
+                    keys: [RosterKey(id: n.author.keyID, publicKey: n.key.publicKey.base64url, validFrom: 0, validUntil: nil)]),
+                to: chapters)
+        }
+        var export = ""
+        for n in [fr, uk] {
+            for e in try de.store.entries(of: n.chapter, after: 0, limit: 100) {
+                export += String(decoding: CanonicalJSON.encode(e.json), as: UTF8.self) + "\n"
+            }
+        }
+        let r = try await Python.verify(export, chapters: chapters)
+        #expect(r.status == 0, "\(r.out)")
+        let python = r.out.split(separator: "\n").filter { $0.hasPrefix("refused: ") }.map {
+            String($0.dropFirst("refused: ".count).prefix { $0 != " " })
+        }.sorted()
+        #expect(python == node, "\(r.out)")
+        #expect(r.out.contains("belongs to fr: uk may not change it"), "\(r.out)")
+        #expect(r.out.contains("3 operation(s) refused for ownership"), "\(r.out)")
     }
 }
