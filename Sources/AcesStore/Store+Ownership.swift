@@ -218,7 +218,10 @@ extension Applier {
                     to.rawValue,
                 ])
             hasCustody = true
-            if !rebuilding { recheck.insert(RecordKey(kind: op.kind, id: op.id)) }
+            // A grant only adds a right: it can change a verdict only where something was refused.
+            if !rebuilding && (op.action != .grant || !(try refusedVersions(kind: op.kind, id: op.id).isEmpty)) {
+                recheck.insert(RecordKey(kind: op.kind, id: op.id))
+            }
         } else if protocolVersion < 3 && RecordID.ownerTag(in: op.id) == nil {
             try noteLegacyWriter(op, stamp: stamp)
         }
@@ -277,6 +280,8 @@ extension Applier {
     /// operations in the log, so the state is the same whatever order the entries came in.
     func recheckCustody() throws {
         while let key = recheck.popFirst() {
+            // Nothing of a record this node has never applied or refused can change.
+            if try readRow(key.kind, id: key.id) == nil && refusedVersions(kind: key.kind, id: key.id).isEmpty { continue }
             let custody = try Applier.custody(db, kind: key.kind, id: key.id)
             let ops = try operationsInLog(key)
             let withheld = hasWithheld ? try withheldVersions(kind: key.kind, id: key.id) : []
