@@ -9,7 +9,7 @@ import Testing
         let dir = TempDir()
         let clock = ManualClock()
         let fr = try TestNode("fr", in: dir, clock: clock), de = try TestNode("de", in: dir, clock: clock)
-        let keys = keyRing([fr, de])
+        let keys = stewardRing([fr, de])
         let id = fr.newID()
         try fr.write([.set(.member, id: id, values: TestNode.member(1))])
         try sync(from: fr, to: de, keys: keys)
@@ -52,7 +52,7 @@ import Testing
             try TestNode("fr", in: dir, clock: clock), try TestNode("uk", in: dir, clock: clock), try TestNode("de", in: dir, clock: clock)
         )
         let nodes = [fr, uk, de]
-        let keys = keyRing(nodes)
+        let keys = stewardRing(nodes)
         func syncAll() throws { for a in nodes { for b in nodes where a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) } } }
         let id = fr.newID()
         try fr.write([.set(.member, id: id, values: TestNode.member(1))])
@@ -124,7 +124,7 @@ import Testing
         let now = ManualClock(1_800_000_000_000)
         let future = ManualClock(1_800_000_000_000 + 86_400_000)  // a peer a day ahead
         let fr = try TestNode("fr", in: dir, clock: now), de = try TestNode("de", in: dir, clock: future)
-        let keys = keyRing([fr, de])
+        let keys = stewardRing([fr, de])
         let id = fr.newID()
         try fr.write([.set(.member, id: id, values: TestNode.member(1))])
         try sync(from: fr, to: de, keys: keys)
@@ -139,7 +139,7 @@ import Testing
         #expect(try fr.store.record(.member, id: id)?.values["city"] == "Lyon")
         // A peer's timestamp within a minute ahead does move our clock past it.
         let near = try TestNode("uk", in: dir, clock: ManualClock(now.now() + 30_000))
-        let keys2 = keyRing([fr, de, near])
+        let keys2 = stewardRing([fr, de, near])
         try near.write([.set(.member, id: near.newID(), values: TestNode.member(2, chapter: "uk"))])
         _ = try fr.store.apply(near.store.entries(of: near.chapter, after: 0, limit: 10), origin: near.chapter, keys: keys2)
         let e2 = try #require(try fr.write([.set(.member, id: id, values: ["city": "Nantes"])]))

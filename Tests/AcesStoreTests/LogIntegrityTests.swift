@@ -83,7 +83,7 @@ import Testing
         let dir = TempDir()
         let clock = ManualClock()
         let fr = try TestNode("fr", in: dir, clock: clock), de = try TestNode("de", in: dir, clock: clock)
-        let keys = keyRing([fr, de])
+        let keys = stewardRing([fr, de])
         let (won, broughtBack) = (fr.newID(), fr.newID())
         try fr.write([.set(.member, id: won, values: TestNode.member(1))])
         try fr.write([.set(.member, id: broughtBack, values: TestNode.member(2))])

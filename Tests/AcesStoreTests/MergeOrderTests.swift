@@ -25,7 +25,7 @@ import Testing
         let dir = TempDir()
         let clock = ManualClock()
         let nodes = try ["fr", "uk", "de", "be"].map { try TestNode($0, in: dir, clock: clock) }
-        let keys = keyRing(nodes)
+        let keys = stewardRing(nodes)
         var rng = SplitMix(seed: seed)
         var ids = [String]()
         var deleted1 = Set<String>(), deleted2 = Set<String>()
@@ -74,7 +74,7 @@ import Testing
     @Test(arguments: [1, 2, 3] as [UInt64])
     func anyOrderGivesOneDigest(seed: UInt64) throws {
         let h = try Self.history(seed: seed)
-        let keys = keyRing(h.nodes)
+        let keys = stewardRing(h.nodes)
         var rng = SplitMix(seed: seed * 7919)
         var digests = Set<Digest32>()
         var conflicts = Set<[String]>()
@@ -119,7 +119,7 @@ import Testing
         let dir = TempDir()
         let clock = ManualClock()
         let fr = try TestNode("fr", in: dir, clock: clock), de = try TestNode("de", in: dir, clock: clock)
-        let keys = keyRing([fr, de])
+        let keys = stewardRing([fr, de])
         let id = fr.newID()
         try fr.write([.set(.member, id: id, values: TestNode.member(1))])
         try sync(from: fr, to: de, keys: keys)
@@ -152,7 +152,7 @@ import Testing
         let bytes = try Data(contentsOf: URL(fileURLWithPath: fr.store.path))
         #expect(bytes.range(of: Data("member7@example.org".utf8)) == nil)
         #expect(bytes.range(of: Data("Unique bio text zq9".utf8)) == nil)
-        #expect(try fr.store.verifyLog(keys: keyRing([fr])).isValid)
+        #expect(try fr.store.verifyLog(keys: stewardRing([fr])).isValid)
         let r = try #require(try fr.store.record(.member, id: id))
         #expect(r.removed && r.state.erased && r.values.isEmpty)
         #expect(throws: StoreError.self) { try fr.write([.set(.member, id: id, values: ["city": "Back"])]) }

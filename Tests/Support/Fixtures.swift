@@ -101,6 +101,11 @@ public func keyRing(_ nodes: [TestNode], stewards: Set<String> = []) -> KeyRing 
     return ring
 }
 
+/// A key ring in which every given chapter is a steward: any of them may write any record, as
+/// before chapters owned their records. For tests of the merge itself (concurrent edits of one
+/// record by several chapters).
+public func stewardRing(_ nodes: [TestNode]) -> KeyRing { keyRing(nodes, stewards: Set(nodes.map(\.chapter.rawValue))) }
+
 /// Copies every entry `from` holds that `to` lacks, origin by origin.
 @discardableResult
 public func sync(from: TestNode, to: TestNode, keys: KeyRing) throws -> Int {
