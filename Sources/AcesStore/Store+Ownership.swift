@@ -219,7 +219,8 @@ extension Applier {
                 ])
             hasCustody = true
             // A grant only adds a right: it can change a verdict only where something was refused.
-            if !rebuilding && (op.action != .grant || !(try refusedVersions(kind: op.kind, id: op.id).isEmpty)) {
+            let mayChange = try op.action != .grant || !refusedVersions(kind: op.kind, id: op.id).isEmpty
+            if !rebuilding && mayChange {
                 recheck.insert(RecordKey(kind: op.kind, id: op.id))
             }
         } else if protocolVersion < 3 && RecordID.ownerTag(in: op.id) == nil {

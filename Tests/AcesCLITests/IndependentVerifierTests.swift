@@ -244,7 +244,7 @@ struct IndependentOwnershipTests {
         try uk.writeUnchecked(.transfer(.member, id: a, to: ChapterID("de")!), keys: keys)  // not uk's to give
         try sync(from: uk, to: de, keys: keys)
         try sync(from: fr, to: de, keys: keys)
-        let node = try de.store.refusedOperations(limit: 100).map { "\($0.origin):\($0.seq)" }.sorted()
+        let node = try await de.store.refusedOperations(limit: 100).map { "\($0.origin):\($0.seq)" }.sorted()
         #expect(node.count == 3)
 
         let chapters = dir.file("chapters")

@@ -70,7 +70,7 @@ import Testing
         let uk = fed.node("uk").path
 
         // 1. uk's own CLI refuses, with one sentence naming the owner, and writes nothing.
-        let ukHeads = try fed.store("uk").heads()
+        let ukHeads = try await fed.store("uk").heads()
         for args in [
             ["member", "update", member, "--visibility", "public"],
             ["member", "update", member, "--email", "thief@example.org", "--link", "https://evil.example"],
@@ -87,7 +87,7 @@ import Testing
             #expect(r.stderr.contains("belongs to fr"), "\(args): \(r.stderr)")
             #expect(!r.stderr.contains("Usage"), "no usage text for a refusal")
         }
-        #expect(try fed.store("uk").heads() == ukHeads, "the refused commands wrote nothing")
+        #expect(try await fed.store("uk").heads() == ukHeads, "the refused commands wrote nothing")
 
         // 2. uk's admin API answers 403 with the sentence.
         let token = try fed.store("uk").createAdminToken(label: "tests", random: SecretToken.random(36)).token
@@ -120,17 +120,17 @@ import Testing
         #expect(lists[1] == lists[0] && lists[2] == lists[0], "\(lists)")
         for c in ["fr", "uk", "de"] {
             let s = try fed.store(c)
-            #expect(try s.record(.member, id: member)?.values["visibility"] == "chapter", "\(c)")
-            #expect(try s.record(.member, id: member)?.state.erased == false, "\(c)")
-            #expect(try s.record(.event, id: event)?.values["status"] == "scheduled", "\(c)")
-            #expect(try s.record(.member, id: honest) != nil, "\(c) holds uk's honest member")
+            #expect(try await s.record(.member, id: member)?.values["visibility"] == "chapter", "\(c)")
+            #expect(try await s.record(.member, id: member)?.state.erased == false, "\(c)")
+            #expect(try await s.record(.event, id: event)?.values["status"] == "scheduled", "\(c)")
+            #expect(try await s.record(.member, id: honest) != nil, "\(c) holds uk's honest member")
         }
-        #expect(try fed.digests(["fr", "uk", "de"]).allSatisfy { $0 == fed.digests(["fr"]).first! })
+        #expect(Set(try fed.digests(["fr", "uk", "de"])).count == 1)
         #expect(try fed.digests(["fr"]).first != before, "uk's honest member arrived")
         let peers = try await Self.run(["peers", "--data", fed.node("fr").path])
-        #expect(peers.stdout.contains("refused for ownership"), peers.stdout)
+        #expect(peers.stdout.contains("refused for ownership"), "\(peers.stdout)")
         let status = try await Self.run(["status", "--data", fed.node("de").path])
-        #expect(status.stdout.contains("REFUSED  4 operation(s)"), status.stdout)
+        #expect(status.stdout.contains("REFUSED  4 operation(s)"), "\(status.stdout)")
         let frToken = try fed.store("fr").createAdminToken(label: "tests", random: SecretToken.random(36)).token
         let (_, metrics) = try await httpGet("http://127.0.0.1:\(fed.server("fr")!.port("web")!)/metrics", token: frToken)
         #expect(metrics.contains("aces_ownership_refused_operations 4"))
@@ -147,11 +147,11 @@ import Testing
         #expect(try await Self.run(["member", "grant", member, "--chapter", "uk", "--data", fr]).status == 0)
         #expect(try await fed.converge(["fr", "uk", "de"]))
         let edit = try await Self.run(["member", "update", member, "--city", "Leeds", "--data", uk])
-        #expect(edit.status == 0, edit.stderr)
+        #expect(edit.status == 0, "\(edit.stderr)")
         let remove = try await Self.run(["member", "remove", member, "--data", uk])
-        #expect(remove.status != 0 && remove.stderr.contains("grant"), remove.stderr)
+        #expect(remove.status != 0 && remove.stderr.contains("grant"), "\(remove.stderr)")
         #expect(try await fed.converge(["fr", "uk", "de"]))
-        #expect(try fed.store("de").record(.member, id: member)?.values["city"] == "Leeds")
+        #expect(try await fed.store("de").record(.member, id: member)?.values["city"] == "Leeds")
         #expect(try await Self.run(["member", "grant", member, "--chapter", "uk", "--revoke", "--data", fr]).status == 0)
         #expect(try await fed.converge(["fr", "uk", "de"]))
         #expect(try await Self.run(["member", "update", member, "--city", "York", "--data", uk]).status != 0)
@@ -161,11 +161,11 @@ import Testing
         #expect(try await Self.run(["member", "update", member, "--city", "Lyon", "--data", fr]).status != 0)
         #expect(try await fed.converge(["fr", "uk", "de"]))
         let shown = try await Self.run(["member", "show", member, "--data", de])
-        #expect(shown.stdout.contains("owner") && shown.stdout.contains("uk"), shown.stdout)
-        #expect(shown.stdout.contains("fr → uk"), shown.stdout)
+        #expect(shown.stdout.contains("owner") && shown.stdout.contains("uk"), "\(shown.stdout)")
+        #expect(shown.stdout.contains("fr → uk"), "\(shown.stdout)")
         for c in ["fr", "uk", "de"] {
-            #expect(try fed.store(c).record(.member, id: member)?.values["city"] == "Bristol")
-            #expect(try fed.store(c).record(.member, id: member)?.values["chapter"] == "uk")
+            #expect(try await fed.store(c).record(.member, id: member)?.values["city"] == "Bristol")
+            #expect(try await fed.store(c).record(.member, id: member)?.values["chapter"] == "uk")
         }
     }
 }

@@ -20,7 +20,9 @@ final class RunningFederation: @unchecked Sendable {
     let logger: Logger
 
     /// `peers` restricts who pulls from whom (e.g. a line topology); by default everyone.
-    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:]) throws {
+    /// `stewards` are given the role in the roster: they may write any chapter's records (for tests
+    /// of concurrent edits of one record by several chapters).
+    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:], stewards: [String] = []) throws {
         var logger = Logger(label: "aces-test")
         logger.logLevel = .critical
         self.logger = logger
@@ -34,6 +36,7 @@ final class RunningFederation: @unchecked Sendable {
             if let p = peers[n.chapter.rawValue] { config.sync?.peers = p }
             nodes[n.chapter] = try n.saving(config)
         }
+        if !stewards.isEmpty { try makeStewards(stewards, in: dir.file("fed/chapters")) }
     }
 
     func node(_ c: String) -> NodeDirectory { nodes[ChapterID(c)!]! }
@@ -204,5 +207,13 @@ func httpGet(_ url: String, token: String? = nil) async throws -> (Int, String) 
         if let token { request.headers.add(name: "Authorization", value: "Bearer \(token)") }
         let r = try await http.execute(request, timeout: .seconds(30))
         return (Int(r.status.code), String(buffer: try await r.body.collect(upTo: 8 << 20)))
+    }
+}
+
+/// Gives `chapters` the role `steward` in the roster folder `dir`.
+func makeStewards(_ chapters: [String], in dir: String) throws {
+    for var p in try Roster.load(from: dir).chapters where chapters.contains(p.id) {
+        p.roles = ["steward"]
+        try Roster.write(p, to: dir)
     }
 }

@@ -174,7 +174,7 @@ import Testing
                 try node.write([.set(.member, id: id, values: TestNode.member(step, chapter: node.chapter.rawValue))])
             } else if let id = target, try node.store.record(.member, id: id) != nil {
                 switch roll {
-                case 4..<10: try attempt(.set(.member, id: id, values: [["city", "role", "bio"][Int(rng.next() % 3)]: "v\(step)"]))
+                case 4..<10: try attempt(.set(.member, id: id, values: [["city", "role", "bio"][Int(rng.next() % 3)]: .string("v\(step)")]))
                 case 10..<12:
                     try attempt(.grant(.member, id: id, to: other))
                     custody += 1

@@ -57,9 +57,9 @@ extension TestNode {
             operations: [LogOperation(kind: kind, id: id, action: action, bases: bases, digest: payload?.digest, to: to)],
             protocolVersion: version)
         let entry = Entry.sign(envelope, payloads: [payload], with: key)
-        var own = keyRing([self])
-        own.stewards = store.ownershipRoster.stewards
-        let report = try store.apply([entry], origin: chapter, keys: keys ?? own)
+        var ownRing = keyRing([self])
+        ownRing.stewards = store.ownershipRoster.stewards
+        let report = try store.apply([entry], origin: chapter, keys: keys ?? ownRing)
         guard report.applied == 1 else {
             throw StoreError.invalid("a version-\(version) write was refused: \(String(describing: report.refusal))")
         }
