@@ -143,7 +143,8 @@ extension Store {
                 if let refusal = try applier.custody(op.kind, id: op.id).refusal(
                     of: op, at: envelope.stamp, stewards: applier.roster.stewards)
                 {
-                    throw StoreError.notOwner(refusal.sentence(chapters: applier.roster.chapters))
+                    // Named by the roster, or by the origins this node holds entries of.
+                    throw StoreError.notOwner(refusal.sentence(chapters: applier.roster.chapters + applier.origins.keys.sorted()))
                 }
             }
             let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
@@ -172,7 +173,7 @@ extension Store {
             }
             // From protocol version 3 the chapter is the owner's: it moves only by a transfer.
             if let chapter = values.removeValue(forKey: "chapter"), chapter != .null {
-                let owner = try applier.ownerName(kind, id: id, hint: author.origin)
+                let owner = try applier.ownerName(kind, id: id, hint: author.origin, more: applier.origins.keys.sorted())
                 guard chapter.stringValue == owner else {
                     throw StoreError.notOwner(
                         "\(kind.rawValue) \(id) belongs to \(owner ?? "no chapter"): its chapter changes only by 'aces \(kind.rawValue) transfer \(id) --to CHAPTER', run by its owner"

@@ -270,9 +270,9 @@ extension Applier {
     }
 
     /// The chapter that owns a record now, by name, for its `chapter` column.
-    func ownerName(_ kind: RecordKind, id: String, hint: ChapterID?) throws -> String? {
+    func ownerName(_ kind: RecordKind, id: String, hint: ChapterID?, more: [ChapterID] = []) throws -> String? {
         let holder = try custody(kind, id: id).standing(before: nil, stewards: roster.stewards).holder
-        return holder.chapter(among: (hint.map { [$0] } ?? []) + roster.chapters)?.rawValue
+        return holder.chapter(among: (hint.map { [$0] } ?? []) + roster.chapters + more)?.rawValue
     }
 
     /// Checks again every record whose custody changed in this transaction: when the verdict on

@@ -36,6 +36,7 @@ extension TestNode {
         var bases = [String: [Version]]()
         func heads(_ index: Int) -> [Version] { state.fields[index]?.heads.map(\.version) ?? [] }
         var payload: Payload? = nil
+        if version >= 2 && (action == .delete || action == .erase) { bases[LogOperation.removedField] = [] }
         if action.isCustody {
             // names no field
         } else if let values {

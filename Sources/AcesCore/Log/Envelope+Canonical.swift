@@ -47,6 +47,10 @@ extension Envelope {
             string(op.id)
             raw(#","kind":"#)
             string(op.kind.rawValue)
+            if let to = op.to {
+                raw(#","to":"#)
+                string(to.rawValue)
+            }
             raw("}")
         }
         raw(#"],"origin":"#)
