@@ -173,7 +173,7 @@ extension Store {
             }
             // From protocol version 3 the chapter is the owner's: it moves only by a transfer.
             if let chapter = values.removeValue(forKey: "chapter"), chapter != .null {
-                let owner = try applier.ownerName(kind, id: id, hint: author.origin, more: applier.origins.keys.sorted())
+                let owner = try applier.ownerName(kind, id: id, hint: author.origin)
                 guard chapter.stringValue == owner else {
                     throw StoreError.notOwner(
                         "\(kind.rawValue) \(id) belongs to \(owner ?? "no chapter"): its chapter changes only by 'aces \(kind.rawValue) transfer \(id) --to CHAPTER', run by its owner"
@@ -220,7 +220,10 @@ extension Store {
                 action = .transfer
                 if standing.holder.isHeld(by: to) { throw StoreError.invalid("\(to) owns \(kind.rawValue) \(id) already") }
                 if to == author.origin {
-                    throw StoreError.invalid("a chapter cannot transfer a record to itself: its owner transfers it")
+                    let owner = standing.holder.chapter(among: applier.roster.chapters + applier.origins.keys.sorted())
+                    throw StoreError.notOwner(
+                        "\(kind.rawValue) \(id) belongs to \(owner?.rawValue ?? "another chapter"): only its owner (or a steward) can transfer it to \(to)"
+                    )
                 }
             }
             return (LogOperation(kind: kind, id: id, action: action, bases: [:], digest: nil, to: to), nil, nil)

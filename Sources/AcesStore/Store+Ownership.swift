@@ -73,6 +73,9 @@ extension Store {
     }
 
     static func ownership(_ db: Database, kind: RecordKind, id: String, roster: OwnershipRoster) throws -> RecordOwnership {
+        var roster = roster
+        // An owner tag is named by the roster, or by the origins this node holds entries of.
+        roster.chapters += try String.fetchAll(db, sql: "SELECT name FROM origins ORDER BY name").compactMap(ChapterID.init)
         let custody = try Applier.custody(db, kind: kind, id: id)
         let now = custody.standing(before: nil, stewards: roster.stewards)
         var transfers = [(from: ChapterID, to: ChapterID, version: Version)]()
@@ -270,9 +273,14 @@ extension Applier {
     }
 
     /// The chapter that owns a record now, by name, for its `chapter` column.
-    func ownerName(_ kind: RecordKind, id: String, hint: ChapterID?, more: [ChapterID] = []) throws -> String? {
+    /// A tag names the first chapter that has it among the writer, the roster and the origins
+    /// this replica holds entries of (the creator wrote the record, so a replica holding its
+    /// operations holds the creator's origin).
+    func ownerName(_ kind: RecordKind, id: String, hint: ChapterID?) throws -> String? {
         let holder = try custody(kind, id: id).standing(before: nil, stewards: roster.stewards).holder
-        return holder.chapter(among: (hint.map { [$0] } ?? []) + roster.chapters + more)?.rawValue
+        if case .chapter(let c) = holder { return c.rawValue }
+        if let hint, holder.isHeld(by: hint) { return hint.rawValue }
+        return holder.chapter(among: roster.chapters + origins.keys.sorted())?.rawValue
     }
 
     /// Checks again every record whose custody changed in this transaction: when the verdict on
@@ -286,14 +294,22 @@ extension Applier {
             let custody = try Applier.custody(db, kind: key.kind, id: key.id)
             let ops = try operationsInLog(key)
             let withheld = hasWithheld ? try withheldVersions(kind: key.kind, id: key.id) : []
-            var refused = Set<Version>()
-            for o in ops where !withheld.contains(o.stamp.version) && custody.refusal(of: o.op, at: o.stamp, stewards: roster.stewards) != nil {
-                refused.insert(o.stamp.version)
+            var refused = [Version: OwnershipRefusal]()
+            for o in ops where !withheld.contains(o.stamp.version) {
+                if let why = custody.refusal(of: o.op, at: o.stamp, stewards: roster.stewards) { refused[o.stamp.version] = why }
             }
             let recorded = try refusedVersions(kind: key.kind, id: key.id)
-            if refused != recorded {
+            if Set(refused.keys) != recorded {
                 try rebuild(key, ops: ops)
-            } else if let row = try readRow(key.kind, id: key.id), !row.state.erased {
+                continue
+            }
+            // The same operations stay refused; the reason may name another owner now.
+            for (v, why) in refused {
+                try db.execute(
+                    sql: "UPDATE refused_ops SET code = ?, reason = ? WHERE origin = ? AND seq = ? AND kind = ? AND record = ?",
+                    arguments: [why.code, why.sentence(chapters: roster.chapters), v.origin.rawValue, v.seq, key.kind.rawValue, key.id])
+            }
+            if let row = try readRow(key.kind, id: key.id), !row.state.erased {
                 let owner = try ownerName(key.kind, id: key.id, hint: row.chapter.flatMap(ChapterID.init))
                 try db.execute(
                     sql: "UPDATE \(key.kind.table) SET chapter = ? WHERE rowid = ? AND chapter IS NOT ?",

@@ -136,7 +136,7 @@ import Testing
         // The relay hears from uk first, and holds fr's creation but not yet its grant.
         let frEntries = try fr.store.entries(of: ChapterID("fr")!, after: 0, limit: 10)
         try relay.store.apply([frEntries[0]], origin: ChapterID("fr")!, keys: keys)
-        try sync(from: uk, to: relay, keys: keys)
+        try relay.store.apply(uk.store.entries(of: uk.chapter, after: 0, limit: 10), origin: uk.chapter, keys: keys)
         #expect(try relay.store.record(.member, id: id)?.values["city"] == "Lyon")
         #expect(try Self.refusals(relay.store).count == 1)
         try relay.store.apply([frEntries[1]], origin: ChapterID("fr")!, keys: keys)
@@ -210,7 +210,7 @@ import Testing
             refusals.insert(try Self.refusals(replica.store))
         }
         #expect(digests.count == 1)
-        #expect(refusals.count == 1)
+        #expect(refusals.count == 1, "\(refusals.map { Set($0) }.reduce(Set(refusals.first!)) { $0.symmetricDifference($1) })")
         #expect(refusals.first?.isEmpty == false, "the history should hold refused operations")
         #expect(custody > 5, "the history should hold grants, revocations and transfers")
         for a in nodes { for b in nodes where a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) } }
