@@ -24,6 +24,9 @@ public struct ContactCard: Sendable, Hashable {
     public var revision: Date
     /// URL where this card can be fetched again (SOURCE), if any.
     public var source: String?
+    /// The id of the chapter that owns the member (X-ACES-CHAPTER), and its name (CATEGORIES).
+    public var chapterID: String?
+    public var chapterName: String?
 
     /// Creates a card; optional texts default to nil and URLs to none.
     public init(
@@ -75,6 +78,8 @@ public enum VCard {
             lines.append("URL:" + url)
         }
         if let source = present(card.source).map(ContentLine.raw), !source.isEmpty { lines.append("SOURCE:" + source) }
+        if let name = present(card.chapterName) { lines.append("CATEGORIES:" + ContentLine.escapeText(name)) }
+        if let id = present(card.chapterID) { lines.append("X-ACES-CHAPTER:" + ContentLine.escapeText(id)) }
         lines.append("END:VCARD")
         return lines.map(ContentLine.fold).joined()
     }

@@ -47,10 +47,16 @@ enum Feeds {
         let v = r.values
         var email: String?
         if case .member = viewer { email = v["email"]?.stringValue }
-        return ContactCard(
+        var card = ContactCard(
             uid: "urn:aces:member:\(r.id)", fullName: v["name"]?.stringValue ?? r.id, organisation: v["organisation"]?.stringValue,
             role: v["role"]?.stringValue, city: v["city"]?.stringValue, country: v["country"]?.stringValue,
             note: v["bio"]?.stringValue, email: email, urls: (v["links"]?.arrayValue ?? []).compactMap(\.stringValue),
             revision: lastChanged(r), source: "\(site.baseURL)/members/\(r.id).vcf")
+        // The owning chapter (PROTOCOL.md §2, *Ownership*): the `chapter` column always holds it.
+        if let owner = v["chapter"]?.stringValue {
+            card.chapterID = owner
+            card.chapterName = site.chapterName(owner, .en)
+        }
+        return card
     }
 }
