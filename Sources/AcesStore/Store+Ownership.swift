@@ -197,7 +197,8 @@ extension Applier {
             guard let o = ChapterID(r["origin"]), let to = ChapterID(r["target"]), let act = Action(rawValue: r["act"]) else {
                 continue
             }
-            changes.append(Custody.Change(stamp: Stamp(hlc: HLC(packed: r["hlc"]), version: Version(origin: o, seq: r["seq"])), action: act, to: to))
+            changes.append(
+                Custody.Change(stamp: Stamp(hlc: HLC(packed: r["hlc"]), version: Version(origin: o, seq: r["seq"])), action: act, to: to))
         }
         return Custody(id: id, legacyCreator: legacy, changes: changes)
     }

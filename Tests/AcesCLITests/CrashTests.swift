@@ -60,7 +60,11 @@ import Testing
         try consistent(node)
         // The node authors again after the crash, continuing its sequence without a gap.
         try node.openStore().author(as: try node.author()) { _ in
-            [.set(.member, id: RecordID.v7(millis: 1, random: [UInt8](repeating: 3, count: 10)), values: TestNode.member(1))]
+            [
+                .set(
+                    .member, id: RecordID.mint(millis: 1, random: [UInt8](repeating: 3, count: 10), owner: ChapterID("fr")!),
+                    values: TestNode.member(1))
+            ]
         }
         #expect(try await node.openStore().heads().first { $0.origin == node.chapter }?.seq == head + 1)
         try consistent(node)

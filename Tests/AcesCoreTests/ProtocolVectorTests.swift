@@ -127,7 +127,8 @@ import Testing
                 keyID: second.publicKey.keyID(chapter: fr),
                 operations: [
                     LogOperation(
-                        kind: .member, id: RecordID.mint(millis: 1_767_225_780_000, random: [UInt8](repeating: 0, count: 9) + [2], owner: fr),
+                        kind: .member,
+                        id: RecordID.mint(millis: 1_767_225_780_000, random: [UInt8](repeating: 0, count: 9) + [2], owner: fr),
                         action: .set, bases: ["name": [], "city": []], digest: p5.digest),
                     // Version 3: fr lets uk edit its first member.
                     LogOperation(kind: .member, id: firstMember, action: .grant, bases: [:], digest: nil, to: ChapterID("uk")!),

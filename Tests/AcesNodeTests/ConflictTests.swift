@@ -15,7 +15,8 @@ import Testing
     }
 
     @Test func aPartitionedEditBecomesOneConflictEverywhereAndAThirdNodeSettlesIt() async throws {
-        let fed = try RunningFederation(["fr", "uk", "de"])
+        // de and uk are stewards: de may edit fr's member, uk may settle the conflict.
+        let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["de", "uk"])
         try await fed.start("fr", "uk", "de")
         let id = try fed.addMember(on: "fr", 1, city: "Paris")
         #expect(try await fed.converge(["fr", "uk", "de"]))
@@ -45,9 +46,10 @@ import Testing
     }
 
     @Test func aDuplicateEmailIsMergedIntoOneMemberOnEveryNode() async throws {
-        let fed = try RunningFederation(["fr", "uk", "de"])
+        // uk is a steward: it may merge fr's and de's duplicates (docs/CONFLICTS.md).
+        let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["uk"])
         let a = try fed.addMember(on: "fr", 1)
-        let b = RecordID.v7(millis: 1, random: [UInt8](repeating: 9, count: 10))
+        let b = RecordID.mint(millis: 1, random: [UInt8](repeating: 9, count: 10), owner: ChapterID("de")!)
         let de = fed.node("de")
         try de.openStore().author(as: try de.author()) { _ in
             [

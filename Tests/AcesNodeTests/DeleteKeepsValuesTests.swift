@@ -13,9 +13,10 @@ import Testing
         TestNode.member(1, chapter: "fr", city: city).merging(["email": "m1-fr@example.org"]) { $1 }
     }
 
-    /// Runs `body` on a running federation of fr and uk, and always stops both nodes.
+    /// Runs `body` on a running federation of fr and uk, and always stops both nodes. uk is a
+    /// steward: it may edit fr's member and settle the delete conflict.
     func withFederation(_ body: (RunningFederation) async throws -> Void) async throws {
-        let fed = try RunningFederation(["fr", "uk"])
+        let fed = try RunningFederation(["fr", "uk"], stewards: ["uk"])
         do { try await body(fed) } catch {
             await fed.stopAll()
             throw error

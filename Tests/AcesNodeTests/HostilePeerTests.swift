@@ -115,7 +115,7 @@ import Testing
         // fr's own key signs a member whose name is 62 KB: what a node without byte limits wrote.
         let key = try fed.node("fr").signingKey()
         let values: [String: JSONValue] = [
-            "chapter": "fr", "email": "big@example.fr", "name": .string(String(repeating: "名", count: 20_000)),
+            "email": "big@example.fr", "name": .string(String(repeating: "名", count: 20_000)),
             "visibility": "public", "status": "active",
         ]
         let p = Payload(salt: [UInt8](repeating: 3, count: 16), values: values)
@@ -124,7 +124,7 @@ import Testing
                 origin: fr, seq: 1, prev: .zero, hlc: HLC(millis: Int64(Date().timeIntervalSince1970 * 1000), counter: 0), keyID: key.id,
                 operations: [
                     LogOperation(
-                        kind: .member, id: RecordID.v7(millis: 1, random: [UInt8](repeating: 4, count: 10)), action: .set,
+                        kind: .member, id: RecordID.mint(millis: 1, random: [UInt8](repeating: 4, count: 10), owner: fr), action: .set,
                         bases: values.mapValues { _ in [] }, digest: p.digest)
                 ]),
             payloads: [p], with: key.key)

@@ -80,7 +80,7 @@ import Testing
             ["member", "transfer", member, "--to", "uk"],
             ["member", "grant", member, "--chapter", "uk"],
             ["event", "cancel", event],
-            ["event", "update", event, "--start", "2027-03-02T18:00:00Z"],
+            ["event", "update", event, "--start", "2027-03-02T18:30"],
         ] {
             let r = try await Self.run(args + ["--data", uk])
             #expect(r.status != 0, "\(args) is refused")
@@ -92,11 +92,19 @@ import Testing
         // 2. uk's admin API answers 403 with the sentence.
         let token = try fed.store("uk").createAdminToken(label: "tests", random: SecretToken.random(36)).token
         let web = "http://127.0.0.1:\(fed.server("uk")!.port("web")!)"
-        for body in [#"{"visibility": "public"}"#, #"{"chapter": "uk"}"#, #"{"merged_into": "01969a2e-1c00-7000-8000-000000000009"}"#] {
+        for body in [
+            #"{"visibility": "public"}"#, #"{"email": "thief@example.org", "links": ["https://evil.example"]}"#, #"{"status": "inactive"}"#,
+        ] {
             let (status, text) = try await Self.patch("\(web)/admin/v1/members/\(member)", token: token, body: body)
             #expect(status == 403, "\(body): \(status) \(text)")
             #expect(text.contains("belongs to fr"))
         }
+        // chapter and merged_into are no fields the admin API sets at all.
+        for body in [#"{"chapter": "uk"}"#, #"{"merged_into": "01969a2e-1c00-7000-8000-000000000009"}"#] {
+            let (status, text) = try await Self.patch("\(web)/admin/v1/members/\(member)", token: token, body: body)
+            #expect(status == 400 && text.contains("no field"), "\(body): \(status) \(text)")
+        }
+        #expect(try await fed.store("uk").heads() == ukHeads, "the refused requests wrote nothing")
 
         // 3. Entries uk signs anyway, for the member and the event, are refused by every node for
         // the same reason, while uk's honest entries keep flowing.
@@ -110,7 +118,8 @@ import Testing
         let m = Payload(salt: [UInt8](repeating: 9, count: 16), values: ["merged_into": .string(member)])
         try Self.forge(
             fed, as: "uk", LogOperation(kind: .member, id: member, action: .set, bases: ["merged_into": []], digest: m.digest), payload: m)
-        try Self.forge(fed, as: "uk", LogOperation(kind: .member, id: member, action: .erase, bases: ["_removed": []], digest: nil), payload: nil)
+        try Self.forge(
+            fed, as: "uk", LogOperation(kind: .member, id: member, action: .erase, bases: ["_removed": []], digest: nil), payload: nil)
         let honest = try fed.addMember(on: "uk", 2)
         #expect(try await fed.converge(["fr", "uk", "de"]))
         let lists = try ["fr", "uk", "de"].map { c in

@@ -102,7 +102,11 @@ final class RunningFederation: @unchecked Sendable {
         try node(c).openStore().authorMany(as: author, count: count) { _, i in
             var values = sample.event(chapter: ChapterID(c)!, from: now, daysAhead: 1 + i % 300)
             values["description"] = .string(long)
-            return [.set(.event, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin), values: values)]
+            return [
+                .set(
+                    .event, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin),
+                    values: values)
+            ]
         }
     }
 

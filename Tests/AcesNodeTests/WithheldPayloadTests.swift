@@ -137,7 +137,8 @@ import Testing
     /// A write that replaced the withheld one arrives first: when the withheld payload comes, the
     /// late write is still the one replaced (no conflict), as on a node that had it on time.
     @Test func aWriteThatReplacedAWithheldOneStaysTheWinnerWhenThePayloadArrives() async throws {
-        let fed = try RunningFederation(["fr", "uk", "de"])
+        // uk is a steward: it may edit fr's member.
+        let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["uk"])
         let id = try fed.addMember(on: "fr", 1, city: "Lyon")
         let frEntries = try fed.store("fr").entries(of: fr, after: 0, limit: 10)
         let uk = try fed.store("uk")

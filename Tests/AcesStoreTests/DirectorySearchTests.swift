@@ -12,13 +12,15 @@ import Testing
     ]
 
     func seeded() throws -> (TestNode, [String: String]) {
+        // A steward's node, so it can write members of both chapters (each owned by its chapter).
         let node = try TestNode("fr", in: TempDir())
+        node.becomeSteward(among: ["fr", "uk"])
         var ids = [String: String]()
         for (i, name) in Self.names.enumerated() {
-            let id = node.newID()
-            ids[name] = id
             let visibility = ["public", "public", "members", "chapter"][i % 4]
             let chapter = i % 3 == 0 ? "uk" : "fr"
+            let id = node.newID(owner: chapter)
+            ids[name] = id
             try node.write([
                 .set(
                     .member, id: id,

@@ -10,8 +10,10 @@ import Testing
 @Suite struct OwnershipTests {
     /// The refused operations a replica lists, as comparable text.
     static func refusals(_ store: Store) throws -> [String] {
-        try store.refusedOperations(limit: 100_000).map { "\($0.origin):\($0.seq) \($0.kind.rawValue) \($0.record) \($0.code) \($0.reason)" }
-            .sorted()
+        try store.refusedOperations(limit: 100_000).map {
+            "\($0.origin):\($0.seq) \($0.kind.rawValue) \($0.record) \($0.code) \($0.reason)"
+        }
+        .sorted()
     }
 
     @Test func aChapterCannotWriteAnotherChaptersMemberAndNothingIsWritten() throws {
@@ -174,7 +176,8 @@ import Testing
                 try node.write([.set(.member, id: id, values: TestNode.member(step, chapter: node.chapter.rawValue))])
             } else if let id = target, try node.store.record(.member, id: id) != nil {
                 switch roll {
-                case 4..<10: try attempt(.set(.member, id: id, values: [["city", "role", "bio"][Int(rng.next() % 3)]: .string("v\(step)")]))
+                case 4..<10:
+                    try attempt(.set(.member, id: id, values: [["city", "role", "bio"][Int(rng.next() % 3)]: .string("v\(step)")]))
                 case 10..<12:
                     try attempt(.grant(.member, id: id, to: other))
                     custody += 1

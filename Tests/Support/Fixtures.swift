@@ -72,8 +72,16 @@ public struct TestNode: Sendable {
         KeyGrant(keyID: author.keyID, publicKey: key.publicKey, validFrom: 0, validUntil: nil)
     }
 
-    /// A new record id.
+    /// A new record id, created by this chapter.
     public func newID() -> String { RecordID.mint(millis: clock.now(), random: bytes.next(10), owner: chapter) }
+
+    /// A new record id owned by `owner`, which only `owner` or a steward may create.
+    public func newID(owner: String) -> String { RecordID.mint(millis: clock.now(), random: bytes.next(10), owner: ChapterID(owner)!) }
+
+    /// Makes this node a federation steward among `chapters` (it may write every chapter's records).
+    public func becomeSteward(among chapters: [String]) {
+        store.setOwnershipRoster(OwnershipRoster(stewards: [chapter], chapters: chapters.compactMap(ChapterID.init)))
+    }
 
     /// Writes one entry.
     @discardableResult

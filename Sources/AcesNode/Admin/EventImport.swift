@@ -123,6 +123,7 @@ public struct EventImport: SpreadsheetImport {
 
     /// A new event, or an update of an existing one.
     public func mutations(_ c: ImportChange, draft: Draft, author: Author) throws -> [Mutation] {
-        [.set(.event, id: c.id ?? RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin), values: c.values)]
+        let id = c.id ?? RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
+        return [.set(.event, id: id, values: c.values)]
     }
 }

@@ -177,6 +177,7 @@ public struct MemberImport: SpreadsheetImport {
         if let email = c.values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
             throw StoreError.invalid("line \(c.line): a member with this email appeared meanwhile (\(other))")
         }
-        return [.set(.member, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin), values: c.values)]
+        let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
+        return [.set(.member, id: id, values: c.values)]
     }
 }

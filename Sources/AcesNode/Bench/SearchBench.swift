@@ -62,13 +62,16 @@ public struct SearchBench: Sendable {
     static func seed(store: Store, author: Author, members: Int) throws {
         var sample = SampleData(seed: 5)
         let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
+        // Written as a federation steward would, each member owned by its own chapter.
+        store.setOwnershipRoster(OwnershipRoster(stewards: [author.origin], chapters: chapters))
         var done = 0
         while done < members {
             let n = min(5_000, members - done)
             let base = done
             try store.authorMany(as: author, count: n) { _, k in
-                let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
-                var values = sample.member(chapter: chapters[(base + k) % 3], n: base + k)
+                let chapter = chapters[(base + k) % 3]
+                let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: chapter)
+                var values = sample.member(chapter: chapter, n: base + k)
                 values["visibility"] = "public"
                 return [.set(.member, id: id, values: values)]
             }

@@ -70,7 +70,7 @@ public struct WebBench: Sendable {
         let chapters = ["fr", "uk", "de"].compactMap(ChapterID.init)
         // A chapter's year of events (fewer in a tiny run, so that its short loads still finish answers).
         try store.authorMany(as: author, count: min(300, max(5, members / 20))) { _, k in
-            let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
+            let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: chapters[k % 3])
             return [.set(.event, id: id, values: sample.event(chapter: chapters[k % 3], from: Date(), daysAhead: 300))]
         }
         var profile = try await store.directory(DirectoryQuery(viewer: .visitor, text: "mar", limit: 1)).records.first?.id
