@@ -80,7 +80,7 @@ import Testing
             ["member", "transfer", member, "--to", "uk"],
             ["member", "grant", member, "--chapter", "uk"],
             ["event", "cancel", event],
-            ["event", "update", event, "--start", "2027-03-02T18:30"],
+            ["event", "update", event, "--start", "2027-03-02T18:30", "--end", "2027-03-02T21:00"],
         ] {
             let r = try await Self.run(args + ["--data", uk])
             #expect(r.status != 0, "\(args) is refused")
