@@ -72,18 +72,21 @@ import Testing
         try uk.writeUnchecked(.set(.member, id: member, values: ["merged_into": .string(uk.newID())]), keys: keys)
         try uk.writeUnchecked(.erase(.member, id: member), keys: keys)
         try uk.writeUnchecked(.transfer(.member, id: member, to: ChapterID("de")!), keys: keys)
+        // An entry in the old format, which could still write chapter, is judged by the same rule.
+        try uk.writeUnchecked(.set(.member, id: member, values: ["chapter": "uk"]), version: 2, keys: keys)
         let honest = uk.newID()
         try uk.write([.set(.member, id: honest, values: TestNode.member(2, chapter: "uk"))])
         try sync(from: uk, to: fr, keys: keys)
         try sync(from: uk, to: de, keys: keys)
         try sync(from: fr, to: de, keys: keys)
         #expect(try fr.store.record(.member, id: member)?.values["visibility"] == "chapter")
+        #expect(try fr.store.record(.member, id: member)?.values["chapter"] == "fr")
         #expect(try fr.store.record(.member, id: member)?.state.erased == false)
         #expect(try fr.store.record(.event, id: event)?.values["status"] == "scheduled")
         #expect(try fr.store.record(.member, id: honest) != nil, "uk's honest entries keep flowing")
         #expect(try de.store.record(.member, id: honest) != nil)
         let lists = try [fr, uk, de].map { try Self.refusals($0.store) }
-        #expect(lists[0].count == 5)
+        #expect(lists[0].count == 6)
         #expect(lists[0].allSatisfy { $0.contains("belongs to fr: uk may not change it") })
         #expect(lists[1] == lists[0] && lists[2] == lists[0], "every node refuses the same operations for the same reason")
         #expect(Set(try [fr, uk, de].map { try $0.store.stateDigest() }).count == 1)
@@ -153,7 +156,24 @@ import Testing
     /// lying chapter would); any interleaving and batching of their logs gives one state and one
     /// list of refused operations.
     @Test(arguments: [11, 12, 13] as [UInt64])
-    func anyOrderGivesOneDigestAndOneRefusalList(seed: UInt64) throws {
+    func anyOrderGivesOneDigestAndOneRefusalList(seed: UInt64) async throws {
+        // Minutes of CPU on a loaded machine: run on a thread of its own, never on the two threads
+        // of the concurrency pool that other suites' servers need.
+        let o = try await onOwnThread { Result { try Self.interleavings(seed: seed) } }.get()
+        #expect(o.digests == 1)
+        #expect(o.refusalLists == 1, "\(o.difference)")
+        #expect(o.refused > 0, "the history should hold refused operations")
+        #expect(o.custody > 5, "the history should hold grants, revocations and transfers")
+        #expect(o.authorsAgree, "the authors hold the same state and refusals once they have everything")
+    }
+
+    struct Outcome: Sendable {
+        var digests = 0, refusalLists = 0, refused = 0, custody = 0
+        var authorsAgree = false
+        var difference: [String] = []
+    }
+
+    static func interleavings(seed: UInt64) throws -> Outcome {
         let dir = TempDir()
         let clock = ManualClock()
         let nodes = try ["fr", "uk", "de", "eu"].map { try TestNode($0, in: dir, clock: clock) }
@@ -206,20 +226,18 @@ import Testing
                 let all = entries[origin]!
                 let n = min(all.count - cursor[origin]!, 1 + Int(orders.next() % 5))
                 let r = try replica.store.apply(Array(all[cursor[origin]!..<cursor[origin]! + n]), origin: origin, keys: keys)
-                #expect(r.applied == n && r.refusal == nil)
+                guard r.applied == n && r.refusal == nil else { throw StoreError.invalid("a batch was not applied whole") }
                 cursor[origin]! += n
             }
             digests.insert(try replica.store.stateDigest())
             refusals.insert(try Self.refusals(replica.store))
         }
-        #expect(digests.count == 1)
-        #expect(refusals.count == 1, "\(refusals.map { Set($0) }.reduce(Set(refusals.first!)) { $0.symmetricDifference($1) })")
-        #expect(refusals.first?.isEmpty == false, "the history should hold refused operations")
-        #expect(custody > 5, "the history should hold grants, revocations and transfers")
+        var o = Outcome(digests: digests.count, refusalLists: refusals.count, refused: refusals.first?.count ?? 0, custody: custody)
+        o.difference = Array(refusals.map { Set($0) }.reduce(Set(refusals.first ?? [])) { $0.symmetricDifference($1) })
         for a in nodes { for b in nodes where a.chapter != b.chapter { try sync(from: a, to: b, keys: keys) } }
-        for n in nodes {
-            #expect(try n.store.stateDigest() == digests.first)
-            #expect(try Self.refusals(n.store) == refusals.first)
+        o.authorsAgree = try nodes.allSatisfy { n in
+            try n.store.stateDigest() == digests.first && Self.refusals(n.store) == refusals.first
         }
+        return o
     }
 }
