@@ -16,6 +16,7 @@ import Testing
 
     @Test func aPartitionedEditBecomesOneConflictEverywhereAndAThirdNodeSettlesIt() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk", "de")
         let id = try fed.addMember(on: "fr", 1, city: "Paris")
         #expect(try await fed.converge(["fr", "uk", "de"]))
@@ -46,6 +47,7 @@ import Testing
 
     @Test func aDuplicateEmailIsMergedIntoOneMemberOnEveryNode() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let a = try fed.addMember(on: "fr", 1)
         let b = RecordID.v7(millis: 1, random: [UInt8](repeating: 9, count: 10))
         let de = fed.node("de")

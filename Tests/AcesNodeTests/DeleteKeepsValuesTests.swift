@@ -16,6 +16,7 @@ import Testing
     /// Runs `body` on a running federation of fr and uk, and always stops both nodes.
     func withFederation(_ body: (RunningFederation) async throws -> Void) async throws {
         let fed = try RunningFederation(["fr", "uk"])
+        defer { fed.shutdownLeftovers() }
         do { try await body(fed) } catch {
             await fed.stopAll()
             throw error

@@ -41,6 +41,7 @@ import Testing
 
     @Test func strippedPayloadsAreNotAppliedUntilAnHonestPeerSendsThem() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1, city: "Lyon")
         try fed.update(on: "fr", id: id, ["city": "Marseille"])
         let honest = try fed.store("fr")
@@ -98,6 +99,7 @@ import Testing
 
     @Test func aNullThatALaterEraseInTheChainProvesIsAppliedWithoutAskingAnyone() async throws {
         let fed = try RunningFederation(["fr", "uk", "de", "it"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1)
         try fed.store("fr").erase(.member, id: id, reason: "asked to be forgotten", as: fed.node("fr").author())
         // fr holds the set with its payload erased (null), then the erase: what any relay serves.
@@ -138,6 +140,7 @@ import Testing
     /// late write is still the one replaced (no conflict), as on a node that had it on time.
     @Test func aWriteThatReplacedAWithheldOneStaysTheWinnerWhenThePayloadArrives() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1, city: "Lyon")
         let frEntries = try fed.store("fr").entries(of: fr, after: 0, limit: 10)
         let uk = try fed.store("uk")
