@@ -23,6 +23,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", exact: "2.13.0"),
         .package(url: "https://github.com/adam-fowler/compress-nio", exact: "1.5.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus", exact: "2.4.1"),
+        .package(url: "https://github.com/apple/swift-metrics", exact: "2.13.0"),
     ],
     targets: [
         // Pure core: canonical encoding, hashing, signing, clocks, entries, merge rules. No I/O.
@@ -64,6 +65,8 @@ let package = Package(
                 .product(name: "TOMLKit", package: "TOMLKit"),
                 .product(name: "CompressNIO", package: "compress-nio"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "Metrics", package: "swift-metrics"),
+                .product(name: "CoreMetrics", package: "swift-metrics"),
             ]
         ),
         // Command implementations; the executable only parses and calls in.
@@ -90,7 +93,9 @@ let package = Package(
         ),
         .testTarget(
             name: "AcesCoreTests",
-            dependencies: ["AcesCore", "AcesTestSupport"]
+            dependencies: ["AcesCore", "AcesTestSupport"],
+            // Golden files read by path from the tests, not resources of the test bundle.
+            exclude: ["Vectors"]
         ),
         .testTarget(
             name: "AcesStoreTests",
@@ -106,6 +111,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTLS", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

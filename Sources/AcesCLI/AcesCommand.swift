@@ -17,7 +17,7 @@ public struct AcesCommand: AsyncParsableCommand {
             StatusCommand.self, DemoCommand.self, BenchCommand.self, FederationCommand.self, RosterCommand.self,
             ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, BenchSeedCommand.self, BenchLoadCommand.self,
             CertsCommand.self,
-            AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self,
+            AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self, PruneCommand.self,
         ]
     )
 

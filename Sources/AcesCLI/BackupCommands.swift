@@ -63,89 +63,43 @@ struct RestoreCommand: AsyncParsableCommand {
 
     func run() async throws {
         let path = try node.path
-        guard let text = try? String(contentsOfFile: path + "/aces.toml", encoding: .utf8) else {
-            throw ValidationError("\(path) has no aces.toml: put the node's configuration, key and certificates back first")
-        }
-        let config = try NodeConfig.parse(text)
-        let database = path + "/" + NodeDirectory.databaseName
-        guard !FileManager.default.fileExists(atPath: database) else {
-            throw ValidationError("\(database) exists: move the damaged replica away first (it is never overwritten)")
-        }
-        let store: Store
-        if let from {
-            guard FileManager.default.fileExists(atPath: from) else { throw ValidationError("cannot read \(from)") }
-            let staged = database + ".restoring"
-            try? FileManager.default.removeItem(atPath: staged)
-            try FileManager.default.copyItem(atPath: from, toPath: staged)
-            do {
-                let candidate = try Store.open(at: staged)
-                guard candidate.chapter.rawValue == config.chapter else {
-                    throw ValidationError("\(from) is a replica of chapter '\(candidate.chapter)', not of '\(config.chapter)'")
-                }
-                guard try candidate.integrityCheck() == "ok" else { throw ValidationError("\(from) is damaged (integrity check failed)") }
-            } catch {
-                try? FileManager.default.removeItem(atPath: staged)
-                throw error
-            }
-            try FileManager.default.moveItem(atPath: staged, toPath: database)
-            try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: database)
-            store = try Store.open(at: database)
-        } else {
-            guard chapter == config.chapter else {
-                throw ValidationError("--chapter \(chapter ?? "") does not match aces.toml (chapter = \"\(config.chapter)\")")
-            }
-            store = try Store.create(at: database, chapter: ChapterID(config.chapter)!)
-        }
-        let dir = try NodeDirectory.open(path)
+        let store = try NodeRestore.install(path: path, from: from.map { .backup($0) } ?? .peers(chapter: chapter ?? ""))
         var logger = Logger(label: "aces")
         logger.logLevel = .warning
-        let (syncer, http) = try FederationClient.make(directory: dir, store: store, tls: try dir.tlsMaterial(), logger: logger)
-        let peers = syncer.peerChapters.count
-        let own = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
-        let quorum = self.quorum ?? max(1, min(2, peers))
-        guard peers == 0 || quorum <= peers else {
-            try await http.shutdown()
-            throw ValidationError("--quorum \(quorum) is more than this node's \(peers) peer(s)")
-        }
+        let outcome = try await NodeRestore.confirm(
+            path: path, store: store, quorum: quorum, authorWithoutPeers: authorWithoutPeers, logger: logger)
+        let c = outcome.chapter
         if authorWithoutPeers {
-            Out.line("Restored \(dir.chapter) at \(dir.chapter):\(own).")
+            Out.line("Restored \(c) at \(c):\(outcome.restoredSeq).")
             Out.error(
-                "--author-without-peers: this node authors at once; if another node holds newer entries of \(dir.chapter), its log forks and the federation freezes it."
+                "--author-without-peers: this node authors at once; if another node holds newer entries of \(c), its log forks and the federation freezes it."
             )
         } else {
-            try store.lockUntilOwnHeadConfirmed(quorum: quorum)
             Out.line(
-                "Restored \(dir.chapter) at \(dir.chapter):\(own). It authors again once \(quorum) peer(s) confirm its latest entries.")
+                "Restored \(c) at \(c):\(outcome.restoredSeq). It authors again once \(outcome.quorum) peer(s) confirm its latest entries.")
         }
-        if peers == 0 {
-            try await http.shutdown()
+        if outcome.peers == 0 {
             if !authorWithoutPeers {
                 Out.line(
-                    "Authoring stays locked: this node has no peers to show it entries it signed after the backup. Add a peer to aces.toml and run 'aces sync'; only if no other node ever held \(dir.chapter)'s log, restore again with --author-without-peers."
+                    "Authoring stays locked: this node has no peers to show it entries it signed after the backup. Add a peer to aces.toml and run 'aces sync'; only if no other node ever held \(c)'s log, restore again with --author-without-peers."
                 )
             }
             return
         }
-
-        // One pass now, so the usual case ends here.
-        let results = await syncer.syncAll()
-        try await http.shutdown()
-        for (peer, r) in results {
+        for (peer, r) in outcome.passes {
             switch r {
             case .success(let rep): Out.line("\(peer): \(rep.total) entries")
             case .failure(let e): Out.line("\(peer): \(e)")
             }
         }
         if authorWithoutPeers {
-            let now = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
-            Out.line("Authors from \(dir.chapter):\(now), confirmed by no peer.")
-        } else if let lock = try await store.restoreLock() {
+            Out.line("Authors from \(c):\(outcome.seq), confirmed by no peer.")
+        } else if let lock = outcome.lock {
             Out.line(
                 "Authoring stays locked: \(lock.confirmed.count) of \(lock.quorum) peer(s) confirmed; 'aces serve' or 'aces sync' continues."
             )
         } else {
-            let now = try await store.heads().first { $0.origin == dir.chapter }?.seq ?? 0
-            Out.line("Confirmed by its peers at \(dir.chapter):\(now): the node may author again.")
+            Out.line("Confirmed by its peers at \(c):\(outcome.seq): the node may author again.")
         }
     }
 }

@@ -1,19 +1,19 @@
 import AcesCore
+import AcesNode
 import AcesStore
 import ArgumentParser
 import Foundation
 
 /// Turns raw command-line values into validated field values, or one clear sentence.
 enum FieldInput {
+    /// `Editor.checked`, worded for the command line (options, not fields).
     static func validated(_ kind: RecordKind, _ raw: [String: JSONValue]) throws -> [String: JSONValue] {
-        var out = [String: JSONValue]()
-        for (name, value) in raw {
-            guard let spec = kind.field(name) else { throw ValidationError("\(kind.rawValue) has no field '\(name)'") }
-            do { out[name] = try spec.validate(value) } catch {
-                throw ValidationError("--\(error.field == "links" ? "link" : error.field) \(error.reason)")
+        do { return try Editor.checked(kind, raw) } catch {
+            switch error {
+            case .unknownField(let kind, let name): throw ValidationError("\(kind.rawValue) has no field '\(name)'")
+            case .value(let e): throw ValidationError("--\(e.field == "links" ? "link" : e.field) \(e.reason)")
             }
         }
-        return out
     }
 
     /// `--clear FIELD` values, checked: known, optional fields only.

@@ -87,7 +87,7 @@ final class Applier {
                 sql: kind == .member
                     ? "SELECT rowid, state, merged_into, revision, chapter FROM members WHERE id = ?"
                     : "SELECT rowid, state, NULL, revision, chapter FROM events WHERE id = ?"))
-        select.bind(1, id)
+        try select.bind(1, id)
         defer { sqlite3_reset(select.handle) }
         guard try select.step(db) else { return nil }
         guard let s = RecordState(encoded: select.bytes(1)) else {
@@ -150,13 +150,19 @@ final class Applier {
         let insert = RawStatement(
             try db.cachedStatement(
                 sql: "INSERT INTO entries(rowid, hash, hlc, envelope, signature, payloads) VALUES (?, ?, ?, ?, ?, ?)"))
-        insert.bind(1, Store.rowid(origin: o.id, seq: env.seq))
-        insert.bind(2, entry.hash.bytes)
-        insert.bind(3, env.hlc.packed)
-        insert.bind(4, entry.envelopeBytes)
-        insert.bind(5, entry.signature)
-        insert.bind(6, stored)
+        try insert.bind(1, Store.rowid(origin: o.id, seq: env.seq))
+        try insert.bind(2, entry.hash.bytes)
+        try insert.bind(3, env.hlc.packed)
+        try insert.bind(4, entry.envelopeBytes)
+        try insert.bind(5, entry.signature)
+        try insert.bind(6, stored)
         try insert.run(db)
+        let index = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO entry_records(record, entry) VALUES (?, ?)"))
+        for op in env.operations {
+            try index.bind(1, op.id)
+            try index.bind(2, Store.rowid(origin: o.id, seq: env.seq))
+            try index.run(db)
+        }
         if let next = env.nextKey {
             try db.execute(
                 sql: "INSERT INTO key_announcements(origin, seq, key_id, public_key) VALUES (?, ?, ?, ?)",
@@ -195,6 +201,10 @@ final class Applier {
         var waiting = hasWithheld ? try withheldVersions(kind: op.kind, id: op.id) : []
         if hasRefused { waiting.formUnion(try refusedVersions(kind: op.kind, id: op.id)) }
         let changes = state.apply(op, stamp: stamp, protocolVersion: protocolVersion) { isHeld($0) && !waiting.contains($0) }
+        if let index = state.fieldBeyondBound {
+            let field = index == RecordState.removedIndex ? LogOperation.removedField : op.kind.fields[index].name
+            throw StoreError.tooManyHeads(op.kind, op.id, field: field)
+        }
 
         // Each column carries a bit (a field's index, or one of the bookkeeping columns), so the
         // statement for a set of columns is found by an integer, not by building its SQL text.
@@ -256,9 +266,9 @@ final class Applier {
                     "UPDATE \(table) SET " + (columns.map(\.name) + ["state"]).map { "\"\($0)\" = ?" }.joined(separator: ", ")
                         + " WHERE rowid = ?"
                 })
-            for (k, c) in columns.enumerated() { update.bind(Int32(k + 1), c.value) }
-            update.bind(Int32(columns.count + 1), encodedState)
-            update.bind(Int32(columns.count + 2), existing.rowid)
+            for (k, c) in columns.enumerated() { try update.bind(Int32(k + 1), c.value) }
+            try update.bind(Int32(columns.count + 1), encodedState)
+            try update.bind(Int32(columns.count + 2), existing.rowid)
             try update.run(db)
             if op.kind == .member && searchChanged { searchDirty.insert(existing.rowid) }
         } else {
@@ -268,9 +278,9 @@ final class Applier {
                     "INSERT INTO \(table)(id, " + names.map { "\"\($0)\"" }.joined(separator: ", ") + ") VALUES (?"
                         + String(repeating: ", ?", count: names.count) + ")"
                 })
-            insert.bind(1, op.id)
-            for (k, c) in columns.enumerated() { insert.bind(Int32(k + 2), c.value) }
-            insert.bind(Int32(columns.count + 2), encodedState)
+            try insert.bind(1, op.id)
+            for (k, c) in columns.enumerated() { try insert.bind(Int32(k + 2), c.value) }
+            try insert.bind(Int32(columns.count + 2), encodedState)
             try insert.run(db)
             if op.kind == .member && searchChanged { searchDirty.insert(db.lastInsertedRowID) }
         }
@@ -291,7 +301,7 @@ final class Applier {
         if searchDirty.count > Applier.inlineSearchLimit {
             let pending = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_pending(rowid) VALUES (?)"))
             for rowid in searchDirty {
-                pending.bind(1, rowid)
+                try pending.bind(1, rowid)
                 try pending.run(db)
             }
             searchPending = true
@@ -318,7 +328,9 @@ final class Applier {
     private func scrub(kind: RecordKind, id: String) throws {
         erasedAny = true
         let rows = try Row.fetchAll(
-            db, sql: "SELECT rowid, envelope, payloads FROM entries WHERE instr(envelope, ?) > 0", arguments: [id])
+            db,
+            sql: "SELECT e.rowid, e.envelope, e.payloads FROM entry_records r JOIN entries e ON e.rowid = r.entry WHERE r.record = ?",
+            arguments: [id])
         let update = try db.cachedStatement(sql: "UPDATE entries SET payloads = ? WHERE rowid = ?")
         for r in rows {
             var stored = try StoredEntry(envelope: r["envelope"], payloads: r["payloads"])

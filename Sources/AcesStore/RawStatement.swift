@@ -17,32 +17,45 @@ struct RawStatement {
         sqlite3_clear_bindings(statement.sqliteStatement)
     }
 
-    func bind(_ i: Int32, _ v: Int64) { sqlite3_bind_int64(handle, i, v) }
-    func bind(_ i: Int32, _ v: String) { sqlite3_bind_text(handle, i, v, -1, RawStatement.transient) }
-    func bind(_ i: Int32, _ v: [UInt8]) {
-        _ = v.withUnsafeBytes { sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), RawStatement.transient) }
-    }
-    func bindNull(_ i: Int32) { sqlite3_bind_null(handle, i) }
-    func bind(_ i: Int32, _ v: String?) { if let v { bind(i, v) } else { bindNull(i) } }
-
-    /// Binds a field value the way `JSONValue.databaseValue` stores it.
-    func bind(_ i: Int32, _ v: JSONValue) {
-        switch v {
-        case .null: bindNull(i)
-        case .bool(let b): bind(i, Int64(b ? 1 : 0))
-        case .string(let s): bind(i, s)
-        case .number(let d):
-            if d == d.rounded() && abs(d) < 9.0e15 { bind(i, Int64(d)) } else { sqlite3_bind_double(handle, i, d) }
-        case .array, .object: bind(i, String(decoding: CanonicalJSON.encode(v), as: UTF8.self))
+    /// Fails with the SQLite code when a bind did not succeed (a wrong index, a value too big).
+    private func check(_ code: Int32) throws {
+        guard code == SQLITE_OK else {
+            throw StoreError.fromSQLite(code, String(cString: sqlite3_errstr(code)))
         }
     }
 
-    /// Steps once; true when a row is available.
+    func bind(_ i: Int32, _ v: Int64) throws { try check(sqlite3_bind_int64(handle, i, v)) }
+    func bind(_ i: Int32, _ v: String) throws { try check(sqlite3_bind_text(handle, i, v, -1, RawStatement.transient)) }
+    func bind(_ i: Int32, _ v: [UInt8]) throws {
+        try check(v.withUnsafeBytes { sqlite3_bind_blob(handle, i, $0.baseAddress, Int32($0.count), RawStatement.transient) })
+    }
+    func bindNull(_ i: Int32) throws { try check(sqlite3_bind_null(handle, i)) }
+    func bind(_ i: Int32, _ v: String?) throws { if let v { try bind(i, v) } else { try bindNull(i) } }
+
+    /// Binds a field value the way `JSONValue.databaseValue` stores it.
+    func bind(_ i: Int32, _ v: JSONValue) throws {
+        switch v {
+        case .null: try bindNull(i)
+        case .bool(let b): try bind(i, Int64(b ? 1 : 0))
+        case .string(let s): try bind(i, s)
+        case .number(let d):
+            if d == d.rounded() && abs(d) < 9.0e15 { try bind(i, Int64(d)) } else { try check(sqlite3_bind_double(handle, i, d)) }
+        case .array, .object: try bind(i, String(decoding: CanonicalJSON.encode(v), as: UTF8.self))
+        }
+    }
+
+    /// Steps once; true when a row is available. A failure keeps SQLite's code (`.busy` when
+    /// the database is locked): only a damaged file is `.notAReplica`.
     func step(_ db: Database) throws -> Bool {
         switch sqlite3_step(handle) {
         case SQLITE_ROW: return true
         case SQLITE_DONE: return false
-        case let code: throw StoreError.notAReplica("SQLite error \(code): \(String(cString: sqlite3_errmsg(db.sqliteConnection)))")
+        case let code:
+            let message = String(cString: sqlite3_errmsg(db.sqliteConnection))
+            if code & 0xFF == SQLITE_CORRUPT || code & 0xFF == SQLITE_NOTADB {
+                throw StoreError.notAReplica("SQLite error \(code): \(message)")
+            }
+            throw StoreError.fromSQLite(code, message)
         }
     }
 

@@ -1,8 +1,17 @@
-import AcesCore
+import Foundation
 import GRDB
 
-/// The replica's schema. Migrations are append-only and written against the database.
+/// The replica's schema. Migrations are append-only, written against the database as it was
+/// and frozen once released: they call no model code, so a later change of the model cannot
+/// change what an old migration does (a copy of what one needs lives beside it).
 enum Schema {
+    /// The directory's sort key as v5 computed it: lowercased, without diacritics (a frozen copy
+    /// of `SearchText.fold` as of v5).
+    static func v5NameKey(_ s: String) -> String {
+        if s.utf8.allSatisfy({ $0 < 0x80 }) { return s.lowercased() }
+        return s.folding(options: [.caseInsensitive, .diacriticInsensitive, .widthInsensitive], locale: nil).lowercased()
+    }
+
     static var migrator: DatabaseMigrator {
         var m = DatabaseMigrator()
         m.registerMigration("v1") { db in
@@ -165,11 +174,14 @@ enum Schema {
                         revoked_at INTEGER
                     ) WITHOUT ROWID;
                     """)
+            // Frozen with the migration: the name key as it was folded when v5 was released, and
+            // every member queued for the search index, which `Store.open` then fills with the
+            // indexer of the day (an index is derived data, rebuilt, never migrated).
             let update = try db.makeStatement(sql: "UPDATE members SET name_key = ? WHERE rowid = ?")
             for row in try Row.fetchAll(db, sql: "SELECT rowid, name FROM members WHERE name IS NOT NULL") {
-                try update.execute(arguments: [SearchText.fold(row["name"] as String), row["rowid"] as Int64])
+                try update.execute(arguments: [Schema.v5NameKey(row["name"] as String), row["rowid"] as Int64])
             }
-            try SearchIndex(db).reindex(members: try Int64.fetchAll(db, sql: "SELECT rowid FROM members"))
+            try db.execute(sql: "INSERT OR IGNORE INTO search_pending(rowid) SELECT rowid FROM members")
         }
         m.registerMigration("v6-key-announcements") { db in
             try db.execute(
@@ -272,6 +284,22 @@ enum Schema {
                     -- Store.recheckOwnershipIfNeeded): edits across chapters are refused now.
                     CREATE TABLE ownership_pending (since INTEGER NOT NULL);
                     INSERT INTO ownership_pending(since) SELECT 0 WHERE EXISTS (SELECT 1 FROM entries);
+                    """)
+        }
+        m.registerMigration("v10-entry-records") { db in
+            try db.execute(
+                sql: """
+                    -- Which stored entries operate on which record, so erasing a record finds its
+                    -- entries without reading the whole log. Filled by the applier as entries are stored.
+                    CREATE TABLE entry_records (
+                        record TEXT NOT NULL,
+                        entry INTEGER NOT NULL,
+                        PRIMARY KEY (record, entry)
+                    ) WITHOUT ROWID;
+                    INSERT OR IGNORE INTO entry_records(record, entry)
+                        SELECT json_extract(op.value, '$.id'), e.rowid
+                        FROM entries e, json_each(CAST(e.envelope AS TEXT), '$.ops') op
+                        WHERE json_extract(op.value, '$.id') IS NOT NULL;
                     """)
         }
         return m

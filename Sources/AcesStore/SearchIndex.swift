@@ -72,7 +72,7 @@ struct SearchIndex {
         var moved = [(member: Int64, to: Int64?)]()
         for rowid in rowids {
             sqlite3_reset(read.handle)
-            read.bind(1, rowid)
+            try read.bind(1, rowid)
             guard try read.step(db) else { continue }
             let old: Int64? = read.isNull(11) ? nil : read.int64(11)
             if let old { deletes.append(old) }
@@ -88,21 +88,21 @@ struct SearchIndex {
         sqlite3_reset(read.handle)
         let delete = RawStatement(try db.cachedStatement(sql: "DELETE FROM member_search WHERE rowid = ?"))
         for d in deletes.sorted() {
-            delete.bind(1, d)
+            try delete.bind(1, d)
             try delete.run(db)
         }
         let insert = RawStatement(
             try db.cachedStatement(
                 sql: "INSERT INTO member_search(rowid, name, organisation, role, city, bio, scope) VALUES (?, ?, ?, ?, ?, ?, ?)"))
         for row in inserts.sorted(by: { $0.id < $1.id }) {
-            insert.bind(1, row.id)
-            for (k, t) in row.text.enumerated() { insert.bind(Int32(k + 2), t) }
+            try insert.bind(1, row.id)
+            for (k, t) in row.text.enumerated() { try insert.bind(Int32(k + 2), t) }
             try insert.run(db)
         }
         let update = RawStatement(try db.cachedStatement(sql: "UPDATE members SET search_rowid = ? WHERE rowid = ?"))
         for m in moved {
-            if let to = m.to { update.bind(1, to) } else { update.bindNull(1) }
-            update.bind(2, m.member)
+            if let to = m.to { try update.bind(1, to) } else { try update.bindNull(1) }
+            try update.bind(2, m.member)
             try update.run(db)
         }
     }

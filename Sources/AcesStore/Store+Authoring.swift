@@ -71,7 +71,7 @@ public struct Draft {
         // Through SQLite's C API: an import asks this once per new member.
         let select = RawStatement(try db.cachedStatement(sql: "SELECT id FROM members WHERE email_key = ? AND removed = 0 ORDER BY id"))
         defer { sqlite3_reset(select.handle) }
-        select.bind(1, EmailAddress.identityKey(email))
+        try select.bind(1, EmailAddress.identityKey(email))
         var ids = [String]()
         while try select.step(db) { if let id = select.text(0) { ids.append(id) } }
         return ids
@@ -182,7 +182,7 @@ extension Store {
                 guard !values.isEmpty else { throw StoreError.invalid("the chapter of \(kind.rawValue) \(id) is already \(owner ?? "")") }
             }
             let state = try applier.currentState(kind, id: id) ?? RecordState()
-            if state.erased { throw StoreError.invalid("\(kind.rawValue) \(id) was erased and cannot be written again") }
+            if state.erased { throw StoreError.erased(kind, id) }
             var bases = [String: [Version]]()
             for name in values.keys {
                 guard let f = kind.field(name) else { throw StoreError.invalid("\(kind.rawValue) has no field '\(name)'") }

@@ -21,7 +21,7 @@ extension Store {
     public func erase(_ kind: RecordKind, id: String, reason: String, as author: Author, now: Date = Date()) throws -> Entry {
         let entry = try pool.write { db -> Entry in
             guard let state = try Record.fetchState(db, kind: kind, id: id) else { throw StoreError.notFound(kind, id) }
-            guard !state.erased else { throw StoreError.invalid("\(kind.rawValue) \(id) is already erased") }
+            guard !state.erased else { throw StoreError.alreadyErased(kind, id) }
             guard let e = try authorEntries(db, as: author, count: 1, { _, _ in [.erase(kind, id: id)] }).first else {
                 throw StoreError.invalid("nothing to erase")
             }
@@ -30,7 +30,9 @@ extension Store {
                 arguments: [id, kind.rawValue, e.envelope.origin.rawValue, e.envelope.seq, reason, Int64(now.timeIntervalSince1970)])
             return e
         }
-        try? purgeErasedTraces()
+        do { try purgeErasedTraces() } catch {
+            throw StoreError.purgeIncomplete(kind, id, cause: (error as? StoreError)?.description ?? "\(error)")
+        }
         return entry
     }
 

@@ -110,7 +110,7 @@ extension Store {
     }
 
     static func apply(_ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date) throws -> ApplyReport {
-        let applier = try Applier(db, roster: OwnershipRoster(keys))
+        var applier = try Applier(db, roster: OwnershipRoster(keys))
         applier.receivedFrom = peer
         applier.receivedAt = now
         let o = try applier.origin(origin)
@@ -149,15 +149,41 @@ extension Store {
             origin: origin, headSeq: o.headSeq, headHash: o.headHash,
             chainKey: try Store.chainKey(db, originID: o.id, before: o.headSeq + 1), keys: keys)
         let verdict = verifier.verify(fresh)
-        for e in fresh.prefix(verdict.accepted) { try applier.append(e) }
+        var accepted = verdict.accepted
+        var refusal = verdict.refusal.flatMap { why in verdict.refusedIndex.map { (index: $0, why: why) } }
+        var index = 0
+        do {
+            try db.inSavepoint {
+                for (i, e) in fresh.prefix(accepted).enumerated() {
+                    index = i
+                    try applier.append(e)
+                }
+                return .commit
+            }
+        } catch StoreError.tooManyHeads(let kind, let id, _) {
+            // The entry would make a field keep more versions than a state can hold: it is refused
+            // whole, and the run is applied again up to it, on a fresh view of the rolled back state.
+            applier = try Applier(db)
+            applier.receivedFrom = peer
+            applier.receivedAt = now
+            for e in fresh.prefix(index) { try applier.append(e) }
+            let e = fresh[index].envelope
+            accepted = index
+            refusal = (
+                index,
+                EntryError.malformed(
+                    "entry \(e.origin):\(e.seq) would give \(kind.rawValue) \(id) more than \(RecordState.maxHeads) concurrent versions of a field (PROTOCOL.md §3)"
+                )
+            )
+        }
         try applier.finish()
-        report.applied = verdict.accepted
-        report.held = Array(fresh[verdict.accepted..<(verdict.accepted + verdict.held)])
+        report.applied = accepted
+        if accepted == verdict.accepted { report.held = Array(fresh[verdict.accepted..<(verdict.accepted + verdict.held)]) }
         report.erased = applier.erasedAny
         report.searchPending = applier.searchPending
-        if let why = verdict.refusal, let i = verdict.refusedIndex {
-            try quarantine(fresh[i], why)
-            report.refusal = why
+        if let refusal {
+            try quarantine(fresh[refusal.index], refusal.why)
+            report.refusal = refusal.why
         }
         return report
     }

@@ -324,7 +324,9 @@ extension Applier {
     private func operationsInLog(_ key: RecordKey) throws -> [(op: LogOperation, stamp: Stamp, version: Int, payload: Payload?)] {
         var out = [(op: LogOperation, stamp: Stamp, version: Int, payload: Payload?)]()
         let rows = try Row.fetchAll(
-            db, sql: "SELECT envelope, payloads FROM entries WHERE instr(envelope, ?) > 0", arguments: [key.id])
+            db,
+            sql: "SELECT e.envelope, e.payloads FROM entry_records r JOIN entries e ON e.rowid = r.entry WHERE r.record = ?",
+            arguments: [key.id])
         for r in rows {
             let stored = try StoredEntry(envelope: r["envelope"], payloads: r["payloads"])
             guard let i = stored.operationIndex(kind: key.kind, id: key.id) else { continue }

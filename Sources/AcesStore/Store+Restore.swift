@@ -30,13 +30,21 @@ extension Store {
     /// Holds authoring back until `quorum` peers confirm this node's own head.
     public func lockUntilOwnHeadConfirmed(quorum: Int) throws {
         precondition(quorum >= 1, "a restore lock needs at least one peer")
-        try pool.write { db in
-            try db.execute(
-                sql: """
-                    INSERT OR REPLACE INTO meta(key, value) VALUES ('restore_quorum', ?);
-                    INSERT OR REPLACE INTO meta(key, value) VALUES ('restore_confirmed', '[]');
-                    """, arguments: [String(quorum)])
-        }
+        try pool.write { db in try Store.lock(db, quorum: quorum) }
+    }
+
+    /// `lockUntilOwnHeadConfirmed(quorum:)` from async code.
+    public func lockUntilOwnHeadConfirmed(quorum: Int) async throws {
+        precondition(quorum >= 1, "a restore lock needs at least one peer")
+        try await pool.write { db in try Store.lock(db, quorum: quorum) }
+    }
+
+    private static func lock(_ db: Database, quorum: Int) throws {
+        try db.execute(
+            sql: """
+                INSERT OR REPLACE INTO meta(key, value) VALUES ('restore_quorum', ?);
+                INSERT OR REPLACE INTO meta(key, value) VALUES ('restore_confirmed', '[]');
+                """, arguments: [String(quorum)])
     }
 
     /// Records that `peer` holds nothing of our origin beyond our head; lifts the lock at the

@@ -56,9 +56,14 @@ public struct Store: Sendable {
             throw StoreError.notAReplica("no replica at \(path)")
         }
         let pool: DatabasePool
+        let reindex: Bool
         do {
             pool = try DatabasePool(path: path, configuration: configuration())
+            let before = try pool.read { db in try Schema.migrator.appliedIdentifiers(db) }
             try Schema.migrator.migrate(pool)
+            reindex = !before.contains("v5-directory")
+        } catch let e as DatabaseError where e.resultCode == .SQLITE_BUSY || e.resultCode == .SQLITE_LOCKED {
+            throw StoreError.busy
         } catch {
             throw StoreError.notAReplica("\(path) is not an Aces replica (\(error))")
         }
@@ -66,7 +71,10 @@ public struct Store: Sendable {
         guard let name, let chapter = ChapterID(name) else {
             throw StoreError.notAReplica("\(path) is not an Aces replica (it names no chapter)")
         }
-        return Store(pool: pool, chapter: chapter, path: path)
+        let store = Store(pool: pool, chapter: chapter, path: path)
+        // The v5 migration queued every member for the search index: fill it now.
+        if reindex { try store.indexPendingSearch() }
+        return store
     }
 
     static func configuration() -> Configuration {

@@ -23,6 +23,7 @@ import Testing
     /// Serves both nodes, syncs each from the other until both list the same `count` conflicts, then stops them.
     func syncBoth(expecting count: Int) async throws -> Bool {
         var servers = [AcesProcess.Running]()
+        defer { for s in servers { s.signalStop() } }
         for c in ["fr", "uk"] { servers.append(try AcesProcess.start(["serve", "--data", fed + "/" + c])) }
         do {
             for _ in 0..<150 {

@@ -271,3 +271,12 @@ struct IndependentOwnershipTests {
         #expect(r.out.contains("3 operation(s) refused for ownership"), "\(r.out)")
     }
 }
+
+/// In CI the independent verifier must run: a missing python3-cryptography fails there, loudly,
+/// rather than skipping the suite above.
+@Suite struct IndependentVerifierPrerequisiteTests {
+    @Test func continuousIntegrationHasTheVerifiersPython() {
+        guard ProcessInfo.processInfo.environment["CI"] != nil else { return }
+        #expect(Python.available, "python3 (3.11+) with python3-cryptography is missing: the independent verifier did not run")
+    }
+}

@@ -93,6 +93,7 @@ import Testing
         #expect(
             try await aces("federation", "create", "--dir", fed, "--chapters", "fr,uk", "--base-port", String(freeBasePort())).status == 0)
         let first = try AcesProcess.start(["serve", "--data", fed + "/fr"])
+        defer { first.signalStop() }
         // The first holds the lock once its process id is in the lock file; only then is a
         // second one started (one started before would take the lock and serve).
         let lockFile = fed + "/fr/serve.lock"

@@ -417,7 +417,8 @@ struct CSVEncodingTests {
 
 @Suite("CSV performance")
 struct CSVPerformanceTests {
-    @Test("a 10,000-row, 10-column file reads in under 2 seconds")
+    // How fast it reads is measured by the benchmarks ('aces bench'), not asserted here.
+    @Test("a 10,000-row, 10-column file with quoted separators and line breaks reads whole")
     func largeFile() throws {
         var bytes = bomBytes
         bytes.append(contentsOf: Array("id;Prénom;Nom;Email;Téléphone;Ville;Pays;Note;Inscrit;Statut\r\n".utf8))
@@ -428,12 +429,7 @@ struct CSVPerformanceTests {
             bytes.append(contentsOf: Array(line.utf8))
         }
         #expect(bytes.count > 1_500_000)
-        var table: CSVTable?
-        let elapsed = try ContinuousClock().measure {
-            table = try CSVReader.read(bytes)
-        }
-        #expect(elapsed < .seconds(2), "read took \(elapsed)")
-        let result = try #require(table)
+        let result = try CSVReader.read(bytes)
         #expect(result.separator == semicolon)
         #expect(result.header.count == 10)
         #expect(result.rows.count == 10_000)

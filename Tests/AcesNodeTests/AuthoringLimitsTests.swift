@@ -35,6 +35,7 @@ import Testing
 
     @Test func aCalendarFeedStopsBefore16MiB() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         // 2,000 events with descriptions at their 8,000-byte limit: about 18 MB of feed uncapped.
         try fed.addEventsWithLongDescriptions(on: "fr", count: 2_000, sentences: 163, seed: 5)
         try await fed.start("fr")

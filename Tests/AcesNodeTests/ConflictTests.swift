@@ -17,6 +17,7 @@ import Testing
     @Test func aPartitionedEditBecomesOneConflictEverywhereAndAThirdNodeSettlesIt() async throws {
         // de and uk are stewards: de may edit fr's member, uk may settle the conflict.
         let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["de", "uk"])
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk", "de")
         let id = try fed.addMember(on: "fr", 1, city: "Paris")
         #expect(try await fed.converge(["fr", "uk", "de"]))
@@ -48,6 +49,7 @@ import Testing
     @Test func aDuplicateEmailIsMergedIntoOneMemberOnEveryNode() async throws {
         // uk is a steward: it may merge fr's and de's duplicates (docs/CONFLICTS.md).
         let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["uk"])
+        defer { fed.shutdownLeftovers() }
         let a = try fed.addMember(on: "fr", 1)
         let b = RecordID.mint(millis: 1, random: [UInt8](repeating: 9, count: 10), owner: ChapterID("de")!)
         let de = fed.node("de")

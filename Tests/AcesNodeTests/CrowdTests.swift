@@ -37,6 +37,7 @@ import Testing
         let parallel = 256
         // Given a node holding members and an event, served by the real executable
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         let fr = fed.node("fr")
         let editor = Editor(directory: fr, store: try fr.openStore())
         let zoe = try editor.addMember(["email": "zoe@example.fr", "name": "Zoë Martin", "city": "Lyon", "visibility": "public"]).id
@@ -55,6 +56,7 @@ import Testing
         let fedBase = fr.config.federation!.url
 
         let node = try AcesProcess.start(["serve", "--data", fr.path])
+        defer { node.signalStop() }
         var config = HTTPClient.Configuration(tlsConfiguration: try fed.node("uk").tlsMaterial().client)
         config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = parallel
         config.timeout = .init(connect: .seconds(30), read: .seconds(30))

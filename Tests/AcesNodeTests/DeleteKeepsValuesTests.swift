@@ -17,6 +17,7 @@ import Testing
     /// steward: it may edit fr's member and settle the delete conflict.
     func withFederation(_ body: (RunningFederation) async throws -> Void) async throws {
         let fed = try RunningFederation(["fr", "uk"], stewards: ["uk"])
+        defer { fed.shutdownLeftovers() }
         do { try await body(fed) } catch {
             await fed.stopAll()
             throw error

@@ -18,6 +18,7 @@ import Testing
 
     @Test func anErasureRemovesTheValuesFromEveryNodeAndIsFinal() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 77, city: "Paris")
         try fed.update(on: "fr", id: id, ["bio": "Unique bio 7qz for the erasure test", "email": "erase-me-zq7@example.org"])
         try await fed.start("fr", "uk", "de")

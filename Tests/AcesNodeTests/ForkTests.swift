@@ -20,6 +20,7 @@ import Testing
     @Test func aRestoredNodeThatSignsAgainForksTheLogAndEveryNodeFreezesIt() async throws {
         // de never talks to fr: it learns of the fork only from uk's evidence.
         let fed = try RunningFederation(["fr", "uk", "de"], interval: 0.2, peers: ["fr": ["uk"], "uk": ["fr", "de"], "de": ["uk"]])
+        defer { fed.shutdownLeftovers() }
         try fed.reconfigure("fr") { $0.sync?.timeoutSeconds = 20 }
         try await fed.start("fr", "uk", "de")
         for i in 0..<2 { try fed.addMember(on: "fr", i) }
@@ -100,6 +101,7 @@ import Testing
 
     @Test func aRestoredNodeWithoutReachablePeersDoesNotAuthorUntilOneShowsItsHead() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk")
         for i in 0..<2 { try fed.addMember(on: "fr", i) }
         #expect(try await fed.converge(["fr", "uk"]))
@@ -141,6 +143,7 @@ import Testing
     /// frozen and shows a forgery as the rival: the forgery is quarantined, nothing is frozen.
     @Test func aLyingPeerCannotFreezeAnOriginWithAForgedEntry() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1)
         try fed.update(on: "fr", id: id, ["city": "Lyon"])
         try fed.update(on: "fr", id: id, ["city": "Nice"])

@@ -66,6 +66,7 @@ import Testing
 
     @Test func randomRequestsNeverGetA5xx() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr")
         do { try await fuzz(fed) } catch {
             await fed.stopAll()
@@ -116,6 +117,7 @@ import Testing
 
     @Test func randomFederationRequestsFromAPeerNeverGetA5xx() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         for i in 0..<3 { try fed.addMember(on: "fr", i) }
         try await fed.start("fr")
         do {

@@ -118,6 +118,7 @@ import Testing
 
     @Test func http10ClientsGetTheirAnswerAndTheConnectionClosesUnlessKeptAlive() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         // An idle timeout far longer than the test waits: only closing after the answer passes.
         try fed.reconfigure("fr") { $0.web?.idleTimeoutSeconds = 600 }
         try await fed.start("fr")
@@ -269,6 +270,7 @@ import Testing
             #expect(try await n.get("/").body.contains("<link rel=\"icon\" href=\"/favicon.svg\""))
         }
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         try fed.reconfigure("fr") { $0.web?.allowIndexing = true }
         #expect(try NodeConfig.parse(try fed.node("fr").config.toml()).web?.allowIndexing == true)
         try await fed.start("fr")

@@ -53,6 +53,7 @@ import Testing
 
     @Test func aLineThatDecompressesBeyondTheLimitIsNeverParsed() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         // One "line" of 10 MB of JSON-looking text, about 10 KB once compressed.
         let bomb = try gzip(Array(("{\"envelope\":\"" + String(repeating: "a", count: 10_000_000) + "\"}\n").utf8))
         #expect(bomb.count < 100_000)
@@ -78,6 +79,7 @@ import Testing
 
     @Test func aTricklingPeerIsGivenUpOnWithinTheDeadline() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         try fed.reconfigure("de") { $0.sync?.timeoutSeconds = 3 }
         _ = try fed.addMember(on: "fr", 1)
         let honest = try await fed.store("fr").wireEntries(of: fr, after: 0, limit: 10).bytes
@@ -112,6 +114,7 @@ import Testing
 
     @Test func anEntryWithAnOversizedValueIsRefusedOnReceipt() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         // fr's own key signs a member whose name is 62 KB: what a node without byte limits wrote.
         let key = try fed.node("fr").signingKey()
         let values: [String: JSONValue] = [

@@ -10,6 +10,7 @@ import Testing
 extension LyingPeerTests {
     @Test func aRetiredKeySignsNothingAnyNodeAccepts() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"], peers: ["fr": ["uk"], "uk": ["fr", "de"], "de": ["uk"]])
+        defer { fed.shutdownLeftovers() }
         let fr = ChapterID("fr")!
         let member = try fed.addMember(on: "fr", 1)
         let stolen = try fed.node("fr").signingKey()

@@ -88,6 +88,7 @@ import Testing
 
     @Test func aClientThatStopsReadingItsAnswerIsCutOff() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         try fed.reconfigure("fr") { $0.web?.requestTimeoutSeconds = 2 }
         // A calendar feed larger than the kernel's largest send buffer (4 MiB here), so the answer
         // backs up in the server rather than in the kernel: 1,000 events with long descriptions.
@@ -107,6 +108,7 @@ import Testing
 
     @Test func silentAndStalledConnectionsAreClosed() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         try fed.reconfigure("fr") { $0.web?.idleTimeoutSeconds = 1 }
         try await fed.start("fr")
         let port = fed.server("fr")!.port("web")!

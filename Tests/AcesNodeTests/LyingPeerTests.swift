@@ -35,6 +35,7 @@ import Testing
 
     @Test func replayedReorderedTruncatedAndForgedStreamsAreRefused() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1)
         try fed.update(on: "fr", id: id, ["city": "Lyon"])
         try fed.update(on: "fr", id: id, ["city": "Nice"])
@@ -98,6 +99,7 @@ import Testing
     /// refused, and `aces status` says so; what came before it is applied.
     @Test func anEntryOfALaterProtocolVersionWaitsForAnUpgrade() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1)
         try fed.update(on: "fr", id: id, ["city": "Lyon"])
         let fr = ChapterID("fr")!

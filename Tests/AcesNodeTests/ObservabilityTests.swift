@@ -10,9 +10,29 @@ import Testing
 /// What an operator watches: /metrics (with an admin token, read by the reference Prometheus parser),
 /// /readyz, /healthz.
 @Suite(.serialized) struct ObservabilityTests {
-    /// Parses Prometheus text with the reference client library's parser; returns
-    /// `name{labels} value` lines, sorted.
+    /// Whether Debian's `python3-prometheus-client` (the reference parser) is installed.
+    static let referenceParserPresent: Bool = {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        p.arguments = ["-c", "import prometheus_client.parser"]
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        guard (try? p.run()) != nil else { return false }
+        p.waitUntilExit()
+        return p.terminationStatus == 0
+    }()
+
+    /// Parses Prometheus text into `name{labels} value` lines, sorted: with the reference client
+    /// library's parser where it is installed. Without it, CI fails (its .ci/run installs it), and
+    /// elsewhere the lines are read by a plain reader, with a warning that the reference check did
+    /// not run.
     func parse(_ text: String) throws -> [String] {
+        guard Self.referenceParserPresent else {
+            let missing = "python3-prometheus-client is not installed: /metrics was not checked by the reference Prometheus parser"
+            if ProcessInfo.processInfo.environment["CI"] != nil { Issue.record("\(missing) (CI installs it in .ci/run)") }
+            FileHandle.standardError.write(Data("warning: \(missing); install it with 'apt-get install python3-prometheus-client'\n".utf8))
+            return plainSamples(text)
+        }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         p.arguments = [
@@ -40,8 +60,21 @@ import Testing
         return out.split(separator: "\n").map(String.init).sorted()
     }
 
+    /// The samples of an exposition as `name{labels} value`, labels sorted by name.
+    func plainSamples(_ text: String) -> [String] {
+        text.split(separator: "\n").compactMap { line -> String? in
+            guard !line.hasPrefix("#"), let space = line.lastIndex(of: " ") else { return nil }
+            let series = line[..<space], value = line[line.index(after: space)...]
+            guard let brace = series.firstIndex(of: "{") else { return "\(series){} \(value)" }
+            let labels = series[series.index(after: brace)..<series.index(before: series.endIndex)]
+                .split(separator: ",").sorted().joined(separator: ",")
+            return "\(series[..<brace]){\(labels)} \(value)"
+        }.sorted()
+    }
+
     @Test func metricsParseAndCountWhatTheNodeDid() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk")
         for i in 0..<3 { try fed.addMember(on: "uk", i) }
         try fed.update(on: "uk", id: try fed.addMember(on: "uk", 7), ["bio": "Secret-bio-zq8"])
@@ -52,7 +85,13 @@ import Testing
 
         // Prometheus scrapes with an admin token (`aces admin token create`).
         let token = try fed.store("fr").createAdminToken(label: "prometheus", random: SecretToken.random(36)).token
-        let (status, text) = try await httpGet(web + "/metrics", token: token)
+        // A request is counted once its answer is written: scrape again until it shows (a moment
+        // at most; the scrape waits for no timer).
+        var (status, text) = try await httpGet(web + "/metrics", token: token)
+        for _ in 0..<50 where !text.contains("route=\"/api/v1/members\"") {
+            try await Task.sleep(for: .milliseconds(20))
+            (status, text) = try await httpGet(web + "/metrics", token: token)
+        }
         #expect(status == 200)
         let samples = try parse(text)
         func value(_ prefix: String) -> Double? {
@@ -87,7 +126,7 @@ import Testing
         let (_, down) = try await httpGet(web + "/federation")
         #expect(down.contains("badge cancelled\">no"), "an unreachable peer shows as such")
 
-        try fed.store("fr").lockUntilOwnHeadConfirmed(quorum: 1)
+        try await fed.store("fr").lockUntilOwnHeadConfirmed(quorum: 1)
         let (locked, why) = try await httpGet(web + "/readyz")
         #expect(locked == 503 && why.contains("restore"))
         await fed.stopAll()

@@ -76,6 +76,7 @@ import Testing
     @Test(arguments: Tamper.allCases)
     func aTamperedRelayIsRefusedAndHonestPeersStillSync(_ t: Tamper) async throws {
         let fed = try RunningFederation(["fr", "uk", "de"], interval: 60)
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1, city: "Paris")
         try fed.update(on: "fr", id: id, ["city": "Lyon"])
         try fed.update(on: "fr", id: id, ["role": "Press officer"])
@@ -116,6 +117,7 @@ import Testing
 
     @Test func theFederationListenerRefusesClientsWithoutAFederationCertificate() async throws {
         let fed = try RunningFederation(["fr", "uk"])
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr")
         let fr = fed.node("fr")
         let url = fr.config.federation!.url + "/federation/v1/heads"

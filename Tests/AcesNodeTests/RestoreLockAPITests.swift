@@ -11,7 +11,7 @@ import Testing
     @Test func aWriteDuringTheRestoreLockIs503WithTheReasonAndStatusShowsTheLock() async throws {
         try await WebNode.with(seed: APITests.seed) { n in
             let store = try n.store()
-            try store.lockUntilOwnHeadConfirmed(quorum: 2)
+            try await store.lockUntilOwnHeadConfirmed(quorum: 2)
             let heads = try await store.heads().map(\.seq)
             let (auth, json) = (try APITests.token(n), APITests.json)
             let write = try await n.send(

@@ -10,6 +10,7 @@ import Testing
 @Suite(.serialized) struct RestoreTests {
     @Test func aBackupTakenWhileServingRestoresAndCatchesUpWithoutForking() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
+        defer { fed.shutdownLeftovers() }
         // The restore's own sync pass runs in a child process; on a loaded machine give it time.
         try fed.reconfigure("fr") { $0.sync?.timeoutSeconds = 20 }
         try await fed.start("fr", "uk")
@@ -50,6 +51,7 @@ import Testing
 
     @Test func aNodeRebuiltFromItsPeersAuthorsOnlyOnceTheyConfirmItsHead() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 0.2)
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk")
         for i in 0..<4 { try fed.addMember(on: "fr", i) }
         try fed.addMember(on: "uk", 9)

@@ -67,6 +67,14 @@ final class RunningFederation: @unchecked Sendable {
         for r in stopping { _ = try? await r.task.value }
     }
 
+    /// For `defer`: starts a graceful shutdown of every node still running (a test that threw
+    /// before `stopAll()`), without waiting, so no server outlives its test.
+    func shutdownLeftovers() {
+        let left = Array(running.values)
+        running.removeAll()
+        for r in left { Task { await r.group.triggerGracefulShutdown() } }
+    }
+
     func stopAll() async {
         let stopping = Array(running.values)
         running.removeAll()

@@ -17,6 +17,7 @@ import Testing
 
     @Test func burstsOfParallelRequestsAllGetAnAnswerAndSIGTERMStillStopsTheNode() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         for i in 0..<5 { try fed.addMember(on: "fr", i) }
         // Metrics are for an admin's token.
         let token = try fed.store("fr").createAdminToken(label: "scrape", random: SecretToken.random(36)).token
@@ -61,6 +62,7 @@ import Testing
     /// would bring the edit over.
     @Test func aCLIWriteToAServingNodeReachesItsPeerWithoutWaitingForThePeriodicPass() async throws {
         let fed = try RunningFederation(["fr", "uk"], interval: 3600)
+        defer { fed.shutdownLeftovers() }
         try await fed.start("fr", "uk")
         do {
             #expect(try await fed.converge(["fr", "uk"]))

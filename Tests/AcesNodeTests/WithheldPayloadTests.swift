@@ -41,6 +41,7 @@ import Testing
 
     @Test func strippedPayloadsAreNotAppliedUntilAnHonestPeerSendsThem() async throws {
         let fed = try RunningFederation(["fr", "uk", "de"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1, city: "Lyon")
         try fed.update(on: "fr", id: id, ["city": "Marseille"])
         let honest = try fed.store("fr")
@@ -98,6 +99,7 @@ import Testing
 
     @Test func aNullThatALaterEraseInTheChainProvesIsAppliedWithoutAskingAnyone() async throws {
         let fed = try RunningFederation(["fr", "uk", "de", "it"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1)
         try fed.store("fr").erase(.member, id: id, reason: "asked to be forgotten", as: fed.node("fr").author())
         // fr holds the set with its payload erased (null), then the erase: what any relay serves.
@@ -139,6 +141,7 @@ import Testing
     @Test func aWriteThatReplacedAWithheldOneStaysTheWinnerWhenThePayloadArrives() async throws {
         // uk is a steward: it may edit fr's member.
         let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["uk"])
+        defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 1, city: "Lyon")
         let frEntries = try fed.store("fr").entries(of: fr, after: 0, limit: 10)
         let uk = try fed.store("uk")

@@ -48,6 +48,11 @@ public struct AcesProcess {
         /// Its process id.
         public var pid: Int32 { process.processIdentifier }
 
+        /// For `defer` in async code: sends SIGTERM without waiting (a no-op once it exited).
+        public func signalStop() {
+            if process.isRunning { process.terminate() }
+        }
+
         /// Stops it with SIGTERM and waits for it to exit.
         public func stop() {
             if process.isRunning { process.terminate() }

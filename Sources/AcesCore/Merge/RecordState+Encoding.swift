@@ -1,27 +1,44 @@
 extension RecordState {
+    /// The most heads, and the most pending versions, one field's state can keep (its count is
+    /// one byte): an operation that would make a field exceed it is refused (docs/PROTOCOL.md §3).
+    public static let maxHeads = 255
+    /// The most `covered` versions a state can keep (a two-byte count).
+    public static let maxCovered = 0xFFFF
+
+    /// The index of a field whose heads or pending versions exceed `maxHeads` (or
+    /// `removedIndex` when `covered` exceeds `maxCovered`); nil when the state can be encoded whole.
+    public var fieldBeyondBound: Int? {
+        for (index, fh) in fields where fh.heads.count > RecordState.maxHeads || fh.pending.count > RecordState.maxHeads {
+            return index
+        }
+        return covered.count > RecordState.maxCovered ? RecordState.removedIndex : nil
+    }
+
     /// A compact binary form: format byte, erased byte, then per field its index, heads
     /// (packed HLC, origin, seq) and pending versions. Fields in index order, so equal states
     /// encode to equal bytes. Format 2 adds, after the fields, the `covered` versions (a count of
     /// two bytes, little-endian, then each version); a state without any is written in format 1,
-    /// exactly as before format 2 existed.
+    /// exactly as before format 2 existed. The state must be within the bounds (`fieldBeyondBound`
+    /// is nil): nothing is ever dropped to make it fit.
     public var encoded: [UInt8] {
+        precondition(fieldBeyondBound == nil, "a record state beyond the encoding's bounds must be refused before it is stored")
         var out: [UInt8] = [covered.isEmpty ? 1 : 2, erased ? 1 : 0, UInt8(fields.count)]
         out.reserveCapacity(64)
         for (index, fh) in fields {
             out.append(UInt8(index))
-            out.append(UInt8(min(fh.heads.count, 255)))
-            for h in fh.heads.prefix(255) {
+            out.append(UInt8(fh.heads.count))
+            for h in fh.heads {
                 appendInt(h.hlc.packed, to: &out)
                 appendVersion(h.version, to: &out)
             }
-            out.append(UInt8(min(fh.pending.count, 255)))
-            for p in fh.pending.prefix(255) { appendVersion(p, to: &out) }
+            out.append(UInt8(fh.pending.count))
+            for p in fh.pending { appendVersion(p, to: &out) }
         }
         if !covered.isEmpty {
-            let n = min(covered.count, 0xFFFF)
+            let n = covered.count
             out.append(UInt8(n & 0xFF))
             out.append(UInt8(n >> 8))
-            for v in covered.prefix(n) { appendVersion(v, to: &out) }
+            for v in covered { appendVersion(v, to: &out) }
         }
         return out
     }

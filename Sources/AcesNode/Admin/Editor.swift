@@ -21,16 +21,34 @@ public struct Editor: Sendable {
     /// Fields set by the node or by conflict resolution, never by an edit.
     static let managed: Set<String> = ["chapter", "merged_into"]
 
-    /// Checks field values by name; `null` clears an optional field.
-    public static func validated(_ kind: RecordKind, _ raw: [String: JSONValue]) throws -> [String: JSONValue] {
+    /// Why a raw field value was refused: the field is not one an edit sets, or its value is wrong.
+    /// Each front end words it its own way (the CLI names options, the API fields).
+    public enum FieldInputError: Error, Sendable, Equatable, CustomStringConvertible {
+        case unknownField(RecordKind, String)
+        case value(FieldError)
+
+        public var description: String {
+            switch self {
+            case .unknownField(let kind, let name): "\(kind.rawValue) has no field '\(name.prefix(40))' that can be set"
+            case .value(let e): e.description
+            }
+        }
+    }
+
+    /// The one field check of every edit (CLI, admin API, forms): each name must be a field an
+    /// edit may set, each value valid for it; `null` clears an optional field.
+    public static func checked(_ kind: RecordKind, _ raw: [String: JSONValue]) throws(FieldInputError) -> [String: JSONValue] {
         var out = [String: JSONValue]()
         for (name, value) in raw {
-            guard let spec = kind.field(name), !managed.contains(name) else {
-                throw StoreError.invalid("\(kind.rawValue) has no field '\(name.prefix(40))' that can be set")
-            }
-            do { out[name] = try spec.validate(value) } catch { throw StoreError.invalid(error.description) }
+            guard let spec = kind.field(name), !managed.contains(name) else { throw .unknownField(kind, name) }
+            do { out[name] = try spec.validate(value) } catch { throw .value(error) }
         }
         return out
+    }
+
+    /// Checks field values by name; `null` clears an optional field (`checked`, as a `StoreError`).
+    public static func validated(_ kind: RecordKind, _ raw: [String: JSONValue]) throws -> [String: JSONValue] {
+        do { return try checked(kind, raw) } catch { throw StoreError.invalid(error.description) }
     }
 
     /// Adds a member to this node's chapter; visibility defaults to `members`, status to `active`.
@@ -46,7 +64,7 @@ public struct Editor: Sendable {
         let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
         try store.author(as: author) { draft in
             if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
-                throw StoreError.invalid("a member with this email already exists (\(other))")
+                throw StoreError.duplicateEmail(existing: other)
             }
             return [.set(.member, id: id, values: values.filter { $0.value != .null })]
         }
@@ -61,7 +79,7 @@ public struct Editor: Sendable {
         try store.author(as: try directory.author()) { draft in
             guard let r = try draft.record(.member, id: id), !r.removed else { throw StoreError.notFound(.member, id) }
             if let email = values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first(where: { $0 != id }) {
-                throw StoreError.invalid("another member already has this email (\(other))")
+                throw StoreError.duplicateEmail(existing: other)
             }
             let changed = r.changes(values)
             return changed.isEmpty ? [] : [.set(.member, id: id, values: changed)]

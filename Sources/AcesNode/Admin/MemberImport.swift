@@ -175,7 +175,7 @@ public struct MemberImport: SpreadsheetImport {
             return [.set(.member, id: id, values: c.values)]
         }
         if let email = c.values["email"]?.stringValue, let other = try draft.memberIDs(withEmail: email).first {
-            throw StoreError.invalid("line \(c.line): a member with this email appeared meanwhile (\(other))")
+            throw StoreError.duplicateEmail(existing: other, line: c.line)
         }
         let id = RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin)
         return [.set(.member, id: id, values: c.values)]

@@ -1,4 +1,5 @@
 import AcesCore
+import AcesStore
 import Foundation
 import TOMLKit
 
@@ -16,6 +17,38 @@ public struct NodeConfig: Codable, Sendable, Equatable {
     public var web: WebConfig?
     /// How the node syncs with its peers.
     public var sync: SyncConfig?
+    /// How long quarantine evidence, sessions and sign-in links are kept.
+    public var retention: RetentionConfig?
+
+    /// `[retention]`: days kept once a row stopped mattering (defaults: `RetentionPolicy.standard`).
+    public struct RetentionConfig: Codable, Sendable, Equatable {
+        /// Days a refused entry stays in quarantine (default 365); a frozen origin's fork evidence stays.
+        public var quarantineDays: Int?
+        /// Days a session is kept after it expired or was revoked (default 30).
+        public var sessionDays: Int?
+        /// Days a sign-in link is kept after it expired, was used or was revoked (default 30).
+        public var inviteDays: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case quarantineDays = "quarantine_days"
+            case sessionDays = "session_days"
+            case inviteDays = "invite_days"
+        }
+
+        public init(quarantineDays: Int? = nil, sessionDays: Int? = nil, inviteDays: Int? = nil) {
+            self.quarantineDays = quarantineDays
+            self.sessionDays = sessionDays
+            self.inviteDays = inviteDays
+        }
+    }
+
+    /// The retention policy these settings give.
+    public var retentionPolicy: RetentionPolicy {
+        let d = RetentionPolicy.standard
+        return RetentionPolicy(
+            quarantineDays: retention?.quarantineDays ?? d.quarantineDays, sessionDays: retention?.sessionDays ?? d.sessionDays,
+            inviteDays: retention?.inviteDays ?? d.inviteDays)
+    }
 
     /// `[federation]`: where the node listens for peers and the TLS material it uses.
     public struct FederationConfig: Codable, Sendable, Equatable {
@@ -132,8 +165,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     public init(
         chapter: String, roster: String? = nil, keys: [KeyConfig], federation: FederationConfig? = nil, web: WebConfig? = nil,
-        sync: SyncConfig? = nil
+        sync: SyncConfig? = nil, retention: RetentionConfig? = nil
     ) {
+        self.retention = retention
         self.chapter = chapter
         self.roster = roster
         self.keys = keys
@@ -168,6 +202,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         if let t = config.sync?.timeoutSeconds, !(0.1...600).contains(t) {
             throw NodeError.config("aces.toml: sync.timeout_seconds must be from 0.1 to 600")
         }
+        for (name, days) in [
+            ("quarantine_days", config.retention?.quarantineDays), ("session_days", config.retention?.sessionDays),
+            ("invite_days", config.retention?.inviteDays),
+        ] {
+            if let days, !(1...36_500).contains(days) { throw NodeError.config("aces.toml: retention.\(name) must be from 1 to 36500") }
+        }
         for peer in config.sync?.peers ?? [] where ChapterID(peer) == nil {
             throw NodeError.config("aces.toml: sync.peers: '\(peer)' is not a chapter id")
         }
@@ -192,17 +232,20 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     /// Every setting aces.toml may hold, by table; anything else is a typo worth saying.
     static let known: [String: Set<String>] = [
-        "": ["chapter", "roster", "keys", "federation", "web", "sync"],
+        "": ["chapter", "roster", "keys", "federation", "web", "sync", "retention"],
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
         "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds", "request_timeout_seconds"],
         "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds", "allow_indexing"],
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
+        "retention": ["quarantine_days", "session_days", "invite_days"],
     ]
 
     /// The type each setting must have, as the error names it.
     static let types: [String: String] = [
         "chapter": "a quoted string", "roster": "a quoted string", "keys": "a [[keys]] list of tables", "federation": "a table",
-        "web": "a table", "sync": "a table", "id": "a quoted string", "public_key": "a quoted string", "file": "a quoted string",
+        "web": "a table", "sync": "a table", "retention": "a table", "quarantine_days": "a whole number",
+        "session_days": "a whole number", "invite_days": "a whole number", "id": "a quoted string", "public_key": "a quoted string",
+        "file": "a quoted string",
         "valid_from": "a whole number", "valid_until": "a whole number", "listen": "a quoted string", "url": "a quoted string",
         "certificate": "a quoted string", "private_key": "a quoted string", "ca": "a quoted string",
         "idle_timeout_seconds": "a whole number", "request_timeout_seconds": "a whole number",
@@ -249,6 +292,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         }
         if let w = table["web"]?.table { try check(w, "web", required: ["listen", "url"]) }
         if let s = table["sync"]?.table { try check(s, "sync", required: []) }
+        if let r = table["retention"]?.table { try check(r, "retention", required: []) }
     }
 
     /// The configuration as TOML.

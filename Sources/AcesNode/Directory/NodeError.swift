@@ -4,6 +4,8 @@ public enum NodeError: Error, CustomStringConvertible, Sendable, Equatable {
     case alreadyANode(String)
     case config(String)
     case key(String)
+    /// A restore cannot proceed (see `NodeRestore`).
+    case restore(String)
 
     public var description: String {
         switch self {
@@ -11,6 +13,7 @@ public enum NodeError: Error, CustomStringConvertible, Sendable, Equatable {
         case .alreadyANode(let p): "\(p) already holds an Aces node; refusing to overwrite it"
         case .config(let s): s
         case .key(let s): s
+        case .restore(let s): s
         }
     }
 }

@@ -33,7 +33,7 @@ enum FederationRouter {
         logger: Logger, metrics: NodeMetrics? = nil
     ) -> ConformingRouter<FederationContext> {
         let router = Router(context: FederationContext.self)
-        if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "federation")) }
+        if metrics != nil { router.add(middleware: NodeMetrics.httpMiddleware()) }
         router.add(middleware: PeerCheck(roster: roster))
 
         router.get(RouterPath(stringLiteral: FederationAPI.headsPath)) { _, _ -> Response in

@@ -23,6 +23,8 @@ public final class NodeServer: Service, Sendable {
     public let syncer: Syncer
     let http: HTTPClient
     let services: [any Service]
+    /// The metrics label of each service's listener.
+    let listeners: [String]
     public let metrics: NodeMetrics
     let logger: Logger
     private let ports = NIOLockedValueBox<[String: Int]>([:])
@@ -79,6 +81,7 @@ public final class NodeServer: Service, Sendable {
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
         services = [federationApp, publicApp]
+        listeners = ["federation", "public"]
     }
 
     /// A listener's time limits (see docs/SECURITY.md): a connection silent for `idle` seconds
@@ -98,15 +101,48 @@ public final class NodeServer: Service, Sendable {
     public static let federationIdleTimeout = TimeAmount.seconds(60)
 
     public func run() async throws {
+        let metrics = self.metrics
         try await withThrowingDiscardingTaskGroup { group in
-            for s in services { group.addTask { try await s.run() } }
+            for (s, listener) in zip(services, listeners) {
+                // Its connections inherit the binding, so their metrics land in this node's registry.
+                group.addTask { try await NodeMetrics.$serving.withValue((metrics, listener)) { try await s.run() } }
+            }
             // Members a large transaction left unindexed (say, a catch-up cut short) become searchable.
-            group.addTask { _ = try? await self.store.indexPendingSearch() }
+            group.addTask {
+                do { _ = try await self.store.indexPendingSearch() } catch {
+                    self.logger.error("cannot index the members left pending", metadata: ["aces.error": "\(String(describing: error))"])
+                }
+            }
+            // Spent sessions and links, and old quarantine evidence, leave the file (see [retention]).
+            group.addTask { await cancelWhenGracefulShutdown { await self.retentionLoop() } }
             group.addTask {
                 try? await cancelWhenGracefulShutdown { await self.syncer.run() }
                 // Close our connections to peers at once, so their listeners can drain too.
                 try? await self.http.shutdown()
             }
+        }
+    }
+
+    /// How often the running node applies the retention policy.
+    static let retentionInterval = Duration.seconds(6 * 3600)
+
+    /// Applies the retention policy at start, then every `retentionInterval`, until cancelled.
+    func retentionLoop() async {
+        let policy = directory.config.retentionPolicy
+        while !Task.isCancelled {
+            do {
+                let done = try await store.applyRetention(policy)
+                if done.total > 0 {
+                    logger.info(
+                        "retention applied",
+                        metadata: [
+                            "aces.quarantine": "\(done.quarantine)", "aces.sessions": "\(done.sessions)", "aces.invites": "\(done.invites)",
+                        ])
+                }
+            } catch {
+                logger.error("cannot apply the retention policy", metadata: ["aces.error": "\(String(describing: error))"])
+            }
+            do { try await Task.sleep(for: NodeServer.retentionInterval) } catch { return }
         }
     }
 

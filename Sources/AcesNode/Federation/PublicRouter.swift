@@ -12,7 +12,7 @@ enum PublicRouter {
         now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> ConformingRouter<BasicRequestContext> {
         let router = Router()
-        if let metrics { router.add(middleware: MetricsMiddleware(metrics: metrics, listener: "public")) }
+        if metrics != nil { router.add(middleware: NodeMetrics.httpMiddleware()) }
         let site = try Site(store: store, directory: directory)
         let roster = try directory.roster()
         router.get("/healthz") { _, _ -> Response in

@@ -102,7 +102,9 @@ public final class Syncer: Sendable {
     /// verify and apply in batches, and record the outcome for `aces peers`.
     public func pull(from peer: ChapterID) async throws -> PullReport {
         guard let client = peers[peer] else { throw SyncError.notConfigured("'\(peer)' is not a peer of this node") }
-        var status = (try? await store.peerStatuses().first { $0.chapter == peer.rawValue }) ?? PeerStatus(chapter: peer.rawValue)
+        // A status that cannot be read fails the pass: starting from a blank one would reset the
+        // peer's failure count without a word.
+        var status = try await store.peerStatuses().first { $0.chapter == peer.rawValue } ?? PeerStatus(chapter: peer.rawValue)
         status.lastAttempt = Date()
         var report = PullReport(peer: peer)
         do {
@@ -154,7 +156,11 @@ public final class Syncer: Sendable {
             let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
             status.lastError = e.description
             status.failures += 1
-            try? await store.record(status)
+            do { try await store.record(status) } catch let recording {
+                logger.error(
+                    "cannot record a failed sync pass",
+                    metadata: ["aces.peer": "\(peer)", "aces.error": "\(String(describing: recording))"])
+            }
             logger.info("sync pass failed", metadata: ["aces.peer": "\(peer)", "aces.error": "\(e)"])
             throw e
         }
@@ -328,7 +334,13 @@ public final class Syncer: Sendable {
             // an erasure's purge, so the erased words leave the index's segments too).
             if searchPending { try await store.indexPendingSearch() }
             // An erasure arrived: move the WAL into the main file so the old values leave it too.
-            if erased { try? await store.purgeErasedTraces() }
+            if erased {
+                do { try await store.purgeErasedTraces() } catch {
+                    logger.error(
+                        "an erasure arrived but its old values could not be purged from the database file yet; run 'aces prune'",
+                        metadata: ["aces.origin": "\(origin)", "aces.error": "\(String(describing: error))"])
+                }
+            }
             return out
         }
     }
@@ -365,6 +377,11 @@ public final class Syncer: Sendable {
                 failures = 0
             } catch {
                 failures += 1
+                // A peer's failure is logged by `pull`; anything else is this node's own.
+                if !(error is SyncError) {
+                    logger.error(
+                        "sync pass failed on this node", metadata: ["aces.peer": "\(peer)", "aces.error": "\(String(describing: error))"])
+                }
             }
             let pause = failures == 0 ? interval : min(max(interval, 60), 0.5 * pow(2, Double(min(failures, 12))))
             await wakeup.wait(timeout: .milliseconds(Int64(pause * 1000)))

@@ -1,11 +1,15 @@
 import AcesCore
 import AcesStore
+import CoreMetrics
 import Foundation
 import Hummingbird
+import Metrics
 import Prometheus
 
 /// The node's metrics in the Prometheus text format (`GET /metrics` on the public listener).
 /// Labels are chapter ids, route patterns and reasons: never a name, an email or a query.
+/// HTTP requests are timed by Hummingbird's `MetricsMiddleware` through swift-metrics (see
+/// `httpMiddleware()`); the rest is set here.
 public final class NodeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let chapter: ChapterID
@@ -31,14 +35,6 @@ public final class NodeMetrics: Sendable {
             name: "aces_sync_entries_refused_total", labels: [("peer", peer.rawValue), ("origin", origin.rawValue), ("reason", reason)],
             help: "Entries refused (and quarantined) from a peer, by origin and reason."
         ).increment()
-    }
-
-    /// One HTTP request answered.
-    func request(listener: String, route: String, status: Int, duration: Duration) {
-        registry.makeDurationHistogram(
-            name: "aces_http_request_duration_seconds", labels: [("listener", listener), ("route", route), ("status", String(status))],
-            buckets: NodeMetrics.requestBuckets, help: "Time to answer HTTP requests, by listener, route pattern and status."
-        ).record(duration)
     }
 
     /// The text exposition, with gauges read from the replica now.
@@ -88,52 +84,90 @@ public final class NodeMetrics: Sendable {
     }
 }
 
-/// Times every request of a listener into `aces_http_request_duration_seconds`.
-struct MetricsMiddleware<Context: RequestContext>: RouterMiddleware {
-    let metrics: NodeMetrics
-    let listener: String
+extension NodeMetrics {
+    /// Which node and listener a running server belongs to: bound around each listener's run
+    /// (`NodeServer.run`), inherited by its connections, read when swift-metrics makes a metric.
+    @TaskLocal static var serving: (metrics: NodeMetrics, listener: String)? = nil
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        let start = ContinuousClock.now
-        let route = RoutePattern.of(request.uri.path)
-        do {
-            let response = try await next(request, context)
-            metrics.request(listener: listener, route: route, status: response.status.code, duration: start.duration(to: .now))
-            return response
-        } catch {
-            let status = (error as? any HTTPResponseError)?.status.code ?? 500
-            metrics.request(listener: listener, route: route, status: status, duration: start.duration(to: .now))
-            throw error
+    /// Hummingbird's metrics middleware: it labels each request by the route it matched
+    /// (`context.endpointPath`, a pattern such as `/members/{id}`, never the path itself), through
+    /// swift-metrics, into the registry of the node whose listener serves it.
+    static func httpMiddleware<Context: RequestContext>() -> MetricsMiddleware<Context> {
+        _ = NodeMetrics.bootstrap
+        return MetricsMiddleware()
+    }
+
+    /// swift-metrics is bootstrapped once per process, with a factory that hands each metric to
+    /// the node serving (several nodes share a process in tests and benchmarks).
+    static let bootstrap: Void = MetricsSystem.bootstrap(ServingNodeMetricsFactory())
+
+    /// A factory on this node's registry that names Hummingbird's metrics as docs/OPERATIONS.md does.
+    func factory(listener: String) -> PrometheusMetricsFactory {
+        var f = PrometheusMetricsFactory(registry: registry)
+        f.defaultDurationHistogramBuckets = NodeMetrics.requestBuckets
+        f.nameAndLabelSanitizer = { name, labels in NodeMetrics.rename(name, labels, listener: listener) }
+        return f
+    }
+
+    /// Hummingbird's metric names and dimensions, as this node exposes them.
+    static func rename(_ name: String, _ labels: [(String, String)], listener: String) -> (String, [(String, String)]) {
+        var d = [String: String]()
+        for (k, v) in labels where d[k] == nil { d[k] = v }
+        let route = d["http.route"] ?? "other", method = d["http.request.method"] ?? "other"
+        switch name {
+        case "http.server.request.duration":
+            return (
+                "aces_http_request_duration_seconds",
+                [("listener", listener), ("route", route), ("status", d["http.response.status_code"] ?? "0")]
+            )
+        case "hb.requests":
+            return (
+                "aces_http_requests_total",
+                [("listener", listener), ("route", route), ("method", method), ("status", d["http.response.status_code"] ?? "0")]
+            )
+        case "hb.request.errors":
+            return (
+                "aces_http_request_errors_total",
+                [("listener", listener), ("route", route), ("method", method), ("status", d["error.type"] ?? "0")]
+            )
+        case "http.server.active_requests": return ("aces_http_active_requests", [("listener", listener), ("method", method)])
+        default:
+            let safe = String(name.unicodeScalars.map { CharacterSet.alphanumerics.contains($0) && $0.isASCII ? Character($0) : "_" })
+            return ("aces_" + safe, labels.map { (k, v) in (String(k.map { $0.isLetter || $0.isNumber ? $0 : "_" }), v) })
         }
     }
 }
 
-/// Route patterns for metrics labels.
-enum RoutePattern {
-    /// The route pattern of a path: ids become `:id`, chapter ids `:chapter`; anything else is `other`.
-    static func of(_ path: String) -> String {
-        var parts = [String]()
-        for (i, seg) in path.split(separator: "/", omittingEmptySubsequences: false).enumerated() {
-            let s = String(seg)
-            if i > 0, parts.last == "chapters" {
-                parts.append(":chapter")
-            } else if let dot = s.lastIndex(of: "."), RecordID.isValid(String(s[..<dot])) {
-                parts.append(":id" + s[dot...])
-            } else if RecordID.isValid(s) {
-                parts.append(":id")
-            } else {
-                parts.append(s)
-            }
-        }
-        let pattern = parts.joined(separator: "/")
-        return known.contains(pattern) || pattern.hasPrefix("/federation/v1/") ? pattern : "other"
+/// Makes each swift-metrics metric in the registry of the node whose listener is serving
+/// (`NodeMetrics.serving`); a metric made outside any listener goes to a registry nobody reads.
+struct ServingNodeMetricsFactory: MetricsFactory {
+    let unattached = PrometheusMetricsFactory(registry: PrometheusCollectorRegistry())
+
+    var current: PrometheusMetricsFactory {
+        guard let s = NodeMetrics.serving else { return unattached }
+        return s.metrics.factory(listener: s.listener)
     }
 
-    static let known: Set<String> = [
-        "/", "/healthz", "/readyz", "/metrics", "/federation", "/events", "/events.ics", "/events/:id", "/events/:id.ics", "/members/:id",
-        "/members/:id.vcf", "/chapters/:chapter/events.ics", "/static/aces.css", "/signin", "/signout", "/api/v1/members",
-        "/api/v1/members/:id", "/api/v1/events", "/api/v1/events/:id", "/api/v1/chapters", "/api/v1/status", "/api/v1/openapi.json",
-        "/admin/v1/members", "/admin/v1/members/:id", "/admin/v1/members/:id/erase", "/admin/v1/events", "/admin/v1/events/:id",
-        "/admin/v1/events/:id/cancel",
-    ]
+    func makeCounter(label: String, dimensions: [(String, String)]) -> any CounterHandler {
+        current.makeCounter(label: label, dimensions: dimensions)
+    }
+    func makeFloatingPointCounter(label: String, dimensions: [(String, String)]) -> any FloatingPointCounterHandler {
+        current.makeFloatingPointCounter(label: label, dimensions: dimensions)
+    }
+    func makeRecorder(label: String, dimensions: [(String, String)], aggregate: Bool) -> any RecorderHandler {
+        current.makeRecorder(label: label, dimensions: dimensions, aggregate: aggregate)
+    }
+    func makeMeter(label: String, dimensions: [(String, String)]) -> any MeterHandler {
+        current.makeMeter(label: label, dimensions: dimensions)
+    }
+    func makeTimer(label: String, dimensions: [(String, String)]) -> any TimerHandler {
+        current.makeTimer(label: label, dimensions: dimensions)
+    }
+    // A node's metrics live as long as its process: nothing is destroyed (which registry held a
+    // handler is not known here).
+    func destroyCounter(_ handler: any CounterHandler) {}
+    func destroyFloatingPointCounter(_ handler: any FloatingPointCounterHandler) {}
+    func destroyRecorder(_ handler: any RecorderHandler) {}
+    func destroyMeter(_ handler: any MeterHandler) {}
+    func destroyTimer(_ handler: any TimerHandler) {}
 }

@@ -27,26 +27,39 @@ enum Readiness {
         } else {
             fail("roster", "the roster is missing or has no key for \(directory.chapter)")
         }
-        if let peers = try? await store.peerStatuses() {
-            let behind = peers.filter { $0.lastSuccess != nil && $0.lag.values.reduce(0, +) > maxLag }
+        // A check whose data cannot be read fails: "ready" is never said for lack of knowing.
+        do {
+            let behind = try await store.peerStatuses().filter { $0.lastSuccess != nil && $0.lag.values.reduce(0, +) > maxLag }
             if behind.isEmpty {
                 checks["sync"] = "ok"
             } else {
                 fail("sync", "more than \(maxLag) entries behind \(behind.map(\.chapter).joined(separator: ", "))")
             }
+        } catch {
+            fail("sync", "the peers' sync status cannot be read")
         }
         // A frozen origin means two authentic histories of one chapter: operators must act.
-        if let heads = try? await store.heads(), heads.contains(where: { $0.frozen != nil }) {
-            let forks = (try? await store.forks()) ?? []
-            let frozen = heads.filter { $0.frozen != nil }.map { h in
-                forks.first { $0.origin == h.origin }.map { "\(h.origin) (fork at \(h.origin):\($0.seq))" } ?? "\(h.origin)"
+        do {
+            let heads = try await store.heads()
+            if heads.contains(where: { $0.frozen != nil }) {
+                // Where each forked only details the message.
+                let forks = (try? await store.forks()) ?? []
+                let frozen = heads.filter { $0.frozen != nil }.map { h in
+                    forks.first { $0.origin == h.origin }.map { "\(h.origin) (fork at \(h.origin):\($0.seq))" } ?? "\(h.origin)"
+                }
+                fail("forks", "origin frozen after a fork: \(frozen.joined(separator: ", "))")
+            } else {
+                checks["forks"] = "ok"
             }
-            fail("forks", "origin frozen after a fork: \(frozen.joined(separator: ", "))")
-        } else {
-            checks["forks"] = "ok"
+        } catch {
+            fail("forks", "the origins' heads cannot be read")
         }
-        if let lock = try? await store.restoreLock() {
-            fail("restore", "restored; waiting for \(lock.quorum - lock.confirmed.count) peer(s) to confirm its own entries")
+        do {
+            if let lock = try await store.restoreLock() {
+                fail("restore", "restored; waiting for \(lock.quorum - lock.confirmed.count) peer(s) to confirm its own entries")
+            }
+        } catch {
+            fail("restore", "the restore lock cannot be read")
         }
         return (ready, ["ready": .bool(ready), "chapter": .string(directory.chapter.rawValue), "checks": .object(checks)])
     }

@@ -89,15 +89,21 @@ enum APIRouter {
         } catch let e as WebError {
             return error(e.status, e.description)
         } catch let e as StoreError {
-            switch e {
-            case .notFound: return error(.notFound, e.description)
-            case .invalid(let why) where why.contains("already"): return error(.conflict, why)
-            case .invalid(let why): return error(.badRequest, why)
-            case .frozen: return error(.conflict, e.description)
-            case .notOwner: return error(.forbidden, e.description)
-            case .restoreLocked: return error(.serviceUnavailable, e.description)
-            case .notAReplica: throw e
-            }
+            guard let status = status(of: e) else { throw e }
+            return error(status, e.description)
+        }
+    }
+
+    /// The HTTP status of a store error, by its case; nil for a failure of the node itself
+    /// (a damaged file, an SQLite error), which is not the client's to fix.
+    static func status(of e: StoreError) -> HTTPResponse.Status? {
+        switch e {
+        case .notFound: .notFound
+        case .invalid: .badRequest
+        case .duplicateEmail, .alreadyErased, .erased, .frozen, .tooManyHeads: .conflict
+        case .notOwner: .forbidden
+        case .restoreLocked, .busy: .serviceUnavailable
+        case .notAReplica, .sqlite, .purgeIncomplete: nil
         }
     }
 
