@@ -7,7 +7,10 @@ struct MemberCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "member",
         abstract: "Add, change, remove and look up members of the directory.",
-        subcommands: [Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self]
+        subcommands: [
+            Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self, History.self,
+            Erasures.self,
+        ]
     )
 }
 

@@ -157,7 +157,8 @@ enum OpenAPIDocument {
                 [
                     "id": text, "chapter": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
                     "country": optionalText, "bio": optionalText, "links": links,
-                    "email": ["type": ["string", "null"], "description": "Only for signed-in members."], "profile_url": text,
+                    "email": ["type": ["string", "null"], "description": "Only for signed-in members, unless the member hides it."],
+                    "profile_url": text,
                     "vcard_url": text,
                 ],
                 required: ["id", "chapter", "name", "organisation", "role", "city", "country", "bio", "links", "profile_url", "vcard_url"]),
@@ -197,6 +198,7 @@ enum OpenAPIDocument {
                     "email": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
                     "country": optionalText, "bio": optionalText, "links": links,
                     "visibility": ["type": "string", "enum": ["public", "members", "chapter"]],
+                    "email_visibility": ["type": ["string", "null"], "enum": ["members", "hidden", nil]],
                     "status": ["type": "string", "enum": ["active", "inactive"]],
                 ],
                 "additionalProperties": false,
