@@ -168,7 +168,8 @@ extension Store {
                 """, arguments: [member, member])
         return try rows.compactMap { r -> ErasureRequest? in
             let id: String = r["member"]
-            let erased = (r["erased"] as Bool) || (try Record.fetchState(db, kind: .member, id: id)?.erased ?? true)
+            let held = try Record.fetchState(db, kind: .member, id: id)
+            let erased = (r["erased"] as Bool) || (held?.erased ?? true)
             let req = ErasureRequest(
                 member: id, requestedAt: Date(timeIntervalSince1970: Double(r["requested_at"] as Int64)),
                 declinedAt: (r["declined_at"] as Int64?).map { Date(timeIntervalSince1970: Double($0)) }, erased: erased)
