@@ -16,7 +16,8 @@ import Testing
         var payloads: [Payload?] = [payload]
         if extraOp {
             ops.append(
-                LogOperation(kind: .member, id: "01969a2e-1c00-7000-8000-000000000002", action: .set, bases: [field: []], digest: payload.digest))
+                LogOperation(
+                    kind: .member, id: "01969a2e-1c00-7000-8000-000000000002", action: .set, bases: [field: []], digest: payload.digest))
             payloads.append(payload)
         }
         let envelope = Envelope(

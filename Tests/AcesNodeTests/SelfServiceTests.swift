@@ -163,7 +163,9 @@ final class Browser: @unchecked Sendable {
             #expect(try await fed.converge(["fr", "uk", "de"]))
             for c in ["fr", "uk", "de"] {
                 let (status, html) = try await httpGet("http://127.0.0.1:\(fed.server(c)!.port("web")!)/members/\(ids["zoe"]!)")
-                #expect(status == 200 && html.contains("Marseille") && html.contains("Community lead") && html.contains("zoe.example.fr"), "on \(c)")
+                #expect(
+                    status == 200 && html.contains("Marseille") && html.contains("Community lead") && html.contains("zoe.example.fr"),
+                    "on \(c)")
                 let r = try #require(try await fed.store(c).record(.member, id: ids["zoe"]!))
                 #expect(r.values["email_visibility"] == "hidden" && r.values["bio"] == "Line one\n\nLine two", "on \(c)")
                 let last = try #require(try await fed.store(c).history(.member, id: ids["zoe"]!).last)
@@ -220,7 +222,8 @@ final class Browser: @unchecked Sendable {
             try await harry.signIn(try fed.store("fr"), member: ids["harry"]!)
             let elsewhere = try await harry.get("/me")
             let ukURL = "http://127.0.0.1:\(fed.server("uk")!.port("web")!)/me"
-            #expect(elsewhere.status == 200 && elsewhere.body.contains("kept by the United Kingdom chapter") && elsewhere.body.contains(ukURL))
+            #expect(
+                elsewhere.status == 200 && elsewhere.body.contains("kept by the United Kingdom chapter") && elsewhere.body.contains(ukURL))
             let harryForm: [(String, String)] = [
                 ("csrf", marcPage.formToken!), ("name", "Hacked"), ("visibility", "public"),
             ]

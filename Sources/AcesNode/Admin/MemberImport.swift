@@ -105,7 +105,8 @@ public struct MemberImport: SpreadsheetImport {
                     let urls = cell.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\n" }).map { JSONValue.string(String($0)) }
                     raw[f] = urls.isEmpty ? .null : .array(urls)
                 case "country": raw[f] = cell.isEmpty ? .null : .string(cell.uppercased())
-                case "visibility", "email_visibility", "status": raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
+                case "visibility", "email_visibility", "status":
+                    raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
                 default: raw[f] = cell.isEmpty ? .null : .string(cell)
                 }
             }

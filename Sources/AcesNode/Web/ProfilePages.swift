@@ -113,7 +113,8 @@ enum ProfilePages {
         }
         let holders: [HTML] = d.holders.map { h in
             let state = h.isThisNode ? p.thisNode : h.holdsLatest ? p.holdsLatest : p.notKnown
-            return "<li><strong>\(req.site.chapterName(h.chapter, req.language))</strong> <span class=\"muted\">(\(h.chapter))</span> — \(state)</li>"
+            return
+                "<li><strong>\(req.site.chapterName(h.chapter, req.language))</strong> <span class=\"muted\">(\(h.chapter))</span> — \(state)</li>"
         }
         let changes: [HTML] = d.history.map { c in
             let what: String =
@@ -184,7 +185,8 @@ enum ProfilePages {
     static func when(_ millis: Int64, _ lang: Language) -> String { when(Date(timeIntervalSince1970: Double(millis) / 1000), lang) }
 
     static func when(_ date: Date, _ lang: Language) -> String {
-        date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: "UTC")!).locale(lang.locale)) + " UTC"
+        date.formatted(Date.FormatStyle(date: .abbreviated, time: .shortened, timeZone: TimeZone(identifier: "UTC")!).locale(lang.locale))
+            + " UTC"
     }
 }
 

@@ -23,7 +23,9 @@ enum ProfileRouter {
     static func add(to router: Router<BasicRequestContext>, site: Site) {
         router.get("/me") { request, _ -> Response in
             try await page(request, site) { req, m in
-                guard Editor.editsHere(m.record, chapter: site.chapter) else { return .page(ProfilePages.elsewhere(req, record: m.record), req) }
+                guard Editor.editsHere(m.record, chapter: site.chapter) else {
+                    return .page(ProfilePages.elsewhere(req, record: m.record), req)
+                }
                 return .page(ProfilePages.edit(req, record: m.record, session: m.session, saved: req.params["saved"] == "1"), req)
             }
         }
@@ -60,7 +62,9 @@ enum ProfileRouter {
         }
         router.get("/me/erase") { request, _ -> Response in
             try await page(request, site) { req, m in
-                guard Editor.editsHere(m.record, chapter: site.chapter) else { return .page(ProfilePages.elsewhere(req, record: m.record), req) }
+                guard Editor.editsHere(m.record, chapter: site.chapter) else {
+                    return .page(ProfilePages.elsewhere(req, record: m.record), req)
+                }
                 return .page(ProfilePages.erase(req, session: m.session, request: try await site.store.erasureRequest(of: m.id)), req)
             }
         }
@@ -124,7 +128,8 @@ enum ProfileRouter {
         }
         guard site.memberWrites.allow(m.id) else {
             let n = site.memberWrites.perMinute
-            let e = WebError(status: .tooManyRequests, description: ProfileStrings.english.tooMany(n), french: ProfileStrings.french.tooMany(n))
+            let e = WebError(
+                status: .tooManyRequests, description: ProfileStrings.english.tooMany(n), french: ProfileStrings.french.tooMany(n))
             var r = Response.page(Layout.error(req, e), req, status: .tooManyRequests)
             r.headers[.retryAfter] = "60"
             return r

@@ -83,7 +83,8 @@ struct ProfileStrings: Sendable {
             "Every chapter's node keeps a copy of the whole directory, so each chapter below holds your record. This node shows, from the last time it synced with each one, whether it already holds the latest change to your record.",
         holdsLatest: "holds the latest change", notKnown: "not known yet (no sync answer since the latest change)",
         thisNode: "this node", history: "Changes to my record",
-        historyIntro: "Every signed change in the logs this node holds, oldest first: when, which chapter's node signed it, and who made it.",
+        historyIntro:
+            "Every signed change in the logs this node holds, oldest first: when, which chapter's node signed it, and who made it.",
         when: "When", chapterCol: "Chapter", by: "By", byMember: "you", byAdmin: "chapter admins", change: "Change",
         access: "My sign-ins on this node",
         accessIntro: "The personal links your chapter sent you and the sessions they opened (the secrets themselves are never kept).",
@@ -137,7 +138,8 @@ struct ProfileStrings: Sendable {
         eraseIntro:
             "L'effacement retire votre fiche du nœud de chaque section pour de bon : votre nom, votre e-mail et tous les autres champs quittent l'annuaire et les journaux ; seules restent les empreintes signées, qui ne révèlent rien. C'est définitif, et votre connexion prend fin.",
         eraseConfirm: "Je comprends : effacer mes données de toute la fédération.", eraseButton: "Effacer mes données",
-        eraseQueued: "Votre demande d'effacement est entre les mains des administrateurs de votre section ; ils l'exécutent ou vous écrivent.",
+        eraseQueued:
+            "Votre demande d'effacement est entre les mains des administrateurs de votre section ; ils l'exécutent ou vous écrivent.",
         eraseDeclined:
             "Les administrateurs de votre section ont refusé votre dernière demande d'effacement ; redemandez-le ou écrivez-leur.",
         erased:
