@@ -15,7 +15,7 @@ import Testing
 
     @Test func helpWrapsToTheTerminalShowsDefaultsOnceAndRequiredOptionsAsRequired() async throws {
         let version = try await aces("--version")
-        #expect(version.status == 0 && version.stdout.contains("aces 0.10.0 (log protocol version 2)"), "\(version.stdout)")
+        #expect(version.status == 0 && version.stdout.contains("aces 0.10.0 (log protocol version 3)"), "\(version.stdout)")
         let wide = try await aces("restore", "--help", environment: ["COLUMNS": "250"])
         #expect(wide.stdout.contains("its replica must be gone (move a damaged one away first). The restored node"), "\(wide.stdout)")
         let list = try await aces("member", "list", "--help")

@@ -123,15 +123,15 @@ enum ProfilePages {
                 default: c.action
                 }
             return """
-                <tr><td>\(when(c.millis, req.language))</td><td>\(req.site.chapterName(c.version.origin.rawValue, req.language)) <span class="muted">\(c.version.description)</span></td>\
-                <td>\(c.byMember ? p.byMember : p.byAdmin)</td><td>\(what)</td></tr>
+                <tr><td data-label="\(p.when)">\(when(c.millis, req.language))</td><td data-label="\(p.chapterCol)">\(req.site.chapterName(c.version.origin.rawValue, req.language)) <span class="muted">\(c.version.description)</span></td>\
+                <td data-label="\(p.by)">\(c.byMember ? p.byMember : p.byAdmin)</td><td data-label="\(p.change)">\(what)</td></tr>
                 """
         }
         let access: [HTML] = d.access.map { a in
             let live = a.revokedAt == nil && a.expiresAt > Date()
             return """
-                <tr><td>\(a.kind == "session" ? p.session : p.link)</td><td>\(when(a.createdAt, req.language))</td>\
-                <td>\(when(a.expiresAt, req.language))</td><td>\(live ? p.live : p.ended)</td></tr>
+                <tr><td>\(a.kind == "session" ? p.session : p.link)</td><td data-label="\(p.created)">\(when(a.createdAt, req.language))</td>\
+                <td data-label="\(p.expires)">\(when(a.expiresAt, req.language))</td><td>\(live ? p.live : p.ended)</td></tr>
                 """
         }
         let main: HTML = """

@@ -115,11 +115,22 @@ enum Stylesheet {
         .button.secondary:hover { background: #e6ebf5; color: var(--brand); }
         .downloads { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0 0 1.5rem; }
         table.data { border-collapse: collapse; width: 100%; font-size: .95rem; }
-        table.data th, table.data td { text-align: left; padding: .55rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; white-space: pre-line; overflow-wrap: anywhere; }
+        table.data th, table.data td { text-align: left; padding: .55rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; white-space: pre-line; overflow-wrap: break-word; }
         table.data thead th { background: var(--wash); font-size: .85rem; color: var(--muted); }
         table.data tbody th { font-weight: 600; width: 11rem; }
         .panel .table-wrap { box-shadow: none; border: 1px solid var(--line); }
         ul.holders { margin: 0; padding-left: 1.2rem; }
+        .tools { flex-wrap: wrap; }
+        .tools .me, .tools .badge, .tools button.link { white-space: nowrap; }
+        @media (max-width: 40rem) {
+          .panel { padding: 1.1rem; }
+          table.data thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+          table.data, table.data tbody, table.data tr, table.data th, table.data td { display: block; width: auto; }
+          table.data tr { border-bottom: 1px solid var(--line); padding: .45rem 0; }
+          table.data th, table.data td { border: 0; padding: .1rem .8rem; }
+          table.data tbody th { width: auto; color: var(--muted); font-size: .85rem; }
+          table.data td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; font-weight: 600; }
+        }
         footer.site { border-top: 1px solid var(--line); background: var(--paper); color: var(--muted); font-size: .9rem; padding: 1rem 0; }
         footer.site p { margin: .25rem 0; }
         @media (max-width: 40rem) { h1 { font-size: 1.5rem; } dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } }
