@@ -348,6 +348,9 @@ final class Browser: @unchecked Sendable {
             let limited = try await zoe.post("/me", Self.form(page, ["city": "C"]))
             #expect(limited.status == 429 && limited.body.contains("at most 3 per minute"))
             #expect(try await fed.store("fr").record(.member, id: id)?.values["city"] == "B")
+            // Reads of "my data" (a scan of the log) have a budget of their own.
+            for _ in 0..<3 { #expect(try await zoe.get("/me/data").status == 200) }
+            #expect(try await zoe.get("/me/data.json").status == 429)
 
             // The admin carries it out as `aces member erase` does; the request shows it.
             _ = try Editor(directory: fed.node("fr"), store: try fed.store("fr")).eraseMember(id, reason: "member request")

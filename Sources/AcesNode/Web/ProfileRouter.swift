@@ -44,11 +44,13 @@ enum ProfileRouter {
         }
         router.get("/me/data") { request, _ -> Response in
             try await page(request, site) { req, m in
-                .page(ProfilePages.data(req, try await MyData.gather(m.id, record: m.record, site: site)), req)
+                guard site.memberWrites.allow("data:" + m.id) else { return tooMany(req, site) }
+                return .page(ProfilePages.data(req, try await MyData.gather(m.id, record: m.record, site: site)), req)
             }
         }
         router.get("/me/data.json") { request, _ -> Response in
-            try await page(request, site) { _, m in
+            try await page(request, site) { req, m in
+                guard site.memberWrites.allow("data:" + m.id) else { return tooMany(req, site) }
                 let d = try await MyData.gather(m.id, record: m.record, site: site)
                 return download(CanonicalJSON.encode(d.json), type: "application/json", filename: "my-aces-data.json")
             }
@@ -126,19 +128,22 @@ enum ProfileRouter {
         guard Editor.editsHere(m.record, chapter: site.chapter) else {
             return .page(ProfilePages.elsewhere(req, record: m.record), req, status: .forbidden)
         }
-        guard site.memberWrites.allow(m.id) else {
-            let n = site.memberWrites.perMinute
-            let e = WebError(
-                status: .tooManyRequests, description: ProfileStrings.english.tooMany(n), french: ProfileStrings.french.tooMany(n))
-            var r = Response.page(Layout.error(req, e), req, status: .tooManyRequests)
-            r.headers[.retryAfter] = "60"
-            return r
-        }
+        guard site.memberWrites.allow(m.id) else { return tooMany(req, site) }
         do {
             return try await body(req, m, form)
         } catch let e as WebError {
             return .page(Layout.error(req, e), req, status: e.status)
         }
+    }
+
+    /// `429`: the member made more than `[directory] member_writes_per_minute` writes (or reads of
+    /// "my data", which scan the log) in the last minute.
+    static func tooMany(_ req: PageRequest, _ site: Site) -> Response {
+        let n = site.memberWrites.perMinute
+        let e = WebError(status: .tooManyRequests, description: ProfileStrings.english.tooMany(n), french: ProfileStrings.french.tooMany(n))
+        var r = Response.page(Layout.error(req, e), req, status: .tooManyRequests)
+        r.headers[.retryAfter] = "60"
+        return r
     }
 
     static func refuse(_ req: PageRequest, _ sentence: String) -> Response {

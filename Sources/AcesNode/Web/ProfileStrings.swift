@@ -98,7 +98,7 @@ struct ProfileStrings: Sendable {
         eraseDeclined: "Your chapter's admins declined your last erasure request; ask again or write to them.",
         erased: "Your data is erased on this node, and every other node erases it when it next syncs. You are signed out.",
         eraseLink: "Ask for erasure of my data",
-        tooMany: { "Too many changes at once: at most \($0) per minute. Wait a minute and send the form again." },
+        tooMany: { "Too many requests at once: at most \($0) per minute. Wait a minute and try again." },
         crossSite: "This form was not sent from your own profile page on this directory; open the page and send it again.",
         invalid: "The profile was not saved")
 
@@ -145,7 +145,7 @@ struct ProfileStrings: Sendable {
         erased:
             "Vos données sont effacées sur ce nœud, et chaque autre nœud les efface à sa prochaine synchronisation. Vous êtes déconnecté.",
         eraseLink: "Demander l'effacement de mes données",
-        tooMany: { "Trop de modifications à la fois : \($0) par minute au plus. Attendez une minute et renvoyez le formulaire." },
+        tooMany: { "Trop de demandes à la fois : \($0) par minute au plus. Attendez une minute et réessayez." },
         crossSite:
             "Ce formulaire n'a pas été envoyé depuis votre propre page de profil sur cet annuaire ; ouvrez la page et renvoyez-le.",
         invalid: "Le profil n'a pas été enregistré")
