@@ -358,4 +358,21 @@ final class Browser: @unchecked Sendable {
             #expect(try await fed.store("fr").erasureRequests(pendingOnly: true).isEmpty)
         }
     }
+
+    @Test func theDirectorySettingsAreChecked() throws {
+        let base = "chapter = \"fr\"\n[[keys]]\nid = \"fr-1\"\npublic_key = \"x\"\nfile = \"k\"\nvalid_from = 0\n"
+        let ok = try NodeConfig.parse(base + "[directory]\nmember_erasure = \"review\"\nmember_writes_per_minute = 5\n")
+        #expect(ok.directory?.reviewsErasures == true && ok.directory?.writesPerMinute == 5)
+        #expect(try NodeConfig.parse(base).directory?.writesPerMinute ?? 10 == 10)
+        for (setting, why) in [
+            ("member_erasure = \"later\"", "directory.member_erasure must be \"immediate\" or \"review\""),
+            ("member_writes_per_minute = 0", "directory.member_writes_per_minute must be from 1 to 1000"),
+            ("member_writes = 5", "unknown setting 'member_writes' in [directory]"),
+        ] {
+            do {
+                _ = try NodeConfig.parse(base + "[directory]\n\(setting)\n")
+                Issue.record("accepted \(setting)")
+            } catch { #expect("\(error)".contains(why), "\(error)") }
+        }
+    }
 }
