@@ -48,10 +48,12 @@ VERSION = re.compile(r"([a-z][a-z0-9-]{1,31}):([1-9][0-9]*)\Z")
 REMOVED = "_removed"
 # The shape of each field's values (PROTOCOL.md §1.3): "text" with its most bytes of UTF-8,
 # "number" (a whole number) or "links" (a list of at most 10 texts of at most 500 bytes).
+# Fields a later protocol version added, by the first version that may name them.
+FIELD_SINCE = {("member", "email_visibility"): 3}
 FIELDS = {
     "member": {
         "chapter": 32, "email": 254, "name": 200, "organisation": 200, "role": 200, "city": 120, "country": 2,
-        "bio": 4000, "links": "links", "visibility": 7, "status": 8, "merged_into": 36,
+        "bio": 4000, "links": "links", "visibility": 7, "status": 8, "merged_into": 36, "email_visibility": 7,
     },
     "event": {
         "chapter": 32, "title": 200, "description": 8000, "start": 20, "end": 20, "timezone": 64, "venue": 300,
@@ -219,9 +221,14 @@ def check_envelope(env):
         raise Bad(
             f"held: protocol version {env['v']} is not known here (this verifier reads 1 to 3); "
             "it and the entries after it are not checked", held=True)
-    extra = set(env) - {"v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops"}
+    extra = set(env) - {"v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops", "by"}
     if extra:
         raise Bad(f"unknown envelope member '{sorted(extra)[0][:40]}'")
+    if "by" in env:
+        if env["v"] < 3:
+            raise Bad("by is allowed only in entries of protocol version 3 and later")
+        if env["by"] != "member":
+            raise Bad('by must be "member" when present')
     origin, seq = env.get("origin"), env.get("seq")
     if not isinstance(origin, str) or not CHAPTER.match(origin):
         raise Bad("origin must be a chapter id")
@@ -276,6 +283,8 @@ def check_envelope(env):
         for name, bases in op["fields"].items():
             if name not in FIELDS[kind] and name != REMOVED:
                 raise Bad(f"operation {i} names an unknown field '{name[:40]}' of {kind}")
+            if env["v"] < FIELD_SINCE.get((kind, name), 1):
+                raise Bad(f"operation {i} names {name}, a field of protocol version {FIELD_SINCE[(kind, name)]} and later")
             if not isinstance(bases, list) or len(bases) > 64:
                 raise Bad(f"operation {i} field '{name}' must list at most 64 base versions")
             for b in bases:
@@ -306,6 +315,8 @@ def check_envelope(env):
         if (kind, op["id"]) in records:
             raise Bad(f"operation {i} touches a record another operation of the entry already touches")
         records.add((kind, op["id"]))
+    if "by" in env and not (len(ops) == 1 and ops[0]["kind"] == "member" and ops[0]["act"] == "set"):
+        raise Bad("an entry by a member carries exactly one set of a member record")
 
 
 def check_payloads(env, payloads, erased):

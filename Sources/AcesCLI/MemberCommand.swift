@@ -9,7 +9,7 @@ struct MemberCommand: ParsableCommand {
         abstract: "Add, change, remove and look up members of the directory.",
         subcommands: [
             Add.self, Update.self, Remove.self, Erase.self, Show.self, List.self, Invite.self, Import.self, Export.self, Grant.self,
-            Transfer.self,
+            Transfer.self, History.self, Erasures.self,
         ]
     )
 }

@@ -135,6 +135,7 @@ extension MemberCommand {
                 - bio: bio, biography, biographie, présentation, Biografie
                 - links (separated by spaces): links, website, site, liens, site web, Webseite
                 - visibility: visibility, visibilité, Sichtbarkeit; public, members or chapter (also publique, membres, chapitre, öffentlich, Mitglieder)
+                - email_visibility: email_visibility, email visibility; members or hidden (whether signed-in members see the email)
                 - status: status, statut; active or inactive (also actif, inactif, aktiv, inaktiv)
 
                 The file is the truth for its columns: an empty cell clears that field. Rows made only of \
@@ -183,7 +184,10 @@ extension MemberCommand {
             let dir = try node.node()
             let filter = RecordFilter(chapter: all ? nil : ChapterID(chapter ?? dir.chapter.rawValue), limit: 10_000_000)
             let members = try dir.openStore().records(.member, filter: filter)
-            let fields = ["email", "name", "organisation", "role", "city", "country", "bio", "links", "visibility", "status", "chapter"]
+            let fields = [
+                "email", "name", "organisation", "role", "city", "country", "bio", "links", "visibility", "email_visibility", "status",
+                "chapter",
+            ]
             let bytes: [UInt8]
             switch format {
             case "json": bytes = CanonicalJSON.encode(.array(members.map(\.json)))

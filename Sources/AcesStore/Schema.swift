@@ -302,6 +302,21 @@ enum Schema {
                         WHERE json_extract(op.value, '$.id') IS NOT NULL;
                     """)
         }
+        m.registerMigration("v11-self-service") { db in
+            try db.execute(
+                sql: """
+                    -- Whether signed-in members see a member's email (protocol version 3).
+                    ALTER TABLE members ADD COLUMN "email_visibility" TEXT;
+                    -- Erasures members asked for from their profile, while the chapter's admins review
+                    -- them ([directory] member_erasure = "review"). Only the member's id, never data.
+                    -- Local to this node, never synced.
+                    CREATE TABLE erasure_requests (
+                        member TEXT PRIMARY KEY NOT NULL,
+                        requested_at INTEGER NOT NULL,
+                        declined_at INTEGER
+                    ) WITHOUT ROWID;
+                    """)
+        }
         return m
     }
 }

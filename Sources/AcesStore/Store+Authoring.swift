@@ -10,6 +10,9 @@ public struct Author: Sendable {
     public let key: SigningKey
     public let wallMillis: @Sendable () -> Int64
     public let randomBytes: @Sendable (Int) -> [UInt8]
+    /// Whether the entries record that the member whose record they change made them
+    /// (`"by": "member"`); false for the chapter's admins and operators.
+    public var byMember = false
 
     public init(
         origin: ChapterID, key: SigningKey, keyID: String? = nil,
@@ -122,6 +125,11 @@ extension Store {
                     throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
                 }
             }
+            if author.byMember {
+                guard mutations.count == 1, case .set(.member, _, _) = mutations[0] else {
+                    throw StoreError.invalid("an entry by a member changes exactly one member record")
+                }
+            }
             var operations = [LogOperation]()
             var payloads = [Payload?]()
             var payloadBytes: [UInt8] = [0x5b]
@@ -136,7 +144,7 @@ extension Store {
             let own = try applier.origin(author.origin)
             let envelope = Envelope(
                 origin: author.origin, seq: own.headSeq + 1, prev: own.headHash, hlc: clock.tick(), keyID: author.keyID,
-                operations: operations, nextKey: announcing)
+                operations: operations, nextKey: announcing, byMember: author.byMember)
             // The same rule every receiver applies (PROTOCOL.md §2, *Ownership*): refused here
             // with its sentence, nothing written.
             for op in operations {

@@ -226,8 +226,8 @@ import Testing
             text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":02"),
             text.replacingOccurrences(of: "\"seq\":2", with: "\"seq\":2.0"),
             text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"m\\u0065mber\""),
-            text.replacingOccurrences(of: "\"v\":3}", with: "\"v\":3,\"x\":1}"),
-            text.replacingOccurrences(of: "\"v\":3}", with: "\"v\":4}"),
+            text.replacingOccurrences(of: "\"v\":\(Envelope.formatVersion)}", with: "\"v\":\(Envelope.formatVersion),\"x\":1}"),
+            text.replacingOccurrences(of: "\"v\":\(Envelope.formatVersion)}", with: "\"v\":\(Envelope.formatVersion + 1)}"),
             // Version 3: a set never writes chapter.
             text.replacingOccurrences(of: "\"city\":[\"fr:1\"]", with: "\"chapter\":[],\"city\":[\"fr:1\"]"),
             text.replacingOccurrences(of: "\"kind\":\"member\"", with: "\"kind\":\"planet\""),

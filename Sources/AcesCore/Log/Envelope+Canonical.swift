@@ -8,7 +8,7 @@ extension Envelope {
         func raw(_ s: StaticString) { s.withUTF8Buffer { out.append(contentsOf: $0) } }
         func string(_ s: String) { CanonicalJSON.encode(.string(s), into: &out) }
         func int(_ n: Int64) { out.append(contentsOf: String(n).utf8) }
-        raw(#"{"hlc":["#)
+        raw(byMember ? #"{"by":"member","hlc":["# : #"{"hlc":["#)
         int(hlc.millis)
         raw(",")
         int(hlc.counter)

@@ -10,7 +10,7 @@ extension Envelope {
             let seq = o["seq"]?.intValue.flatMap { $0 >= 1 && $0 < 1 << 40 ? Int64($0) : nil }
             throw EntryError.unknownVersion(origin: origin, seq: seq, version: v)
         }
-        let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops"]
+        let known: Set<String> = ["v", "origin", "seq", "prev", "hlc", "key", "next_key", "ops", "by"]
         if let extra = o.keys.first(where: { !known.contains($0) }) {
             throw EntryError.malformed("unknown envelope member '\(extra.prefix(40))'")
         }
@@ -18,6 +18,14 @@ extension Envelope {
             throw EntryError.malformed(
                 "unsupported protocol version (this node reads versions \(Envelope.readableVersions.lowerBound) to \(Envelope.readableVersions.upperBound))"
             )
+        }
+        var byMember = false
+        if let by = o["by"] {
+            guard version >= Envelope.byVersion else {
+                throw EntryError.malformed("by is allowed only in entries of protocol version \(Envelope.byVersion) and later")
+            }
+            guard by == "member" else { throw EntryError.malformed("by must be \"member\" when present") }
+            byMember = true
         }
         guard case .string(let originText)? = o["origin"], let origin = ChapterID(originText) else {
             throw EntryError.malformed("origin must be a chapter id")
@@ -64,15 +72,22 @@ extension Envelope {
                 throw EntryError.malformed(
                     "operation \(i) sets chapter, which from protocol version 3 is the owner's and changes only by a transfer")
             }
+            if let field = op.bases.keys.first(where: { !LogOperation.fieldExists($0, op.kind, inVersion: version) }) {
+                throw EntryError.malformed(
+                    "operation \(i) names \(field), a field of protocol version \(LogOperation.emailVisibilityVersion) and later")
+            }
             guard op.isWellFormed(inVersion: version) else {
                 throw EntryError.malformed(
                     "operation \(i) is a \(op.action.rawValue) and must name _removed (with [] when nothing was removed before)")
             }
             ops.append(op)
         }
+        if byMember && !Envelope.memberMayAuthor(ops) {
+            throw EntryError.malformed("an entry by a member carries exactly one set of a member record")
+        }
         self.init(
             origin: origin, seq: seq, prev: prev, hlc: HLC(millis: Int64(ms), counter: Int64(c)), keyID: key,
-            operations: ops, nextKey: nextKey, protocolVersion: version)
+            operations: ops, nextKey: nextKey, protocolVersion: version, byMember: byMember)
         if seq == 1 && prev != .zero { throw EntryError.malformed("the first entry of an origin must have a zero prev") }
     }
 }

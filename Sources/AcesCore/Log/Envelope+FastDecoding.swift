@@ -85,7 +85,9 @@ struct CanonicalReader {
     }
 
     mutating func envelope() -> Envelope? {
-        guard literal(#"{"hlc":["#), let ms = integer(), ms <= HLC.maxMillis, literal(","), let c = integer(), c <= HLC.maxCounter,
+        guard literal("{") else { return nil }
+        let byMember = literal(#""by":"member","#)
+        guard literal(#""hlc":["#), let ms = integer(), ms <= HLC.maxMillis, literal(","), let c = integer(), c <= HLC.maxCounter,
             literal(#"],"key":"#), let key = string(), (1...64).contains(key.utf8.count), literal(#","ops":["#)
         else { return nil }
         var records = Set<String>()
@@ -107,11 +109,15 @@ struct CanonicalReader {
         else { return nil }
         if seq == 1 && prev != .zero { return nil }
         for op in ops where !op.isWellFormed(inVersion: Int(version)) { return nil }
+        if byMember && (version < Envelope.byVersion || !Envelope.memberMayAuthor(ops)) { return nil }
+        for op in ops where op.bases.keys.contains(where: { !LogOperation.fieldExists($0, op.kind, inVersion: Int(version)) }) {
+            return nil
+        }
         // Bases of the entry's own origin must be earlier.
         for op in ops { for (_, vs) in op.bases { for v in vs where v.origin == origin && v.seq >= seq { return nil } } }
         return Envelope(
             origin: origin, seq: seq, prev: prev, hlc: HLC(millis: ms, counter: c), keyID: key, operations: ops,
-            protocolVersion: Int(version))
+            protocolVersion: Int(version), byMember: byMember)
     }
 
     mutating func operation() -> LogOperation? {

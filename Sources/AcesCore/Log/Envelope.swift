@@ -22,10 +22,15 @@ public struct Envelope: Sendable, Hashable {
     /// The key that signs this origin's entries after this one (`aces keys rotate`). An entry
     /// that announces a key carries no operations.
     public let nextKey: KeyAnnouncement?
+    /// Whether the member whose record the entry changes made it, signed in on the origin's
+    /// node (`"by": "member"`, protocol version 3 and later); false: the chapter's admins.
+    public let byMember: Bool
+    /// The first protocol version whose entries may carry `by`.
+    public static let byVersion = 3
 
     public init(
         origin: ChapterID, seq: Int64, prev: Digest32, hlc: HLC, keyID: String, operations: [LogOperation],
-        nextKey: KeyAnnouncement? = nil, protocolVersion: Int = Envelope.formatVersion
+        nextKey: KeyAnnouncement? = nil, protocolVersion: Int = Envelope.formatVersion, byMember: Bool = false
     ) {
         self.protocolVersion = protocolVersion
         self.origin = origin
@@ -35,6 +40,12 @@ public struct Envelope: Sendable, Hashable {
         self.keyID = keyID
         self.operations = operations
         self.nextKey = nextKey
+        self.byMember = byMember
+    }
+
+    /// Whether an entry by a member may carry `ops`: one `set` of one member record (its own).
+    static func memberMayAuthor(_ ops: [LogOperation]) -> Bool {
+        ops.count == 1 && ops[0].kind == .member && ops[0].action == .set
     }
 
     /// The version an operation of this entry writes.
@@ -69,6 +80,7 @@ public struct Envelope: Sendable, Hashable {
             "ops": .array(ops),
         ]
         if let k = nextKey { o["next_key"] = k.json }
+        if byMember { o["by"] = "member" }
         return .object(o)
     }
 }

@@ -53,6 +53,15 @@ public struct LogOperation: Sendable, Hashable {
         if protocolVersion >= 3 && action == .set && bases["chapter"] != nil { return false }
         return protocolVersion < 2 || action == .set || action.isCustody || bases[LogOperation.removedField] != nil
     }
+
+    /// The first protocol version whose entries may name the member field `email_visibility`.
+    public static let emailVisibilityVersion = 3
+
+    /// Whether an entry of `protocolVersion` may name field `name` of `kind` (fields added by a
+    /// later version are unknown to nodes of an earlier one, so their entries cannot name them).
+    static func fieldExists(_ name: String, _ kind: RecordKind, inVersion protocolVersion: Int) -> Bool {
+        name != "email_visibility" || kind != .member || protocolVersion >= emailVisibilityVersion
+    }
 }
 
 /// The values of one `set` operation with their salt. The envelope signs only the digest, so

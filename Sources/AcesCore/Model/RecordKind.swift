@@ -40,6 +40,8 @@ public struct FieldSpec: Sendable, Hashable {
         .init(name: "status", index: 10, type: .choice(["active", "inactive"]), required: true),
         // Set when an operator merged this record into another (a duplicate identity): the id of the survivor.
         .init(name: "merged_into", index: 11, type: .recordID, required: false),
+        // Whether signed-in members see the email (absent: they do); protocol version 3 and later.
+        .init(name: "email_visibility", index: 12, type: .choice(["members", "hidden"]), required: false),
     ]
 
     static let eventFields: [FieldSpec] = [

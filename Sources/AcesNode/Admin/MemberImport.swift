@@ -35,6 +35,7 @@ public struct MemberImport: SpreadsheetImport {
         "bio": "bio", "biography": "bio", "biographie": "bio", "biografie": "bio", "über mich": "bio", "présentation": "bio",
         "links": "links", "liens": "links", "website": "links", "site": "links", "site web": "links", "webseite": "links",
         "visibility": "visibility", "visibilité": "visibility", "sichtbarkeit": "visibility",
+        "email_visibility": "email_visibility", "email visibility": "email_visibility", "visibilité de l'e-mail": "email_visibility",
         "status": "status", "statut": "status", "chapter": "chapter", "section": "chapter", "chapitre": "chapter",
         "sektion": "chapter", "id": "id",
     ]
@@ -104,7 +105,8 @@ public struct MemberImport: SpreadsheetImport {
                     let urls = cell.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\n" }).map { JSONValue.string(String($0)) }
                     raw[f] = urls.isEmpty ? .null : .array(urls)
                 case "country": raw[f] = cell.isEmpty ? .null : .string(cell.uppercased())
-                case "visibility", "status": raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
+                case "visibility", "email_visibility", "status":
+                    raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
                 default: raw[f] = cell.isEmpty ? .null : .string(cell)
                 }
             }

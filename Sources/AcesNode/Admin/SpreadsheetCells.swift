@@ -55,6 +55,9 @@ enum SpreadsheetCells {
             "nur mitglieder": "members", "chapitre": "chapter", "section": "chapter", "sektion": "chapter",
             "kapitel": "chapter", "landesgruppe": "chapter",
         ],
+        "email_visibility": [
+            "membres": "members", "mitglieder": "members", "masqué": "hidden", "masquée": "hidden", "versteckt": "hidden",
+        ],
         "status": [
             "actif": "active", "active": "active", "aktiv": "active", "inactif": "inactive", "inactive": "inactive",
             "inaktiv": "inactive",

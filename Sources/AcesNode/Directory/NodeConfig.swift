@@ -50,6 +50,33 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             inviteDays: retention?.inviteDays ?? d.inviteDays)
     }
 
+    /// What signed-in members may do with their own profile.
+    public var directory: DirectoryConfig?
+
+    /// `[directory]`: members' own profiles (docs/DIRECTORY.md).
+    public struct DirectoryConfig: Codable, Sendable, Equatable {
+        /// `immediate` (default): a member's confirmed erasure request is carried out at once;
+        /// `review`: it waits for the chapter's admins (`aces member erasures`).
+        public var memberErasure: String?
+        /// The most profile writes (edits and erasure requests) one member may make per minute (default 10).
+        public var memberWritesPerMinute: Int?
+
+        enum CodingKeys: String, CodingKey {
+            case memberErasure = "member_erasure"
+            case memberWritesPerMinute = "member_writes_per_minute"
+        }
+
+        public init(memberErasure: String? = nil, memberWritesPerMinute: Int? = nil) {
+            self.memberErasure = memberErasure
+            self.memberWritesPerMinute = memberWritesPerMinute
+        }
+
+        /// Whether erasures members ask for wait for the admins.
+        public var reviewsErasures: Bool { memberErasure == "review" }
+        /// The profile writes one member may make per minute.
+        public var writesPerMinute: Int { memberWritesPerMinute ?? 10 }
+    }
+
     /// `[federation]`: where the node listens for peers and the TLS material it uses.
     public struct FederationConfig: Codable, Sendable, Equatable {
         /// `host:port` to listen on.
@@ -196,6 +223,12 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         for listen in [config.federation?.listen, config.web?.listen].compactMap({ $0 }) where HostPort(listen) == nil {
             throw NodeError.config("aces.toml: listen = '\(listen)' is not host:port (for example 127.0.0.1:7443)")
         }
+        if let e = config.directory?.memberErasure, !["immediate", "review"].contains(e) {
+            throw NodeError.config("aces.toml: directory.member_erasure must be \"immediate\" or \"review\"")
+        }
+        if let n = config.directory?.memberWritesPerMinute, !(1...1000).contains(n) {
+            throw NodeError.config("aces.toml: directory.member_writes_per_minute must be from 1 to 1000")
+        }
         if let i = config.sync?.intervalSeconds, !(0.05...86_400).contains(i) {
             throw NodeError.config("aces.toml: sync.interval_seconds must be from 0.05 to 86400")
         }
@@ -232,20 +265,21 @@ public struct NodeConfig: Codable, Sendable, Equatable {
 
     /// Every setting aces.toml may hold, by table; anything else is a typo worth saying.
     static let known: [String: Set<String>] = [
-        "": ["chapter", "roster", "keys", "federation", "web", "sync", "retention"],
+        "": ["chapter", "roster", "keys", "federation", "web", "sync", "retention", "directory"],
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
         "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds", "request_timeout_seconds"],
         "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds", "allow_indexing"],
         "sync": ["peers", "interval_seconds", "timeout_seconds"],
         "retention": ["quarantine_days", "session_days", "invite_days"],
+        "directory": ["member_erasure", "member_writes_per_minute"],
     ]
 
     /// The type each setting must have, as the error names it.
     static let types: [String: String] = [
         "chapter": "a quoted string", "roster": "a quoted string", "keys": "a [[keys]] list of tables", "federation": "a table",
         "web": "a table", "sync": "a table", "retention": "a table", "quarantine_days": "a whole number",
-        "session_days": "a whole number", "invite_days": "a whole number", "id": "a quoted string", "public_key": "a quoted string",
-        "file": "a quoted string",
+        "session_days": "a whole number", "invite_days": "a whole number", "directory": "a table", "member_erasure": "a quoted string",
+        "member_writes_per_minute": "a whole number", "id": "a quoted string", "public_key": "a quoted string", "file": "a quoted string",
         "valid_from": "a whole number", "valid_until": "a whole number", "listen": "a quoted string", "url": "a quoted string",
         "certificate": "a quoted string", "private_key": "a quoted string", "ca": "a quoted string",
         "idle_timeout_seconds": "a whole number", "request_timeout_seconds": "a whole number",
@@ -293,6 +327,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         if let w = table["web"]?.table { try check(w, "web", required: ["listen", "url"]) }
         if let s = table["sync"]?.table { try check(s, "sync", required: []) }
         if let r = table["retention"]?.table { try check(r, "retention", required: []) }
+        if let d = table["directory"]?.table { try check(d, "directory", required: []) }
     }
 
     /// The configuration as TOML.

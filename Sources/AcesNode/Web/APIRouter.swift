@@ -134,12 +134,12 @@ enum APIRouter {
         ])
     }
 
-    /// A member as the API shows it to `viewer`: the email only to signed-in members.
+    /// A member as the API shows it to `viewer`: the email only to signed-in members, unless hidden.
     static func member(_ r: Record, viewer: Viewer, site: Site) -> JSONValue {
         var o: [String: JSONValue] = ["id": .string(r.id)]
         for f in ["chapter", "name", "organisation", "role", "city", "country", "bio"] { o[f] = r.values[f] ?? .null }
         o["links"] = r.values["links"] ?? .array([])
-        if case .member = viewer { o["email"] = r.values["email"] ?? .null }
+        if Feeds.showsEmail(r, to: viewer) { o["email"] = r.values["email"] ?? .null }
         o["profile_url"] = .string("\(site.baseURL)/members/\(r.id)")
         o["vcard_url"] = .string("\(site.baseURL)/members/\(r.id).vcf")
         return .object(o)

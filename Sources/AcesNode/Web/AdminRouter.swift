@@ -59,6 +59,29 @@ enum AdminRouter {
                 return FederationRouter.json(["id": .string(id), "entry": .string(e.envelope.version.description)])
             }
         }
+        router.get("/admin/v1/members/:id/history") { request, context -> Response in
+            try await admin(request, site) {
+                let id = try recordID(context)
+                let changes = try await site.store.history(.member, id: id)
+                guard !changes.isEmpty else { throw StoreError.notFound(.member, id) }
+                return FederationRouter.json(["id": .string(id), "changes": .array(changes.map(\.json))])
+            }
+        }
+        router.get("/admin/v1/erasure-requests") { request, _ -> Response in
+            try await admin(request, site) {
+                let all = try Parameters(request.uri.query)["all"] == "true"
+                return FederationRouter.json(["items": .array(try await site.store.erasureRequests(pendingOnly: !all).map(\.json))])
+            }
+        }
+        router.post("/admin/v1/erasure-requests/:id/decline") { request, context -> Response in
+            try await admin(request, site) {
+                let id = try recordID(context)
+                guard try await WriteQueue.run({ try site.store.declineErasure(of: id) }) else {
+                    throw WebError(status: .notFound, description: "member \(id) has no pending erasure request")
+                }
+                return Response(status: .noContent)
+            }
+        }
         router.post("/admin/v1/events/:id/cancel") { request, context -> Response in
             try await admin(request, site) {
                 let id = try recordID(context)

@@ -94,7 +94,7 @@ enum DirectoryPages {
         row(
             t.chapter,
             "<a href=\"/?chapter=\(v["chapter"]?.stringValue ?? "")\">\(req.site.chapterName(v["chapter"]?.stringValue, req.language))</a>")
-        if case .member = req.viewer, let email = v["email"]?.stringValue {
+        if Feeds.showsEmail(r, to: req.viewer), let email = v["email"]?.stringValue {
             row(t.email, "<a href=\"mailto:\(email)\">\(email)</a>")
         }
         let links: [HTML] = (v["links"]?.arrayValue ?? []).compactMap(\.stringValue).map { url in

@@ -42,11 +42,17 @@ enum Feeds {
         return ICalendar.render(events, name: name)
     }
 
+    /// Whether `viewer` sees the member's email: signed-in members do, unless the member hid it
+    /// (`email_visibility = hidden`); the member always sees their own.
+    static func showsEmail(_ r: Record, to viewer: Viewer) -> Bool {
+        guard case .member(let id, _) = viewer else { return false }
+        return id == r.id || r.values["email_visibility"]?.stringValue != "hidden"
+    }
+
     /// A member's card. The email is on it only for signed-in members, as on the profile page.
     static func card(_ r: Record, viewer: Viewer, site: Site) -> ContactCard {
         let v = r.values
-        var email: String?
-        if case .member = viewer { email = v["email"]?.stringValue }
+        let email = showsEmail(r, to: viewer) ? v["email"]?.stringValue : nil
         var card = ContactCard(
             uid: "urn:aces:member:\(r.id)", fullName: v["name"]?.stringValue ?? r.id, organisation: v["organisation"]?.stringValue,
             role: v["role"]?.stringValue, city: v["city"]?.stringValue, country: v["country"]?.stringValue,

@@ -13,6 +13,7 @@ enum Layout {
         let account: HTML
         if case .member = req.viewer {
             account = """
+                <a href="/me" class="me">\(req.language.profile.myProfile)</a>\
                 <form method="post" action="/signout" class="signout"><span class="badge">\(t.signedIn)</span> \
                 <button type="submit" class="link">\(t.signOut)</button></form>
                 """

@@ -126,6 +126,18 @@ enum OpenAPIDocument {
                 "parameters": [idParameter],
                 "post": write("Erase a member for good (GDPR Art. 17)", "EraseInput", ("200", "Erased")),
             ],
+            "/admin/v1/members/{id}/history": [
+                "parameters": [idParameter],
+                "get": write("Every change to a member: when, which chapter, by the member or an admin", nil, ("200", "MemberHistory")),
+            ],
+            "/admin/v1/erasure-requests": [
+                "get": write(
+                    "Erasures members asked for from their profile (pending; ?all=true for every one)", nil, ("200", "ErasureRequests"))
+            ],
+            "/admin/v1/erasure-requests/{id}/decline": [
+                "parameters": [idParameter],
+                "post": write("Decline a member's pending erasure request", nil, ("204", nil)),
+            ],
             "/admin/v1/events": ["post": write("Add an event of this node's chapter", "EventInput", ("201", "AdminRecord"))],
             "/admin/v1/events/{id}": [
                 "parameters": [idParameter],
@@ -157,7 +169,8 @@ enum OpenAPIDocument {
                 [
                     "id": text, "chapter": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
                     "country": optionalText, "bio": optionalText, "links": links,
-                    "email": ["type": ["string", "null"], "description": "Only for signed-in members."], "profile_url": text,
+                    "email": ["type": ["string", "null"], "description": "Only for signed-in members, unless the member hides it."],
+                    "profile_url": text,
                     "vcard_url": text,
                 ],
                 required: ["id", "chapter", "name", "organisation", "role", "city", "country", "bio", "links", "profile_url", "vcard_url"]),
@@ -197,6 +210,7 @@ enum OpenAPIDocument {
                     "email": text, "name": text, "organisation": optionalText, "role": optionalText, "city": optionalText,
                     "country": optionalText, "bio": optionalText, "links": links,
                     "visibility": ["type": "string", "enum": ["public", "members", "chapter"]],
+                    "email_visibility": ["type": ["string", "null"], "enum": ["members", "hidden", nil]],
                     "status": ["type": "string", "enum": ["active", "inactive"]],
                 ],
                 "additionalProperties": false,
@@ -212,6 +226,30 @@ enum OpenAPIDocument {
                 "additionalProperties": false,
             ],
             "EraseInput": object(["reason": text], required: ["reason"]),
+            "MemberHistory": object(
+                [
+                    "id": text,
+                    "changes": [
+                        "type": "array",
+                        "items": object(
+                            [
+                                "entry": text, "chapter": text, "at": text, "by": ["type": "string", "enum": ["member", "admin"]],
+                                "action": ["type": "string", "enum": ["set", "delete", "erase"]],
+                                "fields": ["type": "array", "items": text], "values": ["type": ["object", "null"]],
+                            ], required: ["entry", "chapter", "at", "by", "action", "fields", "values"]),
+                    ],
+                ], required: ["id", "changes"]),
+            "ErasureRequests": object(
+                [
+                    "items": [
+                        "type": "array",
+                        "items": object(
+                            [
+                                "member": text, "requested": text, "state": ["type": "string", "enum": ["pending", "declined", "erased"]],
+                                "declined": optionalText,
+                            ], required: ["member", "requested", "state", "declined"]),
+                    ]
+                ], required: ["items"]),
             "Erased": object(["id": text, "entry": text], required: ["id", "entry"]),
             "AdminRecord": [
                 "type": "object", "description": "Every field of the record, its open conflicts and revision.",

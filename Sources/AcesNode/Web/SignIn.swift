@@ -48,18 +48,25 @@ enum SignIn {
     static func close(_ request: Request, site: Site) async throws -> Response {
         if let token = request.cookies[Site.sessionCookie]?.value { try await site.store.signOut(token) }
         var r = Response.redirect("/")
-        r.setCookie(Cookie(name: Site.sessionCookie, value: "", maxAge: 0, path: "/", secure: site.secure, httpOnly: true, sameSite: .lax))
+        r.setCookie(endedSession(site))
         return r
+    }
+
+    /// The cookie that ends a session in the browser.
+    static func endedSession(_ site: Site) -> Cookie {
+        Cookie(name: Site.sessionCookie, value: "", maxAge: 0, path: "/", secure: site.secure, httpOnly: true, sameSite: .lax)
     }
 
     /// Whether a form was posted from this node's own pages, so another site cannot sign a
     /// visitor in as someone else (login CSRF) or out (see docs/SECURITY.md). `Sec-Fetch-Site`,
     /// when sent, must be `same-origin` (or `none`: the person typed or bookmarked it); `Origin`,
-    /// when sent, must be this node's public URL (`[web] url`) or the host the form was sent to.
-    /// A client that sends neither is no browser acting for another site, and is let through.
+    /// when sent, must be this node's public URL (`[web] url`) or the host the form was sent to;
+    /// without `Origin`, so must `Referer` when sent. A client that sends none of them is no
+    /// browser acting for another site, and is let through (members' own forms also need the
+    /// session's form token).
     static func fromThisSite(_ request: Request, site: Site) -> Bool {
         if let fetch = request.headers[secFetchSite]?.lowercased(), fetch != "same-origin" && fetch != "none" { return false }
-        guard let origin = request.headers[.origin] else { return true }
+        guard let origin = request.headers[.origin] ?? request.headers[.referer] else { return true }
         guard let url = URL(string: origin), let host = url.host?.lowercased() else { return false }  // "null" too
         let authority = url.port.map { "\(host):\($0)" } ?? host
         let own = URL(string: site.baseURL)

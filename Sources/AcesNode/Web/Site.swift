@@ -16,9 +16,15 @@ struct Site: Sendable {
     let secure: Bool
     /// Calendar feeds as last rendered.
     let feeds = FeedCache()
+    /// The write path of members' own edits and erasures.
+    let editor: Editor
+    /// Members' profile writes per minute.
+    let memberWrites: WriteLimiter
 
     init(store: Store, directory: NodeDirectory) throws {
         self.store = store
+        self.editor = Editor(directory: directory, store: store)
+        self.memberWrites = WriteLimiter(perMinute: directory.config.directory?.writesPerMinute ?? 10)
         self.chapter = directory.chapter
         self.chapters = try directory.roster()?.chapters ?? []
         let url = directory.config.web?.url ?? "http://localhost"
@@ -44,6 +50,16 @@ struct Site: Sendable {
             r.values["status"] == "active", let c = r.values["chapter"]?.stringValue.flatMap(ChapterID.init)
         else { return .visitor }
         return .member(id: id, chapter: c)
+    }
+
+    /// The token every form of a signed-in member's pages carries: a digest of the session's
+    /// secret, so another site, which cannot read the HttpOnly cookie, cannot know it.
+    static func formToken(session: String) -> String { Base64URL.encode(SecretToken.digest("aces-form:" + session)) }
+
+    /// Whether a posted form token is the one of `session` (checked by the crypto library, in constant time).
+    static func formTokenMatches(_ sent: String?, session: String) -> Bool {
+        guard let sent, sent.utf8.count <= 64, let bytes = Base64URL.decode(sent), bytes.count == 32 else { return false }
+        return SecretToken.matches("aces-form:" + session, digest: bytes)
     }
 }
 

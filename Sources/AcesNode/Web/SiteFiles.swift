@@ -20,7 +20,7 @@ enum SiteFiles {
     /// a visitor sees, not the APIs, sign-in or the node's own status.
     static func robotsText(indexing: Bool) -> String {
         guard indexing else { return "User-agent: *\nDisallow: /\n" }
-        let closed = ["/api/", "/admin/", "/signin", "/signout", "/federation", "/metrics", "/healthz", "/readyz"]
+        let closed = ["/api/", "/admin/", "/signin", "/signout", "/me", "/federation", "/metrics", "/healthz", "/readyz"]
         return "User-agent: *\n" + closed.map { "Disallow: \($0)\n" }.joined() + "Allow: /\n"
     }
 

@@ -89,6 +89,48 @@ enum Stylesheet {
         table.health th, table.health td { text-align: left; padding: .6rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; }
         table.health thead th { background: var(--wash); font-size: .85rem; color: var(--muted); }
         .badge.ok { background: #e3f4ea; color: #17643a; }
+        .tools .me { font-weight: 600; }
+        .panel { background: var(--paper); border-radius: var(--radius); box-shadow: var(--shadow); padding: 1.5rem; max-width: 48rem; margin: 0 0 1.25rem; }
+        .panel h2 { margin-top: 0; }
+        .panel.more { padding: 1rem 1.5rem; }
+        .lead { color: var(--muted); margin: -.5rem 0 1.25rem; max-width: 44rem; }
+        .muted { color: var(--muted); font-size: .85rem; }
+        .alert { border-left: 4px solid var(--accent); background: #fbe9ec; border-radius: 8px; padding: .75rem 1rem; margin: 0 0 1.25rem; }
+        .alert.ok { border-left-color: #17643a; background: #e3f4ea; }
+        .profile-form { display: grid; gap: 1rem; }
+        .profile-form .grid { display: grid; gap: 1rem; grid-template-columns: 1fr; }
+        @media (min-width: 40rem) { .profile-form .grid { grid-template-columns: 1fr 1fr; } }
+        .profile-form .hint { margin: 0; }
+        textarea { font: inherit; padding: .55rem .7rem; border: 1px solid #8a94a6; border-radius: 8px; background: var(--paper); color: var(--ink); width: 100%; resize: vertical; }
+        input[aria-invalid] { border-color: var(--accent); border-width: 2px; }
+        fieldset.choices { border: 1px solid var(--line); border-radius: 8px; padding: .75rem 1rem; margin: 0; display: flex; flex-wrap: wrap; gap: .5rem 1.5rem; }
+        fieldset.choices legend { font-weight: 600; font-size: .92rem; padding: 0 .25rem; }
+        .choice { display: inline-flex; align-items: center; gap: .45rem; font-weight: 400; }
+        .choice input { min-height: auto; width: 1.1rem; height: 1.1rem; margin: 0; }
+        .field.check label { font-weight: 400; }
+        .profile-form .actions { padding-bottom: 0; }
+        button.danger { background: var(--accent); }
+        button.danger:hover { background: #8e1a2f; }
+        .button.secondary { background: var(--paper); color: var(--brand); border: 1px solid var(--brand); }
+        .button.secondary:hover { background: #e6ebf5; color: var(--brand); }
+        .downloads { display: flex; flex-wrap: wrap; gap: .75rem; margin: 0 0 1.5rem; }
+        table.data { border-collapse: collapse; width: 100%; font-size: .95rem; }
+        table.data th, table.data td { text-align: left; padding: .55rem .8rem; border-bottom: 1px solid var(--line); vertical-align: top; white-space: pre-line; overflow-wrap: break-word; }
+        table.data thead th { background: var(--wash); font-size: .85rem; color: var(--muted); }
+        table.data tbody th { font-weight: 600; width: 11rem; }
+        .panel .table-wrap { box-shadow: none; border: 1px solid var(--line); }
+        ul.holders { margin: 0; padding-left: 1.2rem; }
+        .tools { flex-wrap: wrap; }
+        .tools .me, .tools .badge, .tools button.link { white-space: nowrap; }
+        @media (max-width: 40rem) {
+          .panel { padding: 1.1rem; }
+          table.data thead { position: absolute; width: 1px; height: 1px; overflow: hidden; clip: rect(0 0 0 0); }
+          table.data, table.data tbody, table.data tr, table.data th, table.data td { display: block; width: auto; }
+          table.data tr { border-bottom: 1px solid var(--line); padding: .45rem 0; }
+          table.data th, table.data td { border: 0; padding: .1rem .8rem; }
+          table.data tbody th { width: auto; color: var(--muted); font-size: .85rem; }
+          table.data td[data-label]::before { content: attr(data-label) ": "; color: var(--muted); font-size: .85rem; font-weight: 600; }
+        }
         footer.site { border-top: 1px solid var(--line); background: var(--paper); color: var(--muted); font-size: .9rem; padding: 1rem 0; }
         footer.site p { margin: .25rem 0; }
         @media (max-width: 40rem) { h1 { font-size: 1.5rem; } dl.facts { grid-template-columns: 1fr; } dl.facts dd { margin-bottom: .5rem; } }

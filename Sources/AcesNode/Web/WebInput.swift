@@ -25,10 +25,10 @@ struct Parameters: Sendable {
 
     static let maxLength = 4096
 
-    init(_ encoded: String?) throws(WebError) {
+    init(_ encoded: String?, maxLength: Int = Parameters.maxLength) throws(WebError) {
         guard let encoded, !encoded.isEmpty else { return }
-        guard encoded.utf8.count <= Parameters.maxLength else {
-            throw .badRequest("the query is longer than 4096 bytes", fr: "la requête dépasse 4096 octets")
+        guard encoded.utf8.count <= maxLength else {
+            throw .badRequest("the query is longer than \(maxLength) bytes", fr: "la requête dépasse \(maxLength) octets")
         }
         for pair in encoded.split(separator: "&", omittingEmptySubsequences: true) {
             let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)

@@ -87,6 +87,7 @@ enum WebRouter {
         router.post("/signout") { request, _ -> Response in
             try await SignIn.form(request, site: site, SignIn.close)
         }
+        ProfileRouter.add(to: router, site: site)
     }
 
     /// A thrown redirect (to a merged member's survivor).
