@@ -40,7 +40,16 @@ struct FederationCommand: ParsableCommand {
 
 struct RosterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "roster", abstract: "Maintain this chapter's file in the roster.", subcommands: [Publish.self])
+        commandName: "roster",
+        abstract: "The federation's signed roster: create it, approve a chapter that joins, retire one, install, show, export.",
+        discussion: """
+            The federation CA's holder is the roster's root: 'init', 'approve' and 'retire' sign with the roster key kept \
+            beside the CA (--dir certs). Nodes verify every version with the root key and pass it on with sync. \
+            Example: aces roster approve es.request --dir certs --data /var/lib/aces > es.bundle
+            """,
+        subcommands: [
+            InitRoot.self, Approve.self, Retire.self, Install.self, Show.self, Export.self, Publish.self,
+        ])
 
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -188,6 +197,7 @@ struct PeersCommand: ParsableCommand {
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
                             "versions": .array(s.versions.map { .number(Double($0)) }),
+                            "roster": s.rosterVersion.map { .number(Double($0)) } ?? .null,
                             "forks": .array(
                                 forks.filter { $0.peer == s.chapter }.map {
                                     ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq))]
@@ -205,10 +215,10 @@ struct PeersCommand: ParsableCommand {
         }
         if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
         Out.table(
-            ["PEER", "LAST SUCCESS", "SKEW", "LAG", "LAST ERROR"],
+            ["PEER", "LAST SUCCESS", "ROSTER", "SKEW", "LAG", "LAST ERROR"],
             statuses.map { s in
                 [
-                    s.chapter, time(s.lastSuccess), s.skewMillis.map { "\($0) ms" } ?? "",
+                    s.chapter, time(s.lastSuccess), s.rosterVersion.map { "v\($0)" } ?? "-", s.skewMillis.map { "\($0) ms" } ?? "",
                     s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
                     s.lastError ?? "",
                 ]
