@@ -18,6 +18,8 @@ struct FederationCommand: ParsableCommand {
         @Option(help: "The folder to create.") var dir: String
         @Option(help: "Comma-separated chapter ids.") var chapters = "fr,uk,de"
         @Option(help: "First port; chapter i listens on base+2i (web) and base+2i+1 (federation).") var basePort = 7100
+        @Flag(help: "Make <dir>/certs the roster's root and give every node signed roster version 1 (see 'aces roster').")
+        var signedRoster = false
 
         func validate() throws {
             for c in chapters.split(separator: ",") where ChapterID(String(c)) == nil {
@@ -28,7 +30,7 @@ struct FederationCommand: ParsableCommand {
 
         func run() throws {
             let ids = chapters.split(separator: ",").compactMap { ChapterID(String($0)) }
-            let nodes = try LocalFederation.create(at: dir, chapters: ids, basePort: basePort)
+            let nodes = try LocalFederation.create(at: dir, chapters: ids, basePort: basePort, signedRoster: signedRoster)
             Out.line("Created a federation of \(nodes.count) chapters in \(dir):")
             for n in nodes {
                 Out.line("  \(n.chapter)  data \(n.path)  web \(n.config.web?.url ?? "")  federation \(n.config.federation?.url ?? "")")

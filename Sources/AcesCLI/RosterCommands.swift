@@ -19,7 +19,8 @@ struct RosterSummary {
     var line: String {
         if let s = signed {
             let active = s.roster.active.count
-            return "version \(s.version), signed by the root \(s.issued) (\(active) chapters\(s.retired.isEmpty ? "" : ", \(s.retired.count) retired"); digest \(s.digest.hex.prefix(16)))"
+            return
+                "version \(s.version), signed by the root \(s.issued) (\(active) chapters\(s.retired.isEmpty ? "" : ", \(s.retired.count) retired"); digest \(s.digest.hex.prefix(16)))"
         }
         return folder.map { "unsigned: the TOML folder \($0)" } ?? "none"
     }
@@ -58,9 +59,9 @@ func readInput(_ path: String) throws -> [UInt8] {
 
 extension RosterCommand {
     /// Hands a version the root just signed to a node the root holder runs (optional): it spreads from there.
-    static func deliver(_ doc: SignedRoster, to data: String?) throws {
+    static func deliver(_ doc: SignedRoster, from root: RosterRoot, to data: String?) throws {
         guard let data else {
-            Out.line("Signed roster version \(doc.version). Install it on a node: aces roster install \(RootFolder().dir)/roster.json")
+            Out.line("Signed roster version \(doc.version). Install it on a node: aces roster install \(root.rosterFile)")
             return
         }
         let node = try NodeDirectory.open(data)
@@ -72,7 +73,8 @@ extension RosterCommand {
         static let configuration = CommandConfiguration(
             commandName: "init",
             abstract: "Become the roster's root: create the roster key beside the CA and sign version 1 from a folder of chapter files.",
-            discussion: "Example: aces roster init --dir certs --from chapters, then on each node: aces roster install --trust certs/roster.json"
+            discussion:
+                "Example: aces roster init --dir certs --from chapters, then on each node: aces roster install --trust certs/roster.json"
         )
         @OptionGroup var folder: RootFolder
         @Option(help: ArgumentHelp("The folder of chapter TOML files that becomes version 1.", valueName: "dir"))
@@ -126,7 +128,7 @@ extension RosterCommand {
         func run() throws {
             let doc = try folder.root.retire(ChapterID(chapter)!)
             Out.line("Chapter '\(chapter)' retired in roster version \(doc.version).")
-            try RosterCommand.deliver(doc, to: data)
+            try RosterCommand.deliver(doc, from: folder.root, to: data)
         }
     }
 
@@ -169,7 +171,8 @@ extension RosterCommand {
                     ["CHAPTER", "NAME", "FEDERATION URL", "KEYS", "ROLES", "STATE"],
                     s.chapters.map { p in
                         [
-                            p.id, p.name, p.federationURL ?? "", p.keys.map(\.id).joined(separator: " "), (p.roles ?? []).joined(separator: " "),
+                            p.id, p.name, p.federationURL ?? "", p.keys.map(\.id).joined(separator: " "),
+                            (p.roles ?? []).joined(separator: " "),
                             s.retired.contains(p.id) ? "retired" : "active",
                         ]
                     })
@@ -218,7 +221,8 @@ struct JoinCommand: ParsableCommand {
         @Option(help: ArgumentHelp("The URL of its public listener.", valueName: "url")) var publicURL: String?
         @Option(
             name: .customLong("host"),
-            help: ArgumentHelp("Another DNS name or address for its certificate (the federation URL's host is always in).", valueName: "host"))
+            help: ArgumentHelp(
+                "Another DNS name or address for its certificate (the federation URL's host is always in).", valueName: "host"))
         var hosts: [String] = []
 
         func validate() throws {

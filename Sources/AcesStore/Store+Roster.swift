@@ -77,7 +77,8 @@ extension Store {
     private static func rosterRefusals(in db: Database) throws -> [RosterRefusal] {
         try Row.fetchAll(db, sql: "SELECT version, peer, reason, at FROM roster_refusals ORDER BY id DESC").map {
             RosterRefusal(
-                version: $0["version"], peer: $0["peer"], reason: $0["reason"], at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000))
+                version: $0["version"], peer: $0["peer"], reason: $0["reason"],
+                at: Date(timeIntervalSince1970: Double($0["at"] as Int64) / 1000))
         }
     }
 }

@@ -33,7 +33,7 @@ import Testing
     func join(_ fed: RunningFederation, _ c: String) async throws {
         let ports = LocalFederation.freePorts(2)
         let data = fed.dir.file("joining-\(c)")
-        let request = try AcesProcess.run([
+        let request = try await AcesProcess.runAsync([
             "join", "request", "--data", data, "--chapter", c, "--federation-url", "https://127.0.0.1:\(ports[0])",
             "--public-url", "http://127.0.0.1:\(ports[1])",
         ])
@@ -41,11 +41,11 @@ import Testing
         #expect(!request.stdout.contains("PRIVATE KEY"))
         let requestFile = fed.dir.file("\(c).request")
         try request.stdout.write(toFile: requestFile, atomically: true, encoding: .utf8)
-        let approve = try AcesProcess.run(["roster", "approve", requestFile, "--dir", fed.dir.file("fed/certs")])
+        let approve = try await AcesProcess.runAsync(["roster", "approve", requestFile, "--dir", fed.dir.file("fed/certs")])
         #expect(approve.status == 0, "\(approve.stderr)")
         let bundleFile = fed.dir.file("\(c).bundle")
         try approve.stdout.write(toFile: bundleFile, atomically: true, encoding: .utf8)
-        let initialised = try AcesProcess.run(["init", "--join", bundleFile, "--data", data])
+        let initialised = try await AcesProcess.runAsync(["init", "--join", bundleFile, "--data", data])
         #expect(initialised.status == 0, "\(initialised.stderr)")
         var node = try NodeDirectory.open(data)
         var config = node.config
@@ -98,10 +98,11 @@ import Testing
         #expect(roster.retired == ["uk"])
         #expect(roster.active.map(\.id) == ["es", "fr", "it"])
         // The digest as `aces digest` prints it is the same on every remaining node.
-        let digests = try three.map { try AcesProcess.run(["digest", "--data", fed.node($0).path]).stdout }
+        var digests = [String]()
+        for c in three { digests.append(try await AcesProcess.runAsync(["digest", "--data", fed.node(c).path]).stdout) }
         #expect(Set(digests).count == 1 && !digests[0].isEmpty)
         // `aces status` names the roster version the node holds.
-        let status = try AcesProcess.run(["status", "--data", fed.node("it").path])
+        let status = try await AcesProcess.runAsync(["status", "--data", fed.node("it").path])
         #expect(status.stdout.contains("roster   version 4"))
         await fed.stopAll()
     }
@@ -118,7 +119,10 @@ import Testing
         var chapters = held.chapters
         let liar = SigningKey()
         var xx = LocalFederation.profile(ChapterID("xx")!)
-        xx.keys = [RosterKey(id: liar.publicKey.keyID(chapter: ChapterID("xx")!), publicKey: liar.publicKey.base64url, validFrom: 0, validUntil: nil)]
+        xx.keys = [
+            RosterKey(
+                id: liar.publicKey.keyID(chapter: ChapterID("xx")!), publicKey: liar.publicKey.base64url, validFrom: 0, validUntil: nil)
+        ]
         chapters.append(xx)
         let forgery = try forged(version: 2, chapters: chapters, by: liar)
         let router = Router(context: FederationContext.self)
@@ -138,7 +142,10 @@ import Testing
                 let refusal = try #require(try await fed.store(c).rosterRefusals().first)
                 #expect(refusal.peer == "de" && refusal.version == 2)
                 #expect(refusal.reason.contains("not signed by the federation's root key"))
-                #expect(try await eventually { try await fed.store(c).peerStatuses().first { $0.chapter == "de" }?.lastError?.contains("roster refused") == true })
+                #expect(
+                    try await eventually {
+                        try await fed.store(c).peerStatuses().first { $0.chapter == "de" }?.lastError?.contains("roster refused") == true
+                    })
             }
         }
         for c in ["fr", "uk"] {
@@ -147,9 +154,9 @@ import Testing
             #expect(fed.server(c)?.syncer.live.keys.chapters.contains(ChapterID("xx")!) == false)
         }
         // `aces peers` shows the refusal and the version de claims; `aces status` shows the one held.
-        let peers = try AcesProcess.run(["peers", "--data", fed.node("fr").path])
+        let peers = try await AcesProcess.runAsync(["peers", "--data", fed.node("fr").path])
         #expect(peers.stdout.contains("roster refused"))
-        let status = try AcesProcess.run(["status", "--data", fed.node("uk").path])
+        let status = try await AcesProcess.runAsync(["status", "--data", fed.node("uk").path])
         #expect(status.stdout.contains("roster   version 1") && status.stdout.contains("REFUSED  roster version 2 from de"))
         await fed.stopAll()
     }
@@ -158,7 +165,8 @@ import Testing
         let root = SigningKey()
         let chapters = [LocalFederation.profile(ChapterID("fr")!)]
         let v1 = try SignedRoster.sign(version: 1, chapters: chapters, retired: [], root: root)
-        let v2 = try SignedRoster.sign(version: 2, chapters: chapters + [LocalFederation.profile(ChapterID("es")!)], retired: [], root: root)
+        let v2 = try SignedRoster.sign(
+            version: 2, chapters: chapters + [LocalFederation.profile(ChapterID("es")!)], retired: [], root: root)
         #expect(v1.successor(v2) == .adopt)
         #expect(v2.successor(v1) == .alreadyHeld)
         #expect(v2.successor(v2) == .alreadyHeld)

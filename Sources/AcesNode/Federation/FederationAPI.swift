@@ -68,7 +68,8 @@ public enum FederationAPI {
         }
 
         public init(
-            chapter: ChapterID, time: Int64, origins: [Head], versions: [Int] = Array(Envelope.readableVersions), rosterVersion: Int64? = nil
+            chapter: ChapterID, time: Int64, origins: [Head], versions: [Int] = Array(Envelope.readableVersions),
+            rosterVersion: Int64? = nil
         ) {
             self.chapter = chapter
             self.time = time
@@ -103,7 +104,9 @@ public enum FederationAPI {
             }
             var roster: Int64?
             if let r = json["roster"] {
-                guard let n = r.intValue, n >= 1 else { throw SyncError.garbage("the heads answer's roster is not a positive whole number") }
+                guard let n = r.intValue, n >= 1 else {
+                    throw SyncError.garbage("the heads answer's roster is not a positive whole number")
+                }
                 roster = Int64(n)
             }
             self.init(chapter: c, time: Int64(t), origins: origins, versions: versions, rosterVersion: roster)

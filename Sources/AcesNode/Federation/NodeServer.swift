@@ -151,7 +151,8 @@ public enum FederationClient {
                     var out = [ChapterID: PeerClient]()
                     for c in ids {
                         guard let url = roster?.profile(c)?.federationURL else { continue }
-                        out[c] = PeerClient(http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
+                        out[c] = PeerClient(
+                            http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
                     }
                     return out
                 }

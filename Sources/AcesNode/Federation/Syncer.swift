@@ -99,7 +99,7 @@ public final class Syncer: Sendable {
     /// The peers this node pulls from.
     public var peerChapters: [ChapterID] { peers.keys.sorted() }
 
-    private func wakeup(_ peer: ChapterID) -> Wakeup {
+    private func pullWakeup(_ peer: ChapterID) -> Wakeup {
         pullWakeups.withLockedValue { w in
             if let known = w[peer] { return known }
             let made = Wakeup()
@@ -111,7 +111,7 @@ public final class Syncer: Sendable {
     /// Asks for a pass with `peer` as soon as possible (it said it has new entries).
     public func trigger(_ peer: ChapterID) {
         guard peers[peer] != nil else { return }
-        wakeup(peer).signal()
+        pullWakeup(peer).signal()
     }
 
     /// Asks to tell every peer that this node has new entries.
@@ -436,7 +436,7 @@ public final class Syncer: Sendable {
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     private func peerLoop(_ peer: ChapterID) async {
-        let wakeup = wakeup(peer)
+        let wakeup = pullWakeup(peer)
         defer { looping.withLockedValue { _ = $0.remove(peer) } }
         var failures = 0
         while !stopping && peers[peer] != nil {

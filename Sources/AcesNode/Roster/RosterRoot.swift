@@ -154,7 +154,7 @@ public struct JoinRequest: Sendable {
         do { try Roster.check(profile, in: "the chapter") } catch let e as RosterError { throw NodeError.config(e.description) }
         _ = try FederationCA.subjectAlternativeNames(hosts: hosts)
         let node = try NodeDirectory.initialize(at: path, chapter: chapter)
-        try FileManager.default.createDirectory(atPath: path + "/tls", withIntermediateDirectories: true)
+        try FileManager.default.createDirectory(atPath: node.path + "/tls", withIntermediateDirectories: true)
         let key = P256Key()
         try NodeDirectory.writeSecret(key.pem, to: node.path + "/" + JoinBundle.keyFile(chapter))
         var p = profile
@@ -178,7 +178,8 @@ public struct JoinBundle: Sendable {
             .object([
                 "format": "aces-join-bundle", "chapter": .string(chapter.rawValue), "certificate": .string(certificatePEM),
                 "ca": .string(caPEM), "roster": try JSONParser.parse(roster.bytes),
-                "peers": .array(roster.roster.active.filter { $0.id != chapter.rawValue && $0.federationURL != nil }.map { .string($0.id) }),
+                "peers": .array(
+                    roster.roster.active.filter { $0.id != chapter.rawValue && $0.federationURL != nil }.map { .string($0.id) }),
             ])
         }
     }
