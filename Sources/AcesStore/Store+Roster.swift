@@ -9,6 +9,12 @@ public struct StoredRoster: Sendable, Equatable {
     public var document: String
     /// The peer it came from (nil: installed locally).
     public var peer: String?
+
+    public init(version: Int64, document: String, peer: String?) {
+        self.version = version
+        self.document = document
+        self.peer = peer
+    }
 }
 
 /// A roster document this node refused, with the reason.

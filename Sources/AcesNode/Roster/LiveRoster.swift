@@ -64,10 +64,12 @@ public final class LiveRoster: Sendable {
         case .alreadyHeld: return .alreadyHeld
         case .refuse(let why): return await refuse(version: offered.version, peer: peer, why)
         case .adopt:
+            let saved: Bool
             do {
-                _ = try await store.saveRoster(StoredRoster(version: offered.version, document: offered.text, peer: peer?.rawValue))
+                saved = try await store.saveRoster(StoredRoster(version: offered.version, document: offered.text, peer: peer?.rawValue))
             } catch { return .refused("could not store roster version \(offered.version): \(error)") }
-            install(offered)
+            // Not saved: another peer (or the CLI) brought the same version a moment ago.
+            guard install(offered) || saved else { return .alreadyHeld }
             logger.notice(
                 "roster adopted", metadata: ["aces.roster": "\(offered.version)", "aces.peer": "\(peer?.rawValue ?? "local")"])
             return .adopted(offered.version)
@@ -84,7 +86,9 @@ public final class LiveRoster: Sendable {
         logger.notice("roster adopted", metadata: ["aces.roster": "\(doc.version)", "aces.peer": "local"])
     }
 
-    private func install(_ doc: SignedRoster) {
+    /// Puts `doc` in force if it is newer than the one in force; whether it did.
+    @discardableResult
+    private func install(_ doc: SignedRoster) -> Bool {
         let roster = doc.roster
         let keys = directory.keyRing(for: roster)
         let changed = state.withLockedValue { s -> Bool in
@@ -93,6 +97,7 @@ public final class LiveRoster: Sendable {
             return true
         }
         if changed { for f in listeners.withLockedValue({ $0 }) { f() } }
+        return changed
     }
 
     private func refuse(version: Int64?, peer: ChapterID?, _ why: String) async -> Outcome {

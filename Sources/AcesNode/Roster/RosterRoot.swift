@@ -1,4 +1,5 @@
 import AcesCore
+import AcesStore
 import Foundation
 import X509
 
@@ -55,6 +56,13 @@ public struct RosterRoot: Sendable {
         let doc = try SignedRoster.sign(version: current.version + 1, chapters: chapters, retired: retired, root: key, now: now)
         try save(doc)
         return doc
+    }
+
+    /// Keeps `doc` as the root's current roster (written atomically).
+    func save(_ doc: SignedRoster) throws {
+        guard FileManager.default.createFile(atPath: rosterFile + ".tmp", contents: Data(doc.bytes)),
+            rename(rosterFile + ".tmp", rosterFile) == 0
+        else { throw NodeError.config("could not write \(rosterFile)") }
     }
 
     /// A chapter added, or its record replaced (keys, URLs, roles): the next version.
