@@ -216,13 +216,15 @@ struct PeersCommand: ParsableCommand {
             )
         }
         if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
+        // A peer that retired from the roster in force is no longer synced: say so rather than show its last pass as current.
+        let retired = Set((try? dir.roster())?.retired ?? [])
         Out.table(
             ["PEER", "LAST SUCCESS", "ROSTER", "SKEW", "LAG", "LAST ERROR"],
             statuses.map { s in
                 [
                     s.chapter, time(s.lastSuccess), s.rosterVersion.map { "v\($0)" } ?? "-", s.skewMillis.map { "\($0) ms" } ?? "",
                     s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-                    s.lastError ?? "",
+                    retired.contains(s.chapter) ? "retired from the federation: no longer synced" : s.lastError ?? "",
                 ]
             })
         // A peer that does not read the version this node writes holds its entries until upgraded.
