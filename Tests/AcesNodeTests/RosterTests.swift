@@ -161,6 +161,16 @@ import Testing
         await fed.stopAll()
     }
 
+    @Test func aNodeThatHoldsNoSignedRosterTakesNoneFromAPeer() async throws {
+        let fed = try RunningFederation(["fr", "uk"])
+        let live = try LiveRoster(directory: fed.node("fr"), store: fed.store("fr"), logger: fed.logger)
+        let doc = try SignedRoster.sign(version: 1, chapters: [LocalFederation.profile(ChapterID("fr")!)], retired: [], root: SigningKey())
+        let outcome = await live.offer(doc.bytes, from: ChapterID("uk"))
+        #expect(outcome == .refused("this node holds no signed roster, so it trusts no root key yet"))
+        #expect(try await fed.store("fr").currentRoster() == nil)
+        #expect(live.roster?.chapters.map(\.id) == ["fr", "uk"])
+    }
+
     @Test func aDocumentIsAdoptedOnlyWhenTheRootSignedAHigherVersion() throws {
         let root = SigningKey()
         let chapters = [LocalFederation.profile(ChapterID("fr")!)]
