@@ -25,7 +25,11 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Edits timed in the propagation scenario.") var edits = 200
     @Option(help: "Members in the search scenario.") var members = 100_000
     @Option(help: "Queries timed in the search scenario (after 200 warm-up queries).") var queries = 2_000
-    @Option(help: "Comma-separated scenarios: catchup, propagation, search, web.") var scenarios = "catchup,propagation,search,web"
+    @Option(help: "Comma-separated scenarios: catchup, propagation, search, web, federation (not run by default).")
+    var scenarios = "catchup,propagation,search,web"
+    @Option(help: "Chapters in the federation scenario (the last one joins while the others run).") var chapters = 30
+    @Option(help: "Members each chapter authors at once in the federation scenario's burst.") var burst = 20
+    @Option(help: "Peers each node pulls from in the federation scenario (the roster's ring, not a full mesh).") var fanout = 4
     @Option(help: "Seconds each load of the web scenario is measured (after a one-second warm-up).") var webSeconds = 3.0
     @Option(help: "Comma-separated numbers of concurrent connections in the web scenario.") var connections = "1,16,64"
     @Option(help: "Write the figures as JSON to this file.") var json: String?
@@ -36,9 +40,12 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...10_000).contains(edits) else { throw ValidationError("--edits must be from 1 to 10000") }
         guard (10...10_000_000).contains(members) else { throw ValidationError("--members must be from 10 to 10000000") }
         guard (1...1_000_000).contains(queries) else { throw ValidationError("--queries must be from 1 to 1000000") }
-        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search", "web"].contains(s) {
-            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search, web)")
+        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search", "web", "federation"].contains(s) {
+            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search, web, federation)")
         }
+        guard (3...200).contains(chapters) else { throw ValidationError("--chapters must be from 3 to 200") }
+        guard (1...100_000).contains(burst) else { throw ValidationError("--burst must be from 1 to 100000") }
+        guard (1...16).contains(fanout) else { throw ValidationError("--fanout must be from 1 to 16") }
         guard (0.1...600).contains(webSeconds) else { throw ValidationError("--web-seconds must be from 0.1 to 600") }
         guard let c = connectionCounts, !c.isEmpty else {
             throw ValidationError("--connections must be whole numbers from 1 to 1024 separated by commas, such as 1,16,64")
@@ -75,6 +82,9 @@ struct BenchCommand: AsyncParsableCommand {
                 Figure(name: "search.store_p99_ms", unit: "ms", values: s.storeP99),
                 Figure(name: "search.mean_matches", unit: "members", values: [s.matches]),
             ]
+        }
+        if wanted.contains("federation") {
+            figures += try await FederationBench(chapters: chapters, burst: burst, fanout: fanout, root: root, logger: logger).run()
         }
         if wanted.contains("web") {
             let bench = WebBench(

@@ -18,6 +18,8 @@ struct FederationCommand: ParsableCommand {
         @Option(help: "The folder to create.") var dir: String
         @Option(help: "Comma-separated chapter ids.") var chapters = "fr,uk,de"
         @Option(help: "First port; chapter i listens on base+2i (web) and base+2i+1 (federation).") var basePort = 7100
+        @Flag(help: "Make <dir>/certs the roster's root and give every node signed roster version 1 (see 'aces roster').")
+        var signedRoster = false
 
         func validate() throws {
             for c in chapters.split(separator: ",") where ChapterID(String(c)) == nil {
@@ -28,7 +30,7 @@ struct FederationCommand: ParsableCommand {
 
         func run() throws {
             let ids = chapters.split(separator: ",").compactMap { ChapterID(String($0)) }
-            let nodes = try LocalFederation.create(at: dir, chapters: ids, basePort: basePort)
+            let nodes = try LocalFederation.create(at: dir, chapters: ids, basePort: basePort, signedRoster: signedRoster)
             Out.line("Created a federation of \(nodes.count) chapters in \(dir):")
             for n in nodes {
                 Out.line("  \(n.chapter)  data \(n.path)  web \(n.config.web?.url ?? "")  federation \(n.config.federation?.url ?? "")")
@@ -40,7 +42,16 @@ struct FederationCommand: ParsableCommand {
 
 struct RosterCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
-        commandName: "roster", abstract: "Maintain this chapter's file in the roster.", subcommands: [Publish.self])
+        commandName: "roster",
+        abstract: "The federation's signed roster: create it, approve a chapter that joins, retire one, install, show, export.",
+        discussion: """
+            The federation CA's holder is the roster's root: 'init', 'approve' and 'retire' sign with the roster key kept \
+            beside the CA (--dir certs). Nodes verify every version with the root key and pass it on with sync. \
+            Example: aces roster approve es.request --dir certs --data /var/lib/aces > es.bundle
+            """,
+        subcommands: [
+            InitRoot.self, Approve.self, Retire.self, Install.self, Show.self, Export.self, Publish.self,
+        ])
 
     struct Publish: ParsableCommand {
         static let configuration = CommandConfiguration(
@@ -194,6 +205,7 @@ struct PeersCommand: ParsableCommand {
                             "skew_ms": s.skewMillis.map { .number(Double($0)) } ?? .null,
                             "lag": .object(s.lag.mapValues { .number(Double($0)) }), "received": .number(Double(s.received)),
                             "versions": .array(s.versions.map { .number(Double($0)) }),
+                            "roster": s.rosterVersion.map { .number(Double($0)) } ?? .null,
                             "forks": .array(
                                 forks.filter { $0.peer == s.chapter }.map {
                                     ["origin": .string($0.origin.rawValue), "seq": .number(Double($0.seq))]
@@ -211,13 +223,15 @@ struct PeersCommand: ParsableCommand {
             )
         }
         if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
+        // A peer that retired from the roster in force is no longer synced: say so rather than show its last pass as current.
+        let retired = Set((try? dir.roster())?.retired ?? [])
         Out.table(
-            ["PEER", "LAST SUCCESS", "SKEW", "LAG", "LAST ERROR"],
+            ["PEER", "LAST SUCCESS", "ROSTER", "SKEW", "LAG", "LAST ERROR"],
             statuses.map { s in
                 [
-                    s.chapter, time(s.lastSuccess), s.skewMillis.map { "\($0) ms" } ?? "",
+                    s.chapter, time(s.lastSuccess), s.rosterVersion.map { "v\($0)" } ?? "-", s.skewMillis.map { "\($0) ms" } ?? "",
                     s.lag.isEmpty ? "0" : s.lag.sorted { $0.key < $1.key }.map { "\($0.key) \($0.value)" }.joined(separator: ", "),
-                    s.lastError ?? "",
+                    retired.contains(s.chapter) ? "retired from the federation: no longer synced" : s.lastError ?? "",
                 ]
             })
         // A peer that does not read the version this node writes holds its entries until upgraded.

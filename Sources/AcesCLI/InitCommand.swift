@@ -11,16 +11,19 @@ struct InitCommand: ParsableCommand {
 
     @OptionGroup var node: NodeOptions
     @Option(help: ArgumentHelp("The chapter this node serves (for example fr).", valueName: "id"))
-    var chapter: String
+    var chapter: String = ""
     @Option(help: ArgumentHelp("The roster folder of chapter files, relative to the data directory or absolute.", valueName: "dir"))
     var roster: String?
+    @Option(help: ArgumentHelp("Complete the node 'aces join request' made with the bundle the root approved.", valueName: "bundle"))
+    var join: String?
     @OptionGroup var output: OutputOptions
 
     func validate() throws {
-        guard ChapterID(chapter) != nil else { throw ValidationError("--chapter: \(ChapterID.rule)") }
+        guard join != nil || ChapterID(chapter) != nil else { throw ValidationError("--chapter: \(ChapterID.rule)") }
     }
 
     func run() throws {
+        if let join { return try JoinCommand.complete(data: try node.path, bundle: join) }
         let dir = try NodeDirectory.initialize(at: try node.path, chapter: ChapterID(chapter)!, roster: roster)
         let key = dir.config.keys[0]
         if output.json {

@@ -230,9 +230,11 @@ struct StatusCommand: ParsableCommand {
         let waiting = try store.withheld(limit: 10)
         let ownership = try store.refusedOperationCounts()
         let refusedOps = try store.refusedOperations(limit: 10)
+        let roster = try RosterSummary(dir, store)
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
+                "roster": roster.json,
                 "clock_ahead": .object(
                     Dictionary(uniqueKeysWithValues: ahead.map { ($0.origin.rawValue, .number(Double($0.hlc.millis - now))) })),
                 "conflicts": .number(Double(try store.conflicts().count)),
@@ -297,6 +299,10 @@ struct StatusCommand: ParsableCommand {
         Out.line("key      \(key?.id ?? "none")")
         if let web = dir.config.web { Out.line("public   \(web.url)") }
         if let fed = dir.config.federation { Out.line("peers    \(fed.url) (mutual TLS)") }
+        Out.line("roster   \(roster.line)")
+        for r in roster.refusals.prefix(3) {
+            Out.line("REFUSED  roster\(r.version.map { " version \($0)" } ?? "") from \(r.peer ?? "this host"): \(r.reason)")
+        }
         for h in heads where h.frozen != nil {
             Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
         }

@@ -317,6 +317,29 @@ enum Schema {
                     ) WITHOUT ROWID;
                     """)
         }
+        m.registerMigration("v12-roster") { db in
+            try db.execute(
+                sql: """
+                    -- Every signed roster document this node accepted, as received (PROTOCOL.md §2.1):
+                    -- the highest version is the roster in force.
+                    CREATE TABLE roster (
+                        version INTEGER PRIMARY KEY NOT NULL,
+                        document TEXT NOT NULL,
+                        peer TEXT,
+                        accepted INTEGER NOT NULL
+                    );
+                    -- Roster documents refused (not signed by the federation's root, or malformed).
+                    CREATE TABLE roster_refusals (
+                        id INTEGER PRIMARY KEY,
+                        version INTEGER,
+                        peer TEXT,
+                        reason TEXT NOT NULL,
+                        at INTEGER NOT NULL
+                    );
+                    -- The roster version each peer said it holds, from its heads answer.
+                    ALTER TABLE peers ADD COLUMN roster INTEGER;
+                    """)
+        }
         return m
     }
 }

@@ -19,6 +19,8 @@ public struct PeerStatus: Sendable, Equatable {
     public var heads: [String: Int64] = [:]
     /// The protocol versions the peer said it reads at the last pass (empty: not known yet).
     public var versions: [Int] = []
+    /// The signed roster version the peer said it holds at the last pass (nil: not known, or none).
+    public var rosterVersion: Int64?
 
     public init(
         chapter: String, lastAttempt: Date? = nil, lastSuccess: Date? = nil, lastError: String? = nil, failures: Int = 0,
@@ -77,18 +79,19 @@ extension Store {
             let lag = CanonicalJSON.encode(.object(s.lag.mapValues { .number(Double($0)) }))
             try db.execute(
                 sql: """
-                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received, heads, versions)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    INSERT INTO peers(chapter, last_attempt, last_success, last_error, failures, skew_ms, lag, received, heads, versions, roster)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     ON CONFLICT(chapter) DO UPDATE SET last_attempt = excluded.last_attempt, last_success = excluded.last_success,
                         last_error = excluded.last_error, failures = excluded.failures, skew_ms = excluded.skew_ms, lag = excluded.lag,
-                        received = excluded.received, heads = excluded.heads, versions = excluded.versions
+                        received = excluded.received, heads = excluded.heads, versions = excluded.versions,
+                        roster = excluded.roster
                     """,
                 arguments: [
                     s.chapter, s.lastAttempt.map { Int64($0.timeIntervalSince1970 * 1000) },
                     s.lastSuccess.map { Int64($0.timeIntervalSince1970 * 1000) }, s.lastError, s.failures, s.skewMillis,
                     String(decoding: lag, as: UTF8.self), s.received,
                     String(decoding: CanonicalJSON.encode(.object(s.heads.mapValues { .number(Double($0)) })), as: UTF8.self),
-                    s.versions.map(String.init).joined(separator: ","),
+                    s.versions.map(String.init).joined(separator: ","), s.rosterVersion,
                 ])
         }
     }
@@ -110,6 +113,7 @@ extension Store {
                 chapter: r["chapter"], lastAttempt: date("last_attempt"), lastSuccess: date("last_success"), lastError: r["last_error"],
                 failures: r["failures"], skewMillis: r["skew_ms"], lag: lag, received: r["received"], heads: heads)
             status.versions = ((r["versions"] as String?) ?? "").split(separator: ",").compactMap { Int($0) }
+            status.rosterVersion = r["roster"]
             return status
         }
     }

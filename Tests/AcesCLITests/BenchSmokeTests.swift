@@ -26,4 +26,22 @@ import Testing
             #expect(median != nil && median! > 0, "\(name) missing or zero")
         }
     }
+
+    @Test func theFederationScenarioGrowsASmallFederationAndReportsItsFigures() async throws {
+        let dir = TempDir()
+        let json = dir.file("federation.json")
+        let r = try await AcesProcess.runAsync([
+            "bench", "--scenarios", "federation", "--chapters", "4", "--burst", "3", "--fanout", "2", "--rounds", "1", "--json", json,
+        ])
+        #expect(r.status == 0, "\(r.stderr)")
+        let figures = try JSONParser.parse([UInt8](Data(contentsOf: URL(fileURLWithPath: json))))
+        #expect(figures["federation.chapters"]?["median"]?.doubleValue == 4)
+        for name in [
+            "federation.burst_converge_s", "federation.bytes_per_entry", "federation.join_known_and_synced_s",
+            "federation.memory_per_node_mb",
+        ] {
+            let median = figures[name]?["median"]?.doubleValue
+            #expect(median != nil && median! > 0, "\(name) missing or zero")
+        }
+    }
 }

@@ -21,15 +21,18 @@ final class RunningFederation: @unchecked Sendable {
 
     /// `peers` restricts who pulls from whom (e.g. a line topology); by default everyone.
     /// `stewards` are given the role in the roster: they may write any chapter's records (for tests
-    /// of concurrent edits of one record by several chapters).
-    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:], stewards: [String] = []) throws {
+    /// of concurrent edits of one record by several chapters). `signedRoster`: the CA's folder becomes
+    /// the roster's root and every node holds version 1.
+    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:], stewards: [String] = [], signedRoster: Bool = false) throws {
         var logger = Logger(label: "aces-test")
         logger.logLevel = .critical
         self.logger = logger
         let ids = chapters.map { ChapterID($0)! }
         let free = LocalFederation.freePorts(2 * ids.count)
         let ports = (0..<ids.count).map { (web: free[2 * $0], federation: free[2 * $0 + 1]) }
-        for n in try LocalFederation.create(at: dir.file("fed"), chapters: ids, ports: ports, syncInterval: interval) {
+        for n in try LocalFederation.create(
+            at: dir.file("fed"), chapters: ids, ports: ports, syncInterval: interval, signedRoster: signedRoster)
+        {
             var config = n.config
             // Short enough that a down peer costs seconds, long enough for a loaded 2-core machine.
             config.sync?.timeoutSeconds = 15
@@ -40,6 +43,9 @@ final class RunningFederation: @unchecked Sendable {
     }
 
     func node(_ c: String) -> NodeDirectory { nodes[ChapterID(c)!]! }
+
+    /// Takes a node made outside `init` (one that joined) into the federation the test runs.
+    func adopt(_ node: NodeDirectory) { nodes[node.chapter] = node }
 
     /// Changes a node's aces.toml (before it starts).
     func reconfigure(_ c: String, _ change: (inout NodeConfig) -> Void) throws {

@@ -104,13 +104,20 @@ public enum FederationCA {
     public static func issue(
         chapter: ChapterID, ca: IssuedCertificate, hosts: [String] = ["localhost", "127.0.0.1", "::1"], now: Date = Date()
     ) throws -> IssuedCertificate {
+        let key = P256.Signing.PrivateKey()
+        let certificate = try sign(publicKey: Certificate.PrivateKey(key).publicKey, chapter: chapter, ca: ca, hosts: hosts, now: now)
+        return IssuedCertificate(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
+    }
+
+    /// The node certificate `issue` describes, for a public key whose private half stays with the node.
+    static func sign(publicKey: Certificate.PublicKey, chapter: ChapterID, ca: IssuedCertificate, hosts: [String], now: Date) throws
+        -> Certificate
+    {
         let (caCertificate, caKey) = try loadCA(ca)
         guard now < caCertificate.notValidAfter else {
             throw CertificateError("the federation CA expired on \(caCertificate.notValidAfter); create a new CA")
         }
         let names = try subjectAlternativeNames(hosts: hosts) + [.uniformResourceIdentifier(chapterURIPrefix + chapter.rawValue)]
-        let key = P256.Signing.PrivateKey()
-        let publicKey = Certificate.PrivateKey(key).publicKey
         let subject = try DistinguishedName {
             OrganizationName(organization)
             CommonName(chapter.rawValue)
@@ -126,7 +133,7 @@ public enum FederationCA {
             SubjectKeyIdentifier(hash: publicKey)
             AuthorityKeyIdentifier(keyIdentifier: authorityKeyID)
         }
-        let certificate = try Certificate(
+        return try Certificate(
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: publicKey,
@@ -138,7 +145,6 @@ public enum FederationCA {
             extensions: extensions,
             issuerPrivateKey: caKey
         )
-        return IssuedCertificate(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
     /// The CA certificate and key from PEM text, checked: a CA certificate, and a key that belongs to it.

@@ -142,9 +142,11 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var intervalSeconds: Double?
         /// Seconds to wait for a peer to connect and answer (default 10).
         public var timeoutSeconds: Double?
+        /// Pull from this many chapters of the roster's ring rather than from all (see `SyncTopology`).
+        public var fanout: Int?
 
         enum CodingKeys: String, CodingKey {
-            case peers
+            case peers, fanout
             case intervalSeconds = "interval_seconds"
             case timeoutSeconds = "timeout_seconds"
         }
@@ -160,6 +162,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             }
             intervalSeconds = try seconds(.intervalSeconds)
             timeoutSeconds = try seconds(.timeoutSeconds)
+            fanout = try c.decodeIfPresent(Int.self, forKey: .fanout)
         }
 
         public init(peers: [String]? = nil, intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil) {

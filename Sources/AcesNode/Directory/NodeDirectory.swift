@@ -130,10 +130,20 @@ public struct NodeDirectory: Sendable {
     /// A path from the configuration, resolved against the data directory.
     public func resolve(_ p: String) -> String { p.hasPrefix("/") ? p : path + "/" + p }
 
-    /// The roster, if the configuration names one.
+    /// The roster in force: the signed roster the replica holds (docs/PROTOCOL.md §2.1) or, until
+    /// it holds one, the folder of TOML files the configuration names.
     public func roster() throws -> Roster? {
+        if let signed = try signedRoster() { return signed.roster }
         guard let r = config.roster else { return nil }
         return try Roster.load(from: resolve(r))
+    }
+
+    /// The signed roster the replica holds, if any.
+    public func signedRoster() throws -> SignedRoster? {
+        guard FileManager.default.fileExists(atPath: databasePath) else { return nil }
+        // The replica as it is, without the roster (which `openStore` reads through here).
+        guard let stored = try Store.open(at: databasePath).currentRoster() else { return nil }
+        return try SignedRoster(bytes: Array(stored.document.utf8))
     }
 
     /// Replaces the configuration file (written atomically).
@@ -143,13 +153,15 @@ public struct NodeDirectory: Sendable {
     }
 
     /// The keys entries are checked against: the roster's, and this node's own keys.
-    public func keyRing() throws -> KeyRing {
-        var ring = try roster()?.keyRing ?? KeyRing()
+    public func keyRing() throws -> KeyRing { keyRing(for: try roster()) }
+
+    /// The keys entries are checked against under `roster`, with this node's own keys.
+    public func keyRing(for roster: Roster?) -> KeyRing {
+        var ring = roster?.keyRing ?? KeyRing()
         for k in config.keys {
+            guard let pub = try? PublicSigningKey(base64url: k.publicKey) else { continue }
             ring.add(
-                KeyGrant(
-                    keyID: k.id, publicKey: try PublicSigningKey(base64url: k.publicKey), validFrom: k.validFrom, validUntil: k.validUntil),
-                for: chapter)
+                KeyGrant(keyID: k.id, publicKey: pub, validFrom: k.validFrom, validUntil: k.validUntil), for: chapter)
         }
         return ring
     }

@@ -10,6 +10,8 @@ public enum FederationAPI {
     public static let forksPath = "/federation/v1/forks"
     /// A node's health as peers see it, for the operators' dashboard (ids and counts only).
     public static let statusPath = "/federation/v1/status"
+    /// The signed roster the node holds (`GET`), or one offered to it (`POST`): docs/PROTOCOL.md §2.1.
+    public static let rosterPath = "/federation/v1/roster"
     /// Entries read from the database and written to the wire at a time.
     public static let streamChunk = 1_000
     /// Entries a receiver verifies and applies in one transaction. Larger batches write the
@@ -52,20 +54,28 @@ public enum FederationAPI {
         public let origins: [Head]
         /// The protocol versions the answering node reads (a node that names none reads version 1).
         public let versions: [Int]
+        /// The version of the signed roster the answering node holds (nil: none).
+        public var rosterVersion: Int64?
 
         public var json: JSONValue {
-            .object([
+            var o: [String: JSONValue] = [
                 "chapter": .string(chapter.rawValue), "time": .number(Double(time)),
                 "versions": .array(versions.map { .number(Double($0)) }),
                 "origins": .array(origins.map(\.json)),
-            ])
+            ]
+            if let rosterVersion { o["roster"] = .number(Double(rosterVersion)) }
+            return .object(o)
         }
 
-        public init(chapter: ChapterID, time: Int64, origins: [Head], versions: [Int] = Array(Envelope.readableVersions)) {
+        public init(
+            chapter: ChapterID, time: Int64, origins: [Head], versions: [Int] = Array(Envelope.readableVersions),
+            rosterVersion: Int64? = nil
+        ) {
             self.chapter = chapter
             self.time = time
             self.origins = origins
             self.versions = versions
+            self.rosterVersion = rosterVersion
         }
 
         public init(json: JSONValue) throws {
@@ -92,7 +102,14 @@ public enum FederationAPI {
                     return n
                 }
             }
-            self.init(chapter: c, time: Int64(t), origins: origins, versions: versions)
+            var roster: Int64?
+            if let r = json["roster"] {
+                guard let n = r.intValue, n >= 1 else {
+                    throw SyncError.garbage("the heads answer's roster is not a positive whole number")
+                }
+                roster = Int64(n)
+            }
+            self.init(chapter: c, time: Int64(t), origins: origins, versions: versions, rosterVersion: roster)
         }
     }
 }

@@ -23,14 +23,15 @@ public struct FederationContext: RequestContext {
         return FederationCA.chapter(of: cert)
     }
 
-    public var maxUploadSize: Int { 64 * 1024 }
+    /// A signed roster is the largest body a peer sends.
+    public var maxUploadSize: Int { SignedRoster.maxBytes }
 }
 
 /// The routes of the federation listener: heads, entries after a cursor (streamed), fork evidence, notify.
 enum FederationRouter {
     static func make(
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
-        logger: Logger, metrics: NodeMetrics? = nil
+        logger: Logger, metrics: NodeMetrics? = nil, live: LiveRoster? = nil
     ) -> ConformingRouter<FederationContext> {
         let router = Router(context: FederationContext.self)
         if metrics != nil { router.add(middleware: NodeMetrics.httpMiddleware()) }
@@ -46,8 +47,26 @@ enum FederationRouter {
                     .init(
                         origin: h.origin, seq: h.seq, hash: h.hash,
                         forkSeq: h.frozen == nil ? nil : forks.first { $0.origin == h.origin }?.seq ?? 0)
-                })
+                }, rosterVersion: live?.signed?.version)
             return json(answer.json)
+        }
+
+        // The signed roster this node holds, and a roster offered by a peer (adopted when the
+        // root signed it and its version is higher; PROTOCOL.md §2.1).
+        router.get(RouterPath(stringLiteral: FederationAPI.rosterPath)) { _, _ -> Response in
+            guard let doc = live?.signed else { return problem(.notFound, "this node holds no signed roster") }
+            return Response(
+                status: .ok, headers: [.contentType: "application/json"], body: .init(byteBuffer: ByteBuffer(bytes: doc.bytes)))
+        }
+
+        router.post(RouterPath(stringLiteral: FederationAPI.rosterPath)) { request, context -> Response in
+            guard let live else { return problem(.notFound, "this node holds no signed roster") }
+            let body = try await request.body.collect(upTo: SignedRoster.maxBytes)
+            switch await live.offer(Array(buffer: body), from: await context.peerChapter()) {
+            case .adopted(let v): return json(["roster": .number(Double(v)), "adopted": .bool(true)])
+            case .alreadyHeld: return json(["roster": .number(Double(live.version)), "adopted": .bool(false)])
+            case .refused(let why): return problem(.conflict, why)
+            }
         }
 
         router.get(RouterPath(stringLiteral: FederationAPI.statusPath)) { _, _ -> Response in
@@ -136,8 +155,13 @@ struct PeerCheck: RouterMiddleware {
         guard let peer = await context.peerChapter() else {
             return FederationRouter.problem(.forbidden, "the client certificate names no chapter")
         }
-        if let r = roster(), r.profile(peer) == nil {
-            return FederationRouter.problem(.forbidden, "chapter '\(peer)' is not in this node's roster")
+        // A chapter newer than this node's roster may still hand it the roster that lists it.
+        let offersRoster = request.method == .post && request.uri.path == FederationAPI.rosterPath
+        if let r = roster(), !offersRoster {
+            if r.profile(peer) == nil { return FederationRouter.problem(.forbidden, "chapter '\(peer)' is not in this node's roster") }
+            if r.retired.contains(peer.rawValue) {
+                return FederationRouter.problem(.forbidden, "chapter '\(peer)' has retired from the federation")
+            }
         }
         return try await next(request, context)
     }

@@ -27,7 +27,7 @@ public enum LocalFederation {
     @discardableResult
     public static func create(
         at dir: String, chapters: [ChapterID], basePort: Int = 7100, ports: [(web: Int, federation: Int)]? = nil,
-        syncInterval: Double = 30, host: String = "127.0.0.1"
+        syncInterval: Double = 30, host: String = "127.0.0.1", signedRoster: Bool = false
     ) throws -> [NodeDirectory] {
         let fm = FileManager.default
         guard Set(chapters).count == chapters.count, !chapters.isEmpty else {
@@ -54,6 +54,12 @@ public enum LocalFederation {
             node = try node.saving(config)
             try publish(node)
             nodes.append(node)
+        }
+        if signedRoster {
+            // The CA's holder becomes the roster's root: version 1 lists every chapter, and each
+            // node trusts it from the start (as 'aces init --join' would).
+            let (_, doc) = try RosterRoot.create(in: dir + "/certs", chapters: try Roster.load(from: dir + "/chapters").chapters)
+            for n in nodes { try n.install(doc, trusting: true) }
         }
         return nodes
     }

@@ -52,7 +52,6 @@ public final class NodeServer: Service, Sendable {
                 configuration: NodeServer.limits(
                     idle: fed.idleTimeoutSeconds, request: fed.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
             tlsConfiguration: tls.server)
-        let roster = try directory.roster()
         let chapter = directory.chapter
         // Last, since an HTTP client must be shut down once made: nothing after this throws.
         let metrics = NodeMetrics(chapter: chapter)
@@ -63,11 +62,14 @@ public final class NodeServer: Service, Sendable {
         self.syncer = syncer
         self.http = http
         dashboard.connect(syncer.peers)
+        let live = syncer.live
+        live.onChange { dashboard.connect(syncer.peers) }
 
         let ports = self.ports
         let federationApp = Application(
             router: FederationRouter.make(
-                chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics),
+                chapter: chapter, store: store, roster: { live.roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics,
+                live: live),
             server: federationServer,
             configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
             onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
@@ -165,27 +167,64 @@ public enum FederationClient {
     public static func make(
         directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger, metrics: NodeMetrics? = nil
     ) throws -> (Syncer, HTTPClient) {
-        guard let roster = try directory.roster() else {
-            throw NodeError.config("aces.toml names no roster; set roster = \"path/to/chapters\"")
+        let live = try LiveRoster(directory: directory, store: store, logger: logger)
+        guard live.roster != nil else {
+            throw NodeError.config("this node holds no roster: join with 'aces init --join BUNDLE', or set roster = \"path/to/chapters\"")
         }
         let sync = directory.config.sync ?? NodeConfig.SyncConfig()
-        let keys = try directory.keyRing()
         let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
         var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
         // Connection attempts are retried until the connect timeout, so keep it short: a peer
         // that is down should cost seconds, not the whole read timeout.
         config.timeout = .init(connect: min(timeout, .seconds(3)), read: timeout)
         let http = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
-        var peers = [ChapterID: PeerClient]()
-        let wanted = sync.peers.map { Set($0) }
-        for p in roster.chapters {
-            guard let c = p.chapter, c != directory.chapter, let url = p.federationURL, wanted?.contains(p.id) ?? true else { continue }
-            peers[c] = PeerClient(http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
-        }
+        let own = directory.chapter
         let syncer = Syncer(
-            chapter: directory.chapter, store: store, keys: keys, peers: peers,
+            chapter: own, store: store, live: live,
+            links: { roster in
+                let topology = SyncTopology(roster: roster, own: own, peers: sync.peers, fanout: sync.fanout)
+                func clients(_ ids: [ChapterID]) -> [ChapterID: PeerClient] {
+                    var out = [ChapterID: PeerClient]()
+                    for c in ids {
+                        guard let url = roster?.profile(c)?.federationURL else { continue }
+                        out[c] = PeerClient(
+                            http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
+                    }
+                    return out
+                }
+                return Syncer.Links(pull: clients(topology.pull), notify: clients(topology.notify))
+            },
             interval: sync.intervalSeconds ?? 30, logger: logger, metrics: metrics)
         return (syncer, http)
+    }
+}
+
+/// Whom a node pulls from and whom it tells of new entries, from the roster in force: every
+/// other active chapter with a federation URL (the default), the chapters `[sync] peers` names,
+/// or with `[sync] fanout = k` the chapters 1, 2, 4 … 2^(k-1) places after it in the roster's
+/// ring of active chapters sorted by id. A fanout reaches every chapter in about log2(n) hops,
+/// and a chapter that joins takes its place in the ring on every node as soon as the roster
+/// that lists it arrives: nobody edits a peer list.
+struct SyncTopology {
+    var pull: [ChapterID]
+    var notify: [ChapterID]
+
+    init(roster: Roster?, own: ChapterID, peers: [String]?, fanout: Int?) {
+        let ring = (roster?.active ?? []).filter { $0.federationURL != nil }.compactMap(\.chapter)
+        let others = ring.filter { $0 != own }
+        if let peers {
+            pull = others.filter { peers.contains($0.rawValue) }
+            notify = pull
+        } else if let fanout, fanout > 0, let i = ring.firstIndex(of: own) {
+            let n = ring.count
+            let steps = (0..<min(fanout, 30)).map { 1 << $0 }.filter { $0 < n }
+            pull = Array(Set(steps.map { ring[(i + $0) % n] })).sorted()
+            // Those that pull from this node: told at once of its new entries.
+            notify = Array(Set(steps.map { ring[((i - $0) % n + n) % n] })).sorted()
+        } else {
+            pull = others
+            notify = others
+        }
     }
 }
 

@@ -132,6 +132,27 @@ struct PeerClient: Sendable {
         return bytes.split(separator: 0x0a).prefix(2).compactMap { try? Entry(wireLine: $0) }
     }
 
+    /// `GET roster`: the signed roster document the peer holds, as bytes (verified by the caller).
+    func roster() async throws -> [UInt8] {
+        try await complete(within: timeout, "the roster") {
+            var body = try await collect(
+                try await send(HTTPClientRequest(url: baseURL + FederationAPI.rosterPath), timeout: timeout + Self.slack),
+                limit: SignedRoster.maxBytes)
+            return body.readBytes(length: body.readableBytes) ?? []
+        }
+    }
+
+    /// `POST roster`: offers the peer this node's signed roster (it adopts it if it is newer).
+    func pushRoster(_ document: [UInt8]) async throws {
+        try await complete(within: timeout, "the answer to a roster") {
+            var request = HTTPClientRequest(url: baseURL + FederationAPI.rosterPath)
+            request.method = .POST
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(bytes: document))
+            _ = try await collect(try await send(request, timeout: timeout + Self.slack), limit: 64 << 10)
+        }
+    }
+
     /// `POST notify`: "I have new entries".
     func notify() async throws {
         try await complete(within: timeout, "the answer to a notice") {

@@ -37,42 +37,82 @@ public final class Syncer: Sendable {
 
     let chapter: ChapterID
     let store: Store
-    let keys: KeyRing
-    let peers: [ChapterID: PeerClient]
+    /// The roster in force, replaced while the node runs (validity reads its keys).
+    public let live: LiveRoster
+    /// The keys entries are verified with, as the roster in force lists them.
+    var keys: KeyRing { live.keys }
+    /// The peers this node pulls from, and those it tells of new entries: recomputed from the
+    /// roster whenever it changes.
+    private let links: NIOLockedValueBox<Links>
     let interval: Double
     let logger: Logger
     let metrics: NodeMetrics?
     /// Set by `announce()`: tell every peer even if no head has moved.
     private let notifyAll = NIOLockedValueBox(false)
     /// Wakes a peer's loop (the peer said it has new entries).
-    private let pullWakeups: [ChapterID: Wakeup]
+    private let pullWakeups = NIOLockedValueBox<[ChapterID: Wakeup]>([:])
+    /// Wakes the loop that starts and ends peer loops (the roster changed).
+    private let rosterWakeup = Wakeup()
+    /// The peers whose loop is running.
+    private let looping = NIOLockedValueBox<Set<ChapterID>>([])
+    /// Bytes of entries received from every peer since the syncer was made (for the benchmark).
+    private let received = NIOLockedValueBox(0)
+    public var bytesReceived: Int { received.withLockedValue { $0 } }
+
+    /// Whom this node pulls from and whom it notifies.
+    struct Links: Sendable {
+        var pull: [ChapterID: PeerClient]
+        var notify: [ChapterID: PeerClient]
+    }
     /// Wakes the loop that tells peers (this process wrote or applied entries).
     private let announceWakeup = Wakeup()
     /// How often the announce loop looks for entries another process (the CLI) wrote.
     static let outsideWriteCheck = Duration.seconds(1)
 
     init(
-        chapter: ChapterID, store: Store, keys: KeyRing, peers: [ChapterID: PeerClient], interval: Double, logger: Logger,
-        metrics: NodeMetrics? = nil
+        chapter: ChapterID, store: Store, live: LiveRoster, links: @escaping @Sendable (Roster?) -> Links, interval: Double,
+        logger: Logger, metrics: NodeMetrics? = nil
     ) {
         self.metrics = metrics
         self.chapter = chapter
         self.store = store
-        self.keys = keys
-        self.peers = peers
+        self.live = live
+        self.links = NIOLockedValueBox(links(live.roster))
         self.interval = interval
         self.logger = logger
-        pullWakeups = Dictionary(uniqueKeysWithValues: peers.keys.map { ($0, Wakeup()) })
         // Entries written in this process, through this replica, are announced at once.
         let wakeup = announceWakeup
         store.onNewEntries { wakeup.signal() }
+        // A new roster brings new peers (or takes some away) and new keys, at once.
+        let box = self.links
+        let rosterWakeup = self.rosterWakeup
+        live.onChange {
+            box.withLockedValue { $0 = links(live.roster) }
+            rosterWakeup.signal()
+            wakeup.signal()
+        }
     }
+
+    /// The peers this node pulls from, by chapter.
+    var peers: [ChapterID: PeerClient] { links.withLockedValue { $0.pull } }
 
     /// The peers this node pulls from.
     public var peerChapters: [ChapterID] { peers.keys.sorted() }
 
+    private func pullWakeup(_ peer: ChapterID) -> Wakeup {
+        pullWakeups.withLockedValue { w in
+            if let known = w[peer] { return known }
+            let made = Wakeup()
+            w[peer] = made
+            return made
+        }
+    }
+
     /// Asks for a pass with `peer` as soon as possible (it said it has new entries).
-    public func trigger(_ peer: ChapterID) { pullWakeups[peer]?.signal() }
+    public func trigger(_ peer: ChapterID) {
+        guard peers[peer] != nil else { return }
+        pullWakeup(peer).signal()
+    }
 
     /// Asks to tell every peer that this node has new entries.
     public func announce() {
@@ -108,9 +148,11 @@ public final class Syncer: Sendable {
         status.lastAttempt = Date()
         var report = PullReport(peer: peer)
         do {
-            let theirs = try await client.heads()
+            let theirs = try await heads(of: client)
             status.skewMillis = theirs.time - Int64(Date().timeIntervalSince1970 * 1000)
             status.versions = theirs.versions
+            status.rosterVersion = theirs.rosterVersion
+            let rosterRefusal = await exchangeRoster(with: client, theirs: theirs.rosterVersion)
             let ours = Dictionary(uniqueKeysWithValues: try await store.heads().map { ($0.origin, $0) })
             for head in theirs.origins where ours[head.origin]?.frozen == nil {
                 try await syncOrigin(head, ours: ours[head.origin], from: client, into: &report)
@@ -129,6 +171,7 @@ public final class Syncer: Sendable {
                     logger.notice("restore confirmed: this node authors again", metadata: ["aces.peer": "\(peer)"])
                 }
             }
+            received.withLockedValue { $0 += report.bytes }
             status.heads = Dictionary(uniqueKeysWithValues: theirs.origins.map { ($0.origin.rawValue, $0.seq) })
             status.lag = Dictionary(
                 uniqueKeysWithValues: theirs.origins.compactMap { h in
@@ -136,7 +179,10 @@ public final class Syncer: Sendable {
                     return behind > 0 ? (h.origin.rawValue, behind) : nil
                 })
             status.received = report.total
-            if let (o, e) = report.refused.first {
+            if let rosterRefusal {
+                status.lastError = rosterRefusal
+                status.failures += 1
+            } else if let (o, e) = report.refused.first {
                 status.lastError = "origin \(o): \(e)"
                 status.failures += 1
             } else if let (o, h) = report.held.min(by: { $0.key < $1.key }) {
@@ -164,6 +210,32 @@ public final class Syncer: Sendable {
             logger.info("sync pass failed", metadata: ["aces.peer": "\(peer)", "aces.error": "\(e)"])
             throw e
         }
+    }
+
+    /// The peer's heads. A peer that does not know this chapter yet (it answers 403: the chapter
+    /// joined after the roster it holds) is handed this node's signed roster, then asked again.
+    private func heads(of client: PeerClient) async throws -> FederationAPI.Heads {
+        do { return try await client.heads() } catch SyncError.status(403) where live.signed != nil {
+            if let doc = live.signed { try? await client.pushRoster(doc.bytes) }
+            return try await client.heads()
+        }
+    }
+
+    /// Brings the peer and this node to the same roster: fetches a higher version it holds and
+    /// adopts it if the root signed it, or hands it ours when it holds a lower one. The sentence
+    /// for `aces peers` when the peer's version was refused.
+    private func exchangeRoster(with client: PeerClient, theirs: Int64?) async -> String? {
+        guard let ours = live.signed, let theirs, theirs != ours.version else { return nil }
+        if theirs < ours.version {
+            do { try await client.pushRoster(ours.bytes) } catch {
+                logger.debug("roster not handed over", metadata: ["aces.peer": "\(client.peer)"])
+            }
+            return nil
+        }
+        let bytes: [UInt8]
+        do { bytes = try await client.roster() } catch { return "roster version \(theirs): \(error)" }
+        if case .refused(let why) = await live.offer(bytes, from: client.peer) { return "roster refused: \(why)" }
+        return nil
     }
 
     /// What one origin's stream from a peer did.
@@ -359,19 +431,27 @@ public final class Syncer: Sendable {
     /// notifies, else every `interval`, backing off while it fails), and a loop that tells peers
     /// when this node has new entries (at once for this process's writes, within a second for
     /// another process's, such as the CLI's).
+    /// A peer loop starts when the roster brings a peer and ends when it takes it away.
     public func run() async {
         await withDiscardingTaskGroup { group in
-            for peer in peerChapters { group.addTask { await self.peerLoop(peer) } }
             group.addTask { await self.announceLoop() }
+            while !stopping {
+                for peer in peerChapters {
+                    let start = looping.withLockedValue { $0.insert(peer).inserted }
+                    if start { group.addTask { await self.peerLoop(peer) } }
+                }
+                await rosterWakeup.wait(timeout: .seconds(5))
+            }
         }
     }
 
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
     private func peerLoop(_ peer: ChapterID) async {
-        guard let wakeup = pullWakeups[peer] else { return }
+        let wakeup = pullWakeup(peer)
+        defer { looping.withLockedValue { _ = $0.remove(peer) } }
         var failures = 0
-        while !stopping {
+        while !stopping && peers[peer] != nil {
             do {
                 _ = try await pull(from: peer)
                 failures = 0
@@ -393,18 +473,24 @@ public final class Syncer: Sendable {
     /// it runs are told in the next round.
     private func announceLoop() async {
         var last = (try? await store.changeCounter()) ?? 0
+        var lastRoster = live.version
         while !stopping {
             await announceWakeup.wait(timeout: Syncer.outsideWriteCheck)
             if stopping { return }
+            // A roster the CLI installed in the replica takes effect here.
+            if let stored = try? await store.currentRosterVersion(), stored > live.version { await live.reload() }
+            let rosterMoved = live.version != lastRoster
+            lastRoster = live.version
             let now = (try? await store.changeCounter()) ?? last
             let asked = notifyAll.withLockedValue { asked in
                 defer { asked = false }
                 return asked
             }
-            guard now != last || asked else { continue }
+            guard now != last || asked || rosterMoved else { continue }
             last = now
+            let targets = links.withLockedValue { $0.notify }
             await withTaskGroup(of: Void.self) { group in
-                for (peer, client) in peers {
+                for (peer, client) in targets {
                     group.addTask {
                         do { try await client.notify() } catch {
                             self.logger.debug("notify failed", metadata: ["aces.peer": "\(peer)"])

@@ -14,8 +14,10 @@ enum NodeHealth {
                 "chapter": .string(p.chapter), "behind": .number(Double(p.lag.values.reduce(0, +))),
                 "last_success": p.lastSuccess.map { .string(Instant.format($0)) } ?? .null,
                 "last_error": p.lastError.map { .string($0) } ?? .null, "failures": .number(Double(p.failures)),
+                "roster": p.rosterVersion.map { .number(Double($0)) } ?? .null,
             ]
         }
+        let roster = try await store.currentRoster()
         return [
             "chapter": .string(chapter.rawValue), "time": .string(Instant.format(Date())),
             "heads": .object(Dictionary(uniqueKeysWithValues: heads.map { ($0.origin.rawValue, .number(Double($0.seq))) })),
@@ -24,6 +26,7 @@ enum NodeHealth {
             "withheld": .number(Double(try await store.withheldCounts().total)),
             "refused_operations": .number(Double(try await store.refusedOperationCounts().total)),
             "members": .number(Double(counts.members)), "events": .number(Double(counts.events)), "peers": .array(peers),
+            "roster": roster.map { .number(Double($0.version)) } ?? .null,
         ]
     }
 }

@@ -84,11 +84,24 @@ enum RosterTime {
     }
 }
 
-/// The federation's roster: every chapter's profile, read from a folder of TOML files.
+/// The federation's roster: every chapter's profile, from the signed roster a node holds
+/// (`SignedRoster`) or, before it holds one, from a folder of TOML files.
 public struct Roster: Sendable {
     public let chapters: [ChapterProfile]
+    /// Chapters that left the federation: listed (their keys still verify their past entries),
+    /// but no longer peers, and their certificates are refused.
+    public let retired: [String]
 
-    public init(chapters: [ChapterProfile]) { self.chapters = chapters.sorted { $0.id < $1.id } }
+    public init(chapters: [ChapterProfile], retired: [String] = []) {
+        self.chapters = chapters.sorted { $0.id < $1.id }
+        self.retired = retired.sorted()
+    }
+
+    /// The chapters that have not retired.
+    public var active: [ChapterProfile] { chapters.filter { !retired.contains($0.id) } }
+
+    /// Whether `chapter` is listed and has not retired.
+    public func isActive(_ chapter: ChapterID) -> Bool { profile(chapter) != nil && !retired.contains(chapter.rawValue) }
 
     /// Reads every `*.toml` in `dir`. Each mistake is reported with the file and the setting.
     public static func load(from dir: String) throws -> Roster {
@@ -103,28 +116,33 @@ public struct Roster: Sendable {
             do { p = try TOMLDecoder().decode(ChapterProfile.self, from: text) } catch {
                 throw NodeError.config("\(file): \(error)")
             }
-            guard let id = p.chapter else { throw NodeError.config("\(file): id: \(ChapterID.rule)") }
-            guard name == "\(id.rawValue).toml" else {
-                throw NodeError.config("\(file): a chapter file is named after its id (\(id).toml)")
-            }
-            guard IANATimeZone.isKnown(p.timezone) else { throw NodeError.config("\(file): timezone: not a known IANA time zone") }
-            if let unknown = p.roles?.first(where: { !ChapterProfile.knownRoles.contains($0) }) {
-                throw NodeError.config("\(file): roles: '\(unknown.prefix(40))' is not a role (the roles are: steward)")
-            }
-            for url in [p.federationURL, p.publicURL].compactMap({ $0 }) where URL(string: url)?.host == nil {
-                throw NodeError.config("\(file): '\(url)' is not a URL")
-            }
-            for k in p.keys {
-                guard (try? PublicSigningKey(base64url: k.publicKey)) != nil else {
-                    throw NodeError.config("\(file): key \(k.id): public_key is not a 32-byte base64url Ed25519 key")
-                }
-                guard RosterTime.parse(k.validFrom) != nil, k.validUntil.map({ RosterTime.parse($0) != nil }) ?? true else {
-                    throw NodeError.config("\(file): key \(k.id): valid_from and valid_until must be instants like 2026-01-01T00:00:00Z")
-                }
+            do { try check(p, in: file) } catch let e as RosterError { throw NodeError.config(e.description) }
+            guard name == "\(p.id).toml" else {
+                throw NodeError.config("\(file): a chapter file is named after its id (\(p.id).toml)")
             }
             out.append(p)
         }
         return Roster(chapters: out)
+    }
+
+    /// Checks one chapter's record; `place` starts each sentence (a file, or a roster record).
+    static func check(_ p: ChapterProfile, in place: String) throws {
+        guard p.chapter != nil else { throw RosterError("\(place): id: \(ChapterID.rule)") }
+        guard IANATimeZone.isKnown(p.timezone) else { throw RosterError("\(place): timezone: not a known IANA time zone") }
+        if let unknown = p.roles?.first(where: { !ChapterProfile.knownRoles.contains($0) }) {
+            throw RosterError("\(place): roles: '\(unknown.prefix(40))' is not a role (the roles are: steward)")
+        }
+        for url in [p.federationURL, p.publicURL].compactMap({ $0 }) where URL(string: url)?.host == nil {
+            throw RosterError("\(place): '\(url)' is not a URL")
+        }
+        for k in p.keys {
+            guard (try? PublicSigningKey(base64url: k.publicKey)) != nil else {
+                throw RosterError("\(place): key \(k.id): public_key is not a 32-byte base64url Ed25519 key")
+            }
+            guard RosterTime.parse(k.validFrom) != nil, k.validUntil.map({ RosterTime.parse($0) != nil }) ?? true else {
+                throw RosterError("\(place): key \(k.id): valid_from and valid_until must be instants like 2026-01-01T00:00:00Z")
+            }
+        }
     }
 
     /// The profile of `chapter`, if listed.
