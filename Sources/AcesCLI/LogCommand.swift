@@ -282,7 +282,14 @@ struct StatusCommand: ParsableCommand {
         Out.line("data     \(dir.path)")
         Out.line("key      \(key?.id ?? "none")")
         if let web = dir.config.web { Out.line("public   \(web.url)") }
-        if let fed = dir.config.federation { Out.line("peers    \(fed.url) (mutual TLS)") }
+        if let fed = dir.config.federation { Out.line("federation \(fed.url) (mutual TLS, this node's own listener)") }
+        // A certificate unusable or due to expire within 30 days.
+        if let f = dir.config.federation {
+            let tls = CertificateCheck.files(
+                certificate: dir.resolve(f.certificate), privateKey: dir.resolve(f.privateKey), ca: dir.resolve(f.ca), chapter: dir.chapter)
+            for w in tls.warnings { Out.line("WARNING  \(w)") }
+            for p in tls.problems { Out.line("ALARM    \(p)") }
+        }
         for h in heads where h.frozen != nil {
             Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
         }

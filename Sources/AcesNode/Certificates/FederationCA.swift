@@ -99,10 +99,14 @@ public enum FederationCA {
     /// ExtendedKeyUsage serverAuth+clientAuth, KeyUsage digitalSignature, BasicConstraints not CA, SubjectAlternativeNames with DNS names and IP addresses
     /// from `hosts` (default ["localhost", "127.0.0.1", "::1"]), and also a URI SAN "aces:chapter:<id>". Serial numbers random.
     ///
+    /// `validFrom` and `validUntil` replace the validity window when given, as they are (for tests and drills:
+    /// an expired or a not-yet-valid certificate).
+    ///
     /// Throws ``CertificateError`` when the CA files do not hold a CA certificate and its matching private key, when
     /// the CA has expired, or when a host is neither a DNS name nor an IP address.
     public static func issue(
-        chapter: ChapterID, ca: IssuedCertificate, hosts: [String] = ["localhost", "127.0.0.1", "::1"], now: Date = Date()
+        chapter: ChapterID, ca: IssuedCertificate, hosts: [String] = ["localhost", "127.0.0.1", "::1"], now: Date = Date(),
+        validFrom: Date? = nil, validUntil: Date? = nil
     ) throws -> IssuedCertificate {
         let (caCertificate, caKey) = try loadCA(ca)
         guard now < caCertificate.notValidAfter else {
@@ -130,8 +134,8 @@ public enum FederationCA {
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: publicKey,
-            notValidBefore: max(now.addingTimeInterval(-clockSkewAllowance), caCertificate.notValidBefore),
-            notValidAfter: min(try adding(years: 2, to: now), caCertificate.notValidAfter),
+            notValidBefore: validFrom ?? max(now.addingTimeInterval(-clockSkewAllowance), caCertificate.notValidBefore),
+            notValidAfter: try validUntil ?? min(adding(years: 2, to: now), caCertificate.notValidAfter),
             issuer: caCertificate.subject,
             subject: subject,
             signatureAlgorithm: try signatureAlgorithm(for: caKey),

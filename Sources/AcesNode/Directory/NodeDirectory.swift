@@ -158,14 +158,16 @@ public struct NodeDirectory: Sendable {
     }
 }
 
-/// What identifies a file's version cheaply: inode, size, modification time and mode (an atomic
-/// replacement, an edit or a chmod changes it).
+/// What identifies a file's version cheaply: inode, size, modification time, mode and owner (an
+/// atomic replacement, an edit, a chmod or a chown changes it).
 struct FileStamp: Equatable {
     let attributes: [String]
 
     init(_ file: String) {
         let a = (try? FileManager.default.attributesOfItem(atPath: file)) ?? [:]
-        attributes = [FileAttributeKey.systemFileNumber, .size, .modificationDate, .posixPermissions].map { "\(a[$0] ?? "-")" }
+        attributes = [FileAttributeKey.systemFileNumber, .size, .modificationDate, .posixPermissions, .ownerAccountID].map {
+            "\(a[$0] ?? "-")"
+        }
     }
 }
 

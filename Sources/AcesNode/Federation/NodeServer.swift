@@ -27,49 +27,78 @@ public final class NodeServer: Service, Sendable {
     let logger: Logger
     private let ports = NIOLockedValueBox<[String: Int]>([:])
 
+    /// What this node serves: its listeners, and whether it has a federation listener.
+    public let serving: ServingState
+
     public init(directory: NodeDirectory, logger: Logger) throws {
         self.directory = directory
         self.logger = logger
         let store = try directory.openStore()
         self.store = store
         _ = try directory.signingKey()  // refuse to start with a key file others can read
-        guard let fed = directory.config.federation, let web = directory.config.web else {
-            throw NodeError.config("aces.toml needs [federation] and [web] sections to serve (see 'aces federation create')")
-        }
-        guard let fedAddress = HostPort(fed.listen), let webAddress = HostPort(web.listen) else {
+        // A node made by 'aces init' alone serves its directory on the public listener only.
+        let fed = directory.config.federation
+        let web = directory.config.web ?? NodeConfig.WebConfig.standard
+        guard let webAddress = HostPort(web.listen), fed.map({ HostPort($0.listen) != nil }) ?? true else {
             throw NodeError.config("aces.toml: a listen address is not host:port")
         }
+        let fedAddress = fed.flatMap { HostPort($0.listen) }
         // Refuse at once, with one sentence, rather than failing inside the running servers.
-        for a in [fedAddress, webAddress] where !LocalFederation.canListen(host: a.host, port: a.port) {
+        for a in [fedAddress, webAddress].compactMap({ $0 }) where !LocalFederation.canListen(host: a.host, port: a.port) {
             throw NodeError.config(
                 "cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
         }
-        let tls = try directory.tlsMaterial()
-        let federationServer = try HTTPServerBuilder.tls(
-            .http1(
-                configuration: NodeServer.limits(
-                    idle: fed.idleTimeoutSeconds, request: fed.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
-            tlsConfiguration: tls.server)
+        var tls: TLSMaterial?
+        if let fed {
+            var material = try directory.tlsMaterial()
+            material.reloading = ReloadingTLS(
+                certificate: directory.resolve(fed.certificate), privateKey: directory.resolve(fed.privateKey),
+                ca: directory.resolve(fed.ca), chapter: directory.chapter, logger: logger)
+            tls = material
+        }
+        let federationServer = try tls.map { tls in
+            try HTTPServerBuilder.tls(
+                .http1(
+                    configuration: NodeServer.limits(
+                        idle: fed?.idleTimeoutSeconds, request: fed?.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
+                tlsConfiguration: tls.server)
+        }
         let roster = try directory.roster()
         let chapter = directory.chapter
         // Last, since an HTTP client must be shut down once made: nothing after this throws.
         let metrics = NodeMetrics(chapter: chapter)
         self.metrics = metrics
         let dashboard = FederationDashboard()
-        let publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics, dashboard: dashboard)
         let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger, metrics: metrics)
+        let serving = ServingState(
+            web: web, federation: fed, tls: tls?.reloading, peers: syncer.peerChapters.count,
+            unreachableSeconds: directory.config.sync?.unreachableSeconds ?? ServingState.defaultUnreachableSeconds)
+        self.serving = serving
+        metrics.serving = serving
+        let publicRouter: ConformingRouter<BasicRequestContext>
+        do {
+            publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics, dashboard: dashboard, serving: serving)
+        } catch {
+            try? http.syncShutdown()
+            throw error
+        }
         self.syncer = syncer
         self.http = http
-        dashboard.connect(syncer.peers)
+        dashboard.connect(syncer.peers, metrics: metrics)
 
         let ports = self.ports
-        let federationApp = Application(
-            router: FederationRouter.make(
-                chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics),
-            server: federationServer,
-            configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
-            onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
-            logger: logger)
+        var services: [any Service] = []
+        if let federationServer, let fedAddress {
+            services.append(
+                Application(
+                    router: FederationRouter.make(
+                        chapter: chapter, store: store, roster: { roster }, onNotify: { syncer.trigger($0) }, logger: logger,
+                        metrics: metrics),
+                    server: federationServer,
+                    configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
+                    onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
+                    logger: logger))
+        }
         let publicApp = Application(
             router: publicRouter,
             server: .http1(
@@ -78,7 +107,8 @@ public final class NodeServer: Service, Sendable {
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
-        services = [federationApp, publicApp]
+        services.append(publicApp)
+        self.services = services
     }
 
     /// A listener's time limits (see docs/SECURITY.md): a connection silent for `idle` seconds
@@ -117,7 +147,7 @@ public final class NodeServer: Service, Sendable {
     public func waitUntilListening(seconds: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if port("federation") != nil && port("web") != nil { return true }
+            if (port("federation") != nil || serving.federation == nil) && port("web") != nil { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
@@ -127,15 +157,21 @@ public final class NodeServer: Service, Sendable {
 /// Builds the client side of federation: the HTTP client with this node's certificate and the syncer.
 public enum FederationClient {
     public static func make(
-        directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger, metrics: NodeMetrics? = nil
+        directory: NodeDirectory, store: Store, tls: TLSMaterial?, logger: Logger, metrics: NodeMetrics? = nil
     ) throws -> (Syncer, HTTPClient) {
-        guard let roster = try directory.roster() else {
+        // A node without a federation listener (made by 'aces init' alone) syncs with no one.
+        let roster: Roster
+        if let r = try directory.roster() {
+            roster = r
+        } else if tls == nil {
+            roster = Roster(chapters: [])
+        } else {
             throw NodeError.config("aces.toml names no roster; set roster = \"path/to/chapters\"")
         }
         let sync = directory.config.sync ?? NodeConfig.SyncConfig()
         let keys = try directory.keyRing()
         let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
-        var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
+        var config = HTTPClient.Configuration(tlsConfiguration: tls?.client)
         // Connection attempts are retried until the connect timeout, so keep it short: a peer
         // that is down should cost seconds, not the whole read timeout.
         config.timeout = .init(connect: min(timeout, .seconds(3)), read: timeout)
@@ -144,7 +180,10 @@ public enum FederationClient {
         let wanted = sync.peers.map { Set($0) }
         for p in roster.chapters {
             guard let c = p.chapter, c != directory.chapter, let url = p.federationURL, wanted?.contains(p.id) ?? true else { continue }
-            peers[c] = PeerClient(http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
+            guard let tls else { continue }
+            peers[c] = PeerClient(
+                http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout,
+                diagnosis: PeerDiagnosis(tls: tls, peer: c))
         }
         let syncer = Syncer(
             chapter: directory.chapter, store: store, keys: keys, peers: peers,

@@ -88,7 +88,7 @@ public final class Syncer: Sendable {
                     do { return (peer, .success(try await self.pull(from: peer))) } catch let e as SyncError {
                         return (peer, .failure(e))
                     } catch {
-                        return (peer, .failure(.unreachable(PeerClient.describe(error))))
+                        return (peer, .failure(await self.failure(error, peer: peer)))
                     }
                 }
             }
@@ -151,13 +151,24 @@ public final class Syncer: Sendable {
                 metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
             return report
         } catch {
-            let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
+            let e = (error as? SyncError) ?? (await failure(error, peer: peer))
             status.lastError = e.description
             status.failures += 1
             try? await store.record(status)
-            logger.info("sync pass failed", metadata: ["aces.peer": "\(peer)", "aces.error": "\(e)"])
+            // One sentence naming the peer, the cause and the fix, at warning: an operator must act.
+            if case .failed(let sentence) = e {
+                logger.warning("\(sentence)", metadata: ["aces.peer": "\(peer)"])
+            } else {
+                logger.warning("sync with \(peer) failed: \(e)", metadata: ["aces.peer": "\(peer)"])
+            }
             throw e
         }
+    }
+
+    /// A transport error that reached the loop without a sentence of its own (say, mid-stream).
+    private func failure(_ error: any Error, peer: ChapterID) async -> SyncError {
+        guard let client = peers[peer] else { return .notConfigured("'\(peer)' is not a peer of this node") }
+        return .failed(await PeerFailure.sentence(error, peer: peer, url: client.baseURL, timeout: client.timeoutText))
     }
 
     /// What one origin's stream from a peer did.
@@ -359,10 +370,18 @@ public final class Syncer: Sendable {
     private func peerLoop(_ peer: ChapterID) async {
         guard let wakeup = pullWakeups[peer] else { return }
         var failures = 0
+        var certificateChecked: ContinuousClock.Instant?
         while !stopping {
             do {
                 _ = try await pull(from: peer)
                 failures = 0
+                // The peer's certificate end, for the expiry warning (once an hour: one more handshake).
+                if let metrics, let client = peers[peer], let diagnosis = client.diagnosis,
+                    certificateChecked.map({ $0.duration(to: .now) > .seconds(3600) }) ?? true
+                {
+                    certificateChecked = .now
+                    if let c = await diagnosis.certificate(url: client.baseURL) { metrics.certificate(peer, notValidAfter: c.notValidAfter) }
+                }
             } catch {
                 failures += 1
             }
