@@ -228,6 +228,11 @@ struct StatusCommand: ParsableCommand {
         let held = try store.heldOrigins()
         let withheld = try store.withheldCounts()
         let waiting = try store.withheld(limit: 10)
+        // This node's TLS certificate: unusable (ALARM) or due to expire within 30 days (WARNING).
+        let tls = dir.config.federation.map { f in
+            CertificateCheck.files(
+                certificate: dir.resolve(f.certificate), privateKey: dir.resolve(f.privateKey), ca: dir.resolve(f.ca), chapter: dir.chapter)
+        }
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -236,6 +241,12 @@ struct StatusCommand: ParsableCommand {
                 "conflicts": .number(Double(try store.conflicts().count)),
                 "public_url": dir.config.web.map { .string($0.url) } ?? .null,
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
+                "certificate": tls.map { t -> JSONValue in
+                    [
+                        "not_after": t.notValidAfter.map { .string(Instant.format($0)) } ?? .null,
+                        "problems": .array(t.problems.map { .string($0) }), "warnings": .array(t.warnings.map { .string($0) }),
+                    ]
+                } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "forks": .array(
                     try store.forks().map {
@@ -283,13 +294,8 @@ struct StatusCommand: ParsableCommand {
         Out.line("key      \(key?.id ?? "none")")
         if let web = dir.config.web { Out.line("public   \(web.url)") }
         if let fed = dir.config.federation { Out.line("federation \(fed.url) (mutual TLS, this node's own listener)") }
-        // A certificate unusable or due to expire within 30 days.
-        if let f = dir.config.federation {
-            let tls = CertificateCheck.files(
-                certificate: dir.resolve(f.certificate), privateKey: dir.resolve(f.privateKey), ca: dir.resolve(f.ca), chapter: dir.chapter)
-            for w in tls.warnings { Out.line("WARNING  \(w)") }
-            for p in tls.problems { Out.line("ALARM    \(p)") }
-        }
+        for w in tls?.warnings ?? [] { Out.line("WARNING  \(w)") }
+        for p in tls?.problems ?? [] { Out.line("ALARM    \(p)") }
         for h in heads where h.frozen != nil {
             Out.line("ALARM    origin '\(h.origin)' is frozen after a fork: \(h.frozen!) — see 'aces log show --origin \(h.origin)'")
         }

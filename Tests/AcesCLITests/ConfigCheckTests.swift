@@ -18,7 +18,13 @@ import Testing
     }
 
     /// `aces serve` on `data`, stopped after `seconds` if it is still running (it should have refused).
-    func serveRefusal(_ data: String, seconds: Double = 60) async throws -> AcesProcess.Result {
+    struct Outcome: Sendable {
+        let status: Int32
+        let stdout: String
+        let stderr: String
+    }
+
+    func serveRefusal(_ data: String, seconds: Double = 60) async throws -> Outcome {
         try await onOwnThread {
             let p = Process()
             p.executableURL = URL(fileURLWithPath: AcesProcess.executable)
@@ -26,7 +32,7 @@ import Testing
             let out = Pipe(), err = Pipe()
             p.standardOutput = out
             p.standardError = err
-            do { try p.run() } catch { return Result<AcesProcess.Result, Error>.failure(error) }
+            do { try p.run() } catch { return Result<Outcome, Error>.failure(error) }
             let deadline = Date().addingTimeInterval(seconds)
             while p.isRunning && Date() < deadline { usleep(20_000) }
             if p.isRunning { p.terminate() }
@@ -34,14 +40,15 @@ import Testing
             let e = err.fileHandleForReading.readDataToEndOfFile()
             p.waitUntilExit()
             return .success(
-                AcesProcess.Result(
+                Outcome(
                     status: p.terminationStatus, stdout: String(decoding: o, as: UTF8.self), stderr: String(decoding: e, as: UTF8.self)))
         }.get()
     }
 
     /// Both commands refuse with exactly one sentence containing `sentence`, and no library dump.
     func expectRefused(_ data: String, _ sentence: String, not absent: String? = nil) async throws {
-        let check = try await AcesProcess.runAsync(["config", "check", "--data", data])
+        let c = try await AcesProcess.runAsync(["config", "check", "--data", data])
+        let check = Outcome(status: c.status, stdout: c.stdout, stderr: c.stderr)
         let serve = try await serveRefusal(data)
         for (name, r) in [("config check", check), ("serve", serve)] {
             let errors = r.stderr.split(separator: "\n").filter { $0.hasPrefix("Error: ") }

@@ -182,7 +182,7 @@ import X509
         if channel == nil { promise.succeed(nil) }
         let certificate = try? await promise.futureResult.get()
         try? await channel?.close()
-        guard let der = try? certificate??.toDERBytes() else { return nil }
+        guard let der = try? certificate?.toDERBytes() else { return nil }
         return try? Certificate(derEncoded: der)
     }
 }

@@ -164,7 +164,7 @@ struct PeerDiagnosis: Sendable {
         let presented = try? await promise.futureResult.get()
         timeout.cancel()
         try? await channel?.close()
-        guard let presented, let der = try? presented?.toDERBytes() else { return nil }
+        guard let presented, let der = try? presented.toDERBytes() else { return nil }
         return try? Certificate(derEncoded: der)
     }
 }

@@ -151,7 +151,8 @@ public final class Syncer: Sendable {
                 metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
             return report
         } catch {
-            let e = (error as? SyncError) ?? (await failure(error, peer: peer))
+            let e: SyncError
+            if let known = error as? SyncError { e = known } else { e = await failure(error, peer: peer) }
             status.lastError = e.description
             status.failures += 1
             try? await store.record(status)
