@@ -69,8 +69,8 @@ import Testing
         // A typo in a roster file.
         let uk = dir.file("fed/chapters/uk.toml")
         let roster = try String(contentsOfFile: uk, encoding: .utf8)
-        try (roster + "federation_ur = 'https://uk.example:7443'\n").write(toFile: uk, atomically: true, encoding: .utf8)
-        try await expectRefused(fr, "\(uk): unknown setting 'federation_ur'")
+        try ("federation_ur = 'https://uk.example:7443'\n" + roster).write(toFile: uk, atomically: true, encoding: .utf8)
+        try await expectRefused(fr, "chapters/uk.toml: unknown setting 'federation_ur' (known: ")
         try roster.write(toFile: uk, atomically: true, encoding: .utf8)
 
         // A peer that is not a chapter of the roster.

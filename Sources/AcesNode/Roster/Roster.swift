@@ -86,6 +86,7 @@ public struct Roster: Sendable {
 
     /// Reads every `*.toml` in `dir`. Each mistake is reported with the file and the setting.
     public static func load(from dir: String) throws -> Roster {
+        let dir = (dir as NSString).standardizingPath
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
             throw NodeError.config("the roster folder \(dir) does not exist")
         }
