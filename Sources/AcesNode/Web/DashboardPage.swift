@@ -31,7 +31,8 @@ enum DashboardPage {
                 ? "<span class=\"badge ok\">\(fr ? "oui" : "yes")</span>" : "<span class=\"badge cancelled\">\(fr ? "non" : "no")</span>"
             let behind = isSelf ? "–" : view.map { String($0.lag.values.reduce(0, +)) } ?? "?"
             let last = isSelf ? "–" : view?.lastSuccess.map { Instant.format($0) } ?? (fr ? "jamais" : "never")
-            let cause = row.error ?? (isSelf ? nil : view?.lastError)
+            // The last sync pass's sentence says most (it had time to look at the peer's certificate).
+            let cause = isSelf ? row.error : (view?.lastError ?? row.error)
             let error = cause == nil ? "" : showCauses ? cause! : row.status == nil ? (fr ? "injoignable" : "unreachable") : ""
             let conflicts = row.status?["conflicts_open"]?.intValue.map(String.init) ?? "?"
             let quarantined = row.status?["quarantined"]?.intValue.map(String.init) ?? "?"
