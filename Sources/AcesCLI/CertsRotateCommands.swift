@@ -19,14 +19,17 @@ extension CertsCommand {
         @OptionGroup var folder: Folder
         @Option(
             name: .customLong("host"),
-            help: ArgumentHelp("A DNS name or IP address peers reach the node at; repeat for several (default: those of its current certificate).", valueName: "host"))
+            help: ArgumentHelp(
+                "A DNS name or IP address peers reach the node at; repeat for several (default: those of its current certificate).",
+                valueName: "host"))
         var hosts: [String] = []
 
         func run() throws {
             let dir = try node.node()
             let ca = try FederationCA.read(certificate: folder.caCertificate, privateKey: folder.caKey)
             let names = hosts.isEmpty ? dir.certificateHosts() : hosts
-            let issued = try FederationCA.issue(chapter: dir.chapter, ca: ca, hosts: names.isEmpty ? ["localhost", "127.0.0.1", "::1"] : names)
+            let issued = try FederationCA.issue(
+                chapter: dir.chapter, ca: ca, hosts: names.isEmpty ? ["localhost", "127.0.0.1", "::1"] : names)
             try dir.installCertificate(issued)
             CertsCommand.installed(dir)
         }
@@ -61,7 +64,9 @@ extension CertsCommand {
 
     static func installed(_ dir: NodeDirectory) {
         let f = dir.config.federation!
-        Out.line("Installed a new TLS certificate for '\(dir.chapter)': \(dir.resolve(f.certificate)) (key \(dir.resolve(f.privateKey)), mode 0600).")
+        Out.line(
+            "Installed a new TLS certificate for '\(dir.chapter)': \(dir.resolve(f.certificate)) (key \(dir.resolve(f.privateKey)), mode 0600)."
+        )
         Out.line("A running 'aces serve' uses it for every new connection from now on; no restart is needed.")
     }
 }

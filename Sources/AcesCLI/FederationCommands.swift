@@ -89,7 +89,8 @@ struct ServeCommand: AsyncParsableCommand {
         logger.notice("\(server.serving.summary(chapter: dir.chapter))")
         for w in report.warnings { logger.warning("\(w)") }
         Out.line(
-            "Node '\(dir.chapter)': web \(server.serving.web.url)  federation \(dir.config.federation?.url ?? "none (public listener only)")")
+            "Node '\(dir.chapter)': web \(server.serving.web.url)  federation \(dir.config.federation?.url ?? "none (public listener only)")"
+        )
         try await group.run()
     }
 }
@@ -149,6 +150,7 @@ struct SyncCommand: AsyncParsableCommand {
                     let moved = rep.applied.sorted { $0.key < $1.key }.map { "\($0.key) +\($0.value)" }.joined(separator: ", ")
                     Out.line("\(peer): \(moved.isEmpty ? "up to date" : moved)")
                     for (o, e) in rep.refused { Out.line("\(peer): refused \(o): \(e)") }
+                case .failure(.failed(let sentence)): Out.line(sentence)
                 case .failure(let e): Out.line("\(peer): \(e)")
                 }
             }
@@ -212,7 +214,8 @@ struct PeersCommand: ParsableCommand {
         if statuses.isEmpty {
             if let pid = dir.servingProcess() {
                 if dir.config.federation == nil {
-                    return Out.line("'aces serve' runs (process \(pid)); this node has no [federation] in aces.toml, so it syncs with no one.")
+                    return Out.line(
+                        "'aces serve' runs (process \(pid)); this node has no [federation] in aces.toml, so it syncs with no one.")
                 }
                 return Out.line("'aces serve' runs (process \(pid)) but has not finished a pass with any peer yet; look again in a moment.")
             }

@@ -42,7 +42,9 @@ struct InitCommand: ParsableCommand {
     func validate() throws {
         guard ChapterID(chapter) != nil else { throw ValidationError("--chapter: \(ChapterID.rule)") }
         for (name, value) in [("--listen", listen), ("--federation-listen", federationListen)] {
-            if let value, HostPort(value) == nil { throw ValidationError("\(name) '\(value)' is not host:port (for example 127.0.0.1:8080)") }
+            if let value, HostPort(value) == nil {
+                throw ValidationError("\(name) '\(value)' is not host:port (for example 127.0.0.1:8080)")
+            }
         }
         for (name, value) in [("--url", url), ("--federation-url", federationURL)] {
             guard let value else { continue }

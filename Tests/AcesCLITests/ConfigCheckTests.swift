@@ -84,7 +84,7 @@ import Testing
         // Certificates made by the federation's own CA code, each wrong in one way.
         let ca = try FederationCA.read(certificate: certs + "/ca.pem", privateKey: certs + "/ca-key.pem")
         let good = try FederationCA.read(certificate: certs + "/fr.pem", privateKey: certs + "/fr-key.pem")
-        let fr_ = ChapterID("fr")!
+        let frID = ChapterID("fr")!
         func install(_ issued: IssuedCertificate) throws {
             for f in ["fr.pem", "fr-key.pem"] { try FileManager.default.removeItem(atPath: certs + "/" + f) }
             try FederationCA.write(issued, certificate: certs + "/fr.pem", privateKey: certs + "/fr-key.pem")
@@ -95,17 +95,17 @@ import Testing
             ISO8601DateFormatter.string(from: d, timeZone: TimeZone(identifier: "UTC")!, formatOptions: [.withFullDate])
         }
         let ended = now.addingTimeInterval(-2 * day)
-        try install(try FederationCA.issue(chapter: fr_, ca: ca, validFrom: now.addingTimeInterval(-300 * day), validUntil: ended))
+        try install(try FederationCA.issue(chapter: frID, ca: ca, validFrom: now.addingTimeInterval(-300 * day), validUntil: ended))
         try await expectRefused(fr, "fr.pem expired on \(date(ended)): ask the federation CA for a new one")
 
         let starts = now.addingTimeInterval(5 * day)
-        try install(try FederationCA.issue(chapter: fr_, ca: ca, validFrom: starts, validUntil: now.addingTimeInterval(300 * day)))
+        try install(try FederationCA.issue(chapter: frID, ca: ca, validFrom: starts, validUntil: now.addingTimeInterval(300 * day)))
         try await expectRefused(fr, "is not valid until \(date(starts)) (UTC)", not: "expired")
 
-        try install(try FederationCA.issue(chapter: fr_, ca: try FederationCA.create(name: "Another CA")))
+        try install(try FederationCA.issue(chapter: frID, ca: try FederationCA.create(name: "Another CA")))
         try await expectRefused(fr, "is not signed by the federation CA")
 
-        let other = try FederationCA.issue(chapter: fr_, ca: ca)
+        let other = try FederationCA.issue(chapter: frID, ca: ca)
         try install(IssuedCertificate(certificatePEM: good.certificatePEM, privateKeyPEM: other.privateKeyPEM))
         try await expectRefused(fr, "does not belong to the certificate")
 
@@ -124,7 +124,7 @@ import Testing
 
         // Due to expire within 30 days: accepted, with a warning in config check and status.
         let soon = now.addingTimeInterval(12 * day)
-        try install(try FederationCA.issue(chapter: fr_, ca: ca, validUntil: soon))
+        try install(try FederationCA.issue(chapter: frID, ca: ca, validUntil: soon))
         let warned = try await AcesProcess.runAsync(["config", "check", "--data", fr])
         #expect(warned.status == 0 && warned.stdout.contains("warning: this node's TLS certificate expires on \(date(soon))"), "\(warned)")
         let status = try await AcesProcess.runAsync(["status", "--data", fr])

@@ -38,20 +38,24 @@ public enum CertificateCheck {
         if let key = try? Certificate.PrivateKey(pemEncoded: keyText) {
             if key.publicKey != cert.publicKey {
                 report.problems.append(
-                    "the TLS private key \(privateKey) does not belong to the certificate \(certificate): install the key that was issued with it")
+                    "the TLS private key \(privateKey) does not belong to the certificate \(certificate): install the key that was issued with it"
+                )
             }
         } else {
             report.problems.append("the TLS private key file \(privateKey) does not hold a PEM private key")
         }
         if let why = signedProblem(cert, by: caCert) {
             report.problems.append(
-                "the TLS certificate \(certificate) \(why) in \(ca): ask the federation CA for a certificate and install it with 'aces certs install'")
+                "the TLS certificate \(certificate) \(why) in \(ca): ask the federation CA for a certificate and install it with 'aces certs install'"
+            )
         }
         if let named = FederationCA.chapter(of: cert), named != chapter {
             report.problems.append(
-                "the TLS certificate \(certificate) names chapter '\(named)', not this node's '\(chapter)': install \(chapter)'s certificate")
+                "the TLS certificate \(certificate) names chapter '\(named)', not this node's '\(chapter)': install \(chapter)'s certificate"
+            )
         } else if FederationCA.chapter(of: cert) == nil {
-            report.problems.append("the TLS certificate \(certificate) names no chapter: ask the federation CA for a certificate for '\(chapter)'")
+            report.problems.append(
+                "the TLS certificate \(certificate) names no chapter: ask the federation CA for a certificate for '\(chapter)'")
         }
         if let why = validityProblem(cert, now: now) {
             report.problems.append("the TLS certificate \(certificate) \(why)")
@@ -65,7 +69,8 @@ public enum CertificateCheck {
     /// Why `certificate` cannot be used at `now`, as the end of a sentence ("expired on 2026-11-30: …"); nil when it can.
     public static func validityProblem(_ certificate: Certificate, now: Date = Date()) -> String? {
         if now < certificate.notValidBefore {
-            return "is not valid until \(day(certificate.notValidBefore)) (UTC): check this machine's clock, or ask the federation CA for one valid now"
+            return
+                "is not valid until \(day(certificate.notValidBefore)) (UTC): check this machine's clock, or ask the federation CA for one valid now"
         }
         if now >= certificate.notValidAfter {
             return "expired on \(day(certificate.notValidAfter)): ask the federation CA for a new one"
@@ -95,7 +100,8 @@ public enum CertificateCheck {
             return "\(peer)'s certificate is not signed by this federation's CA: \(peer) must install a certificate from the federation CA"
         }
         if now < certificate.notValidBefore {
-            return "\(peer)'s certificate is not valid until \(day(certificate.notValidBefore)) (UTC): \(peer)'s operator must install one valid now, or this machine's clock is wrong"
+            return
+                "\(peer)'s certificate is not valid until \(day(certificate.notValidBefore)) (UTC): \(peer)'s operator must install one valid now, or this machine's clock is wrong"
         }
         if now >= certificate.notValidAfter {
             return "\(peer)'s certificate expired on \(day(certificate.notValidAfter)): ask the federation CA for a new one"

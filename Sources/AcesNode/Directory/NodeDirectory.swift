@@ -182,7 +182,8 @@ struct FileStamp: Equatable {
             let modified = info.st_mtim
         #endif
         attributes = [
-            Int64(info.st_ino), Int64(info.st_size), Int64(modified.tv_sec), Int64(modified.tv_nsec), Int64(info.st_mode), Int64(info.st_uid),
+            Int64(info.st_ino), Int64(info.st_size), Int64(modified.tv_sec), Int64(modified.tv_nsec), Int64(info.st_mode),
+            Int64(info.st_uid),
         ]
     }
 }

@@ -77,7 +77,8 @@ public final class NodeServer: Service, Sendable {
         metrics.serving = serving
         let publicRouter: ConformingRouter<BasicRequestContext>
         do {
-            publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics, dashboard: dashboard, serving: serving)
+            publicRouter = try PublicRouter.make(
+                directory: directory, store: store, metrics: metrics, dashboard: dashboard, serving: serving)
         } catch {
             try? http.syncShutdown()
             throw error

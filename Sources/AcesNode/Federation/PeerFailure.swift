@@ -50,7 +50,8 @@ enum PeerFailure {
             return
                 "\(peer)'s certificate at \(url) is not accepted by this node (not signed by the federation CA, or not valid now): ask \(peer)'s operator to run 'aces config check'"
         case .other(let kind):
-            return "\(peer) could not be reached at \(url) (\(kind)): check that its node runs and that 'aces config check' passes on both nodes"
+            return
+                "\(peer) could not be reached at \(url) (\(kind)): check that its node runs and that 'aces config check' passes on both nodes"
         }
     }
 

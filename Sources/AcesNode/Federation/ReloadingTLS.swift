@@ -45,7 +45,8 @@ public final class ReloadingTLS: Sendable {
         let stamps = [FileStamp(certificate), FileStamp(privateKey)]
         let window = try? CertificateCheck.read(certificate, what: "TLS certificate")
         state = NIOLockedValueBox(
-            State(override: nil, stamps: stamps, seen: stamps, notValidAfter: window?.notValidAfter, notValidBefore: window?.notValidBefore))
+            State(override: nil, stamps: stamps, seen: stamps, notValidAfter: window?.notValidAfter, notValidBefore: window?.notValidBefore)
+        )
     }
 
     /// When the certificate in use ends, and starts.
@@ -95,7 +96,9 @@ public final class ReloadingTLS: Sendable {
             s.notValidBefore = window?.notValidBefore
             logger.notice(
                 "took the new TLS certificate for new connections",
-                metadata: ["aces.file": "\(certificateFile)", "aces.not_after": "\(window.map { CertificateCheck.day($0.notValidAfter) } ?? "?")"])
+                metadata: [
+                    "aces.file": "\(certificateFile)", "aces.not_after": "\(window.map { CertificateCheck.day($0.notValidAfter) } ?? "?")",
+                ])
             return o
         }
     }

@@ -381,7 +381,9 @@ public final class Syncer: Sendable {
                     certificateChecked.map({ $0.duration(to: .now) > .seconds(3600) }) ?? true
                 {
                     certificateChecked = .now
-                    if let c = await diagnosis.certificate(url: client.baseURL) { metrics.certificate(peer, notValidAfter: c.notValidAfter) }
+                    if let c = await diagnosis.certificate(url: client.baseURL) {
+                        metrics.certificate(peer, notValidAfter: c.notValidAfter)
+                    }
                 }
             } catch {
                 failures += 1

@@ -40,7 +40,8 @@ enum Readiness {
             if silent > serving.unreachableSeconds {
                 fail(
                     "peers",
-                    "no peer has been reachable for \(Int(silent)) s (sync.unreachable_seconds is \(Int(serving.unreachableSeconds))): see 'aces peers'")
+                    "no peer has been reachable for \(Int(silent)) s (sync.unreachable_seconds is \(Int(serving.unreachableSeconds))): see 'aces peers'"
+                )
             } else {
                 checks["peers"] = "ok"
             }
