@@ -22,7 +22,7 @@ struct InitCommand: ParsableCommand {
     @Option(help: ArgumentHelp("The roster folder of chapter files, relative to the data directory or absolute.", valueName: "dir"))
     var roster: String?
     @Option(help: ArgumentHelp("host:port of the public listener (default 127.0.0.1:8080).", valueName: "host:port"))
-    var listen = NodeConfig.WebConfig.standard.listen
+    var listen: String?
     @Option(help: ArgumentHelp("The public address people use (default http://<listen>).", valueName: "url"))
     var url: String?
     @Option(help: ArgumentHelp("host:port of the federation listener (mutual TLS); none by default.", valueName: "host:port"))
@@ -65,7 +65,13 @@ struct InitCommand: ParsableCommand {
         let id = ChapterID(chapter)!
         var dir = try NodeDirectory.initialize(at: try node.path, chapter: id, roster: roster)
         var config = dir.config
-        config.web = .init(listen: listen, url: url ?? "http://\(listen)")
+        // Without --listen or --url, aces.toml has no [web]: 'aces serve' uses 127.0.0.1:8080, and
+        // nothing that needs the public address (sign-in links) pretends to know it.
+        if listen != nil || url != nil {
+            let address = listen ?? NodeConfig.WebConfig.standard.listen
+            config.web = .init(listen: address, url: url ?? "http://\(address)")
+        }
+        let web = config.web ?? NodeConfig.WebConfig.standard
         if let federationListen {
             config.federation = .init(
                 listen: federationListen, url: federationURL ?? "https://\(federationListen)", certificate: certificate ?? "tls/\(id).pem",
@@ -77,12 +83,18 @@ struct InitCommand: ParsableCommand {
         if output.json {
             Out.json([
                 "data": .string(dir.path), "chapter": .string(chapter), "key": .string(key.id), "public_key": .string(key.publicKey),
-                "public_listener": .string(listen), "federation_listener": config.federation.map { .string($0.listen) } ?? .null,
+                "public_listener": .string(web.listen), "federation_listener": config.federation.map { .string($0.listen) } ?? .null,
             ])
         } else {
             Out.line("Created node '\(chapter)' in \(dir.path)")
             Out.line("Signing key \(key.id) (public \(key.publicKey)); the private key is in \(dir.path)/\(key.file ?? ""), mode 0600.")
-            Out.line("Public listener: \(listen) (\(config.web!.url)): the directory and calendar.")
+            if config.web == nil {
+                Out.line(
+                    "Public listener: \(web.listen) (the default; no [web] in aces.toml): the directory and calendar. Give --url to 'aces init' for sign-in links."
+                )
+            } else {
+                Out.line("Public listener: \(web.listen) (\(web.url)): the directory and calendar.")
+            }
             if let f = config.federation {
                 Out.line(
                     "Federation listener (mutual TLS): \(f.listen) (\(f.url)); put its certificate in \(dir.resolve(f.certificate)), its key in \(dir.resolve(f.privateKey)) (mode 0600) and the federation CA in \(dir.resolve(f.ca)), then run 'aces config check --data \(dir.path)'."

@@ -65,7 +65,8 @@ public final class NodeServer: Service, Sendable {
         }
         let roster = try directory.roster()
         let chapter = directory.chapter
-        // Last, since an HTTP client must be shut down once made: nothing after this throws.
+        // An HTTP client must be shut down once made: past it, only the public router may throw,
+        // and it shuts the client down when it does.
         let metrics = NodeMetrics(chapter: chapter)
         self.metrics = metrics
         let dashboard = FederationDashboard()
