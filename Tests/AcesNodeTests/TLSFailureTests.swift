@@ -105,6 +105,8 @@ import X509
         let web = "http://127.0.0.1:\(fed.server("fr")!.port("web")!)"
         var (status, body) = try await httpGet(web + "/readyz")
         #expect(status == 503 && body.contains("this node's TLS certificate is not valid until"), "\(body)")
+        let (_, dashboard) = try await httpGet(web + "/federation")
+        #expect(dashboard.contains("this node&#39;s TLS certificate is not valid until"), "the dashboard warns too")
         for _ in 0..<100 where !body.contains("no peer has been reachable") {
             try await Task.sleep(for: .milliseconds(100))
             (status, body) = try await httpGet(web + "/readyz")
