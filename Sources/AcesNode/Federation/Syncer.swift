@@ -368,17 +368,21 @@ public final class Syncer: Sendable {
 
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
+    /// Seconds between two looks at a peer's certificate (for its expiry warning and metric).
+    static let certificateCheckInterval: Int64 = 3600
+
     private func peerLoop(_ peer: ChapterID) async {
         guard let wakeup = pullWakeups[peer] else { return }
         var failures = 0
-        var certificateChecked: ContinuousClock.Instant?
+        // The first look at the peer's certificate waits five minutes: not at start, when every node handshakes at once.
+        var certificateChecked = ContinuousClock.now - .seconds(Syncer.certificateCheckInterval - 300)
         while !stopping {
             do {
                 _ = try await pull(from: peer)
                 failures = 0
                 // The peer's certificate end, for the expiry warning (once an hour: one more handshake).
                 if let metrics, let client = peers[peer], let diagnosis = client.diagnosis,
-                    certificateChecked.map({ $0.duration(to: .now) > .seconds(3600) }) ?? true
+                    certificateChecked.duration(to: .now) > .seconds(Syncer.certificateCheckInterval)
                 {
                     certificateChecked = .now
                     if let c = await diagnosis.certificate(url: client.baseURL) {
