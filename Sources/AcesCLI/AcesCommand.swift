@@ -16,7 +16,7 @@ public struct AcesCommand: AsyncParsableCommand {
             InitCommand.self, MemberCommand.self, EventCommand.self, LogCommand.self, DigestCommand.self,
             StatusCommand.self, DemoCommand.self, BenchCommand.self, FederationCommand.self, RosterCommand.self,
             ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, BenchSeedCommand.self, BenchLoadCommand.self,
-            CertsCommand.self, JoinCommand.self,
+            CertsCommand.self, JoinCommand.self, ConfigCommand.self,
             AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self, PruneCommand.self,
         ]
     )

@@ -12,7 +12,7 @@ struct CertsCommand: ParsableCommand {
             its chapter. Private keys are written with mode 0600; existing files are never replaced. \
             Example: aces certs init-ca, then aces certs issue --chapter fr --host fr.aces.example
             """,
-        subcommands: [InitCA.self, Issue.self]
+        subcommands: [InitCA.self, Issue.self, Rotate.self, Install.self]
     )
 
     /// `--dir DIR`, the folder of certificate files.

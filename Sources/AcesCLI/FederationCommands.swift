@@ -86,6 +86,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let dir = try node.node()
+        // The same checks, and sentences, as 'aces config check', before anything listens.
+        let report = dir.check()
+        guard report.isValid else { throw CLIError(report.problems.joined(separator: "\n")) }
         let lock = try dir.lockForServing()
         defer { withExtendedLifetime(lock) {} }
         if logFormat == "json" { LoggingSystem.bootstrap { JSONLogHandler(label: $0) } }
@@ -94,7 +97,11 @@ struct ServeCommand: AsyncParsableCommand {
         logger[metadataKey: "aces.chapter"] = "\(dir.chapter)"
         let server = try NodeServer(directory: dir, logger: logger)
         let group = ServiceGroup(services: [server], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
-        Out.line("Node '\(dir.chapter)': web \(dir.config.web?.url ?? "")  federation \(dir.config.federation?.url ?? "")")
+        logger.notice("\(server.serving.summary(chapter: dir.chapter))")
+        for w in report.warnings { logger.warning("\(w)") }
+        Out.line(
+            "Node '\(dir.chapter)': web \(server.serving.web.url)  federation \(dir.config.federation?.url ?? "none (public listener only)")"
+        )
         try await group.run()
     }
 }
@@ -154,6 +161,7 @@ struct SyncCommand: AsyncParsableCommand {
                     let moved = rep.applied.sorted { $0.key < $1.key }.map { "\($0.key) +\($0.value)" }.joined(separator: ", ")
                     Out.line("\(peer): \(moved.isEmpty ? "up to date" : moved)")
                     for (o, e) in rep.refused { Out.line("\(peer): refused \(o): \(e)") }
+                case .failure(.failed(let sentence)): Out.line(sentence)
                 case .failure(let e): Out.line("\(peer): \(e)")
                 }
             }
@@ -222,7 +230,16 @@ struct PeersCommand: ParsableCommand {
                 "ALARM  origin '\(f.origin)' is frozen after a fork at \(f.origin):\(f.seq)\(f.peer.map { " (rival entry from \($0))" } ?? ""): nothing more of it is applied here; see 'aces status'"
             )
         }
-        if statuses.isEmpty { return Out.line("No sync has run yet (start 'aces serve' or run 'aces sync').") }
+        if statuses.isEmpty {
+            if let pid = dir.servingProcess() {
+                if dir.config.federation == nil {
+                    return Out.line(
+                        "'aces serve' runs (process \(pid)); this node has no [federation] in aces.toml, so it syncs with no one.")
+                }
+                return Out.line("'aces serve' runs (process \(pid)) but has not finished a pass with any peer yet; look again in a moment.")
+            }
+            return Out.line("No sync has run yet, and no 'aces serve' runs on \(dir.path) (start it, or run 'aces sync').")
+        }
         // A peer that retired from the roster in force is no longer synced: say so rather than show its last pass as current.
         let retired = Set((try? dir.roster())?.retired ?? [])
         Out.table(

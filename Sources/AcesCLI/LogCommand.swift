@@ -231,6 +231,11 @@ struct StatusCommand: ParsableCommand {
         let ownership = try store.refusedOperationCounts()
         let refusedOps = try store.refusedOperations(limit: 10)
         let roster = try RosterSummary(dir, store)
+        // This node's TLS certificate: unusable (ALARM) or due to expire within 30 days (WARNING).
+        let tls = dir.config.federation.map { f in
+            CertificateCheck.files(
+                certificate: dir.resolve(f.certificate), privateKey: dir.resolve(f.privateKey), ca: dir.resolve(f.ca), chapter: dir.chapter)
+        }
         if output.json {
             Out.json([
                 "chapter": .string(dir.chapter.rawValue), "data": .string(dir.path), "key": .string(key?.id ?? ""),
@@ -240,6 +245,12 @@ struct StatusCommand: ParsableCommand {
                 "conflicts": .number(Double(try store.conflicts().count)),
                 "public_url": dir.config.web.map { .string($0.url) } ?? .null,
                 "federation_url": dir.config.federation.map { .string($0.url) } ?? .null,
+                "certificate": tls.map { t -> JSONValue in
+                    [
+                        "not_after": t.notValidAfter.map { .string(Instant.format($0)) } ?? .null,
+                        "problems": .array(t.problems.map { .string($0) }), "warnings": .array(t.warnings.map { .string($0) }),
+                    ]
+                } ?? .null,
                 "frozen": .array(heads.filter { $0.frozen != nil }.map { .string($0.origin.rawValue) }),
                 "forks": .array(
                     try store.forks().map {
@@ -298,7 +309,9 @@ struct StatusCommand: ParsableCommand {
         Out.line("data     \(dir.path)")
         Out.line("key      \(key?.id ?? "none")")
         if let web = dir.config.web { Out.line("public   \(web.url)") }
-        if let fed = dir.config.federation { Out.line("peers    \(fed.url) (mutual TLS)") }
+        if let fed = dir.config.federation { Out.line("federation \(fed.url) (mutual TLS, this node's own listener)") }
+        for w in tls?.warnings ?? [] { Out.line("WARNING  \(w)") }
+        for p in tls?.problems ?? [] { Out.line("ALARM    \(p)") }
         Out.line("roster   \(roster.line)")
         for r in roster.refusals.prefix(3) {
             Out.line("REFUSED  roster\(r.version.map { " version \($0)" } ?? "") from \(r.peer ?? "this host"): \(r.reason)")

@@ -204,7 +204,7 @@ import Testing
         // uk is not serving: one clear line per peer and a non-zero exit.
         let sync = try await AcesProcess.runAsync(["sync", "--data", dir.file("fed/fr")])
         #expect(sync.status != 0)
-        #expect(sync.stdout.contains("uk: unreachable"))
+        #expect(sync.stdout.contains("uk is unreachable: it refused the connection at https://127.0.0.1:"), "\(sync.stdout)")
         let peers = try JSONParser.parse(try await AcesProcess.runAsync(["peers", "--json", "--data", dir.file("fed/fr")]).stdout)
         #expect(peers.arrayValue?.first?["peer"] == "uk")
         #expect(peers.arrayValue?.first?["last_error"]?.stringValue?.contains("unreachable") == true)

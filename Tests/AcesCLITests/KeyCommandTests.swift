@@ -116,7 +116,7 @@ import Testing
         try FileManager.default.setAttributes([.posixPermissions: 0o640], ofItemAtPath: key)
         let r = try await aces("serve", "--data", fr)
         #expect(r.status != 0)
-        #expect(r.stderr.contains("readable by others"), "\(r.stderr)")
+        #expect(r.stderr.contains("readable by group or others (mode 640)"), "\(r.stderr)")
         #expect(try await aces("keys", "rotate", "--data", fr).status != 0)
     }
 }

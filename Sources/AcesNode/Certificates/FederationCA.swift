@@ -99,20 +99,27 @@ public enum FederationCA {
     /// ExtendedKeyUsage serverAuth+clientAuth, KeyUsage digitalSignature, BasicConstraints not CA, SubjectAlternativeNames with DNS names and IP addresses
     /// from `hosts` (default ["localhost", "127.0.0.1", "::1"]), and also a URI SAN "aces:chapter:<id>". Serial numbers random.
     ///
+    /// `validFrom` and `validUntil` replace the validity window when given, as they are (for tests and drills:
+    /// an expired or a not-yet-valid certificate).
+    ///
     /// Throws ``CertificateError`` when the CA files do not hold a CA certificate and its matching private key, when
     /// the CA has expired, or when a host is neither a DNS name nor an IP address.
     public static func issue(
-        chapter: ChapterID, ca: IssuedCertificate, hosts: [String] = ["localhost", "127.0.0.1", "::1"], now: Date = Date()
+        chapter: ChapterID, ca: IssuedCertificate, hosts: [String] = ["localhost", "127.0.0.1", "::1"], now: Date = Date(),
+        validFrom: Date? = nil, validUntil: Date? = nil
     ) throws -> IssuedCertificate {
         let key = P256.Signing.PrivateKey()
-        let certificate = try sign(publicKey: Certificate.PrivateKey(key).publicKey, chapter: chapter, ca: ca, hosts: hosts, now: now)
+        let certificate = try sign(
+            publicKey: Certificate.PrivateKey(key).publicKey, chapter: chapter, ca: ca, hosts: hosts, now: now, validFrom: validFrom,
+            validUntil: validUntil)
         return IssuedCertificate(certificatePEM: try certificate.serializeAsPEM().pemString, privateKeyPEM: key.pemRepresentation)
     }
 
     /// The node certificate `issue` describes, for a public key whose private half stays with the node.
-    static func sign(publicKey: Certificate.PublicKey, chapter: ChapterID, ca: IssuedCertificate, hosts: [String], now: Date) throws
-        -> Certificate
-    {
+    static func sign(
+        publicKey: Certificate.PublicKey, chapter: ChapterID, ca: IssuedCertificate, hosts: [String], now: Date, validFrom: Date? = nil,
+        validUntil: Date? = nil
+    ) throws -> Certificate {
         let (caCertificate, caKey) = try loadCA(ca)
         guard now < caCertificate.notValidAfter else {
             throw CertificateError("the federation CA expired on \(caCertificate.notValidAfter); create a new CA")
@@ -137,8 +144,8 @@ public enum FederationCA {
             version: .v3,
             serialNumber: Certificate.SerialNumber(),
             publicKey: publicKey,
-            notValidBefore: max(now.addingTimeInterval(-clockSkewAllowance), caCertificate.notValidBefore),
-            notValidAfter: min(try adding(years: 2, to: now), caCertificate.notValidAfter),
+            notValidBefore: validFrom ?? max(now.addingTimeInterval(-clockSkewAllowance), caCertificate.notValidBefore),
+            notValidAfter: try validUntil ?? min(adding(years: 2, to: now), caCertificate.notValidAfter),
             issuer: caCertificate.subject,
             subject: subject,
             signatureAlgorithm: try signatureAlgorithm(for: caKey),

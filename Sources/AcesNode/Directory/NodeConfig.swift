@@ -140,15 +140,18 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         public var peers: [String]?
         /// Seconds between anti-entropy passes with each peer (default 30).
         public var intervalSeconds: Double?
-        /// Seconds to wait for a peer to connect and answer (default 10).
+        /// Seconds a peer has to connect and answer (default 10).
         public var timeoutSeconds: Double?
         /// Pull from this many chapters of the roster's ring rather than from all (see `SyncTopology`).
         public var fanout: Int?
+        /// `/readyz` answers 503 when no peer has been reachable for this many seconds (default 600).
+        public var unreachableSeconds: Double?
 
         enum CodingKeys: String, CodingKey {
             case peers, fanout
             case intervalSeconds = "interval_seconds"
             case timeoutSeconds = "timeout_seconds"
+            case unreachableSeconds = "unreachable_seconds"
         }
 
         /// Seconds may be written as whole numbers (`30`) or decimals (`0.5`).
@@ -163,6 +166,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
             intervalSeconds = try seconds(.intervalSeconds)
             timeoutSeconds = try seconds(.timeoutSeconds)
             fanout = try c.decodeIfPresent(Int.self, forKey: .fanout)
+            unreachableSeconds = try seconds(.unreachableSeconds)
         }
 
         public init(peers: [String]? = nil, intervalSeconds: Double? = nil, timeoutSeconds: Double? = nil) {
@@ -238,6 +242,9 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         if let t = config.sync?.timeoutSeconds, !(0.1...600).contains(t) {
             throw NodeError.config("aces.toml: sync.timeout_seconds must be from 0.1 to 600")
         }
+        if let u = config.sync?.unreachableSeconds, !(1...604_800).contains(u) {
+            throw NodeError.config("aces.toml: sync.unreachable_seconds must be from 1 to 604800")
+        }
         for (name, days) in [
             ("quarantine_days", config.retention?.quarantineDays), ("session_days", config.retention?.sessionDays),
             ("invite_days", config.retention?.inviteDays),
@@ -272,7 +279,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         "keys": ["id", "public_key", "file", "valid_from", "valid_until"],
         "federation": ["listen", "url", "certificate", "private_key", "ca", "idle_timeout_seconds", "request_timeout_seconds"],
         "web": ["listen", "url", "idle_timeout_seconds", "request_timeout_seconds", "allow_indexing"],
-        "sync": ["peers", "interval_seconds", "timeout_seconds"],
+        "sync": ["peers", "interval_seconds", "timeout_seconds", "unreachable_seconds", "fanout"],
         "retention": ["quarantine_days", "session_days", "invite_days"],
         "directory": ["member_erasure", "member_writes_per_minute"],
     ]
@@ -287,6 +294,7 @@ public struct NodeConfig: Codable, Sendable, Equatable {
         "certificate": "a quoted string", "private_key": "a quoted string", "ca": "a quoted string",
         "idle_timeout_seconds": "a whole number", "request_timeout_seconds": "a whole number",
         "peers": "a list of quoted chapter ids", "interval_seconds": "a number", "timeout_seconds": "a number",
+        "unreachable_seconds": "a number", "fanout": "a whole number",
     ]
 
     /// Refuses unknown and missing settings with their name, rather than ignoring a typo.

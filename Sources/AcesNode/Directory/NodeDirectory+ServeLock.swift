@@ -41,3 +41,22 @@ extension NodeDirectory {
 
 /// `open(2)` for the lock file (at file scope: inside `NodeDirectory`, `open` names its static method).
 private func openLockFile(_ path: String) -> Int32 { open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o600) }
+
+extension NodeDirectory {
+    /// The process id of the `aces serve` running on this directory, or nil when none runs (its lock is free).
+    public func servingProcess() -> String? {
+        let fd = openLockFileReadOnly(path + "/serve.lock")
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        if flock(fd, LOCK_SH | LOCK_NB) == 0 {
+            _ = flock(fd, LOCK_UN)
+            return nil
+        }
+        var buffer = [UInt8](repeating: 0, count: 32)
+        let n = pread(fd, &buffer, buffer.count, 0)
+        return n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+    }
+}
+
+/// `open(2)` of an existing lock file, for reading only.
+private func openLockFileReadOnly(_ path: String) -> Int32 { open(path, O_RDONLY | O_CLOEXEC) }

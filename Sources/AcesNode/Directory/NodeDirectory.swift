@@ -3,6 +3,12 @@ import AcesStore
 import Foundation
 import NIOConcurrencyHelpers
 
+#if canImport(Glibc)
+    import Glibc
+#elseif canImport(Darwin)
+    import Darwin
+#endif
+
 /// A node's data directory: `aces.toml`, the SQLite replica `aces.sqlite`, and `keys/` with the
 /// private signing key (owner-only permissions).
 public struct NodeDirectory: Sendable {
@@ -175,14 +181,27 @@ public struct NodeDirectory: Sendable {
     }
 }
 
-/// What identifies a file's version cheaply: inode, size, modification time and mode (an atomic
-/// replacement, an edit or a chmod changes it).
+/// What identifies a file's version cheaply: inode, size, modification time, mode and owner (an
+/// atomic replacement, an edit, a chmod or a chown changes it). One `stat`, no more: a TLS
+/// handshake looks at two of them.
 struct FileStamp: Equatable {
-    let attributes: [String]
+    let attributes: [Int64]
 
     init(_ file: String) {
-        let a = (try? FileManager.default.attributesOfItem(atPath: file)) ?? [:]
-        attributes = [FileAttributeKey.systemFileNumber, .size, .modificationDate, .posixPermissions].map { "\(a[$0] ?? "-")" }
+        var info = stat()
+        guard stat(file, &info) == 0 else {
+            attributes = []
+            return
+        }
+        #if canImport(Darwin)
+            let modified = info.st_mtimespec
+        #else
+            let modified = info.st_mtim
+        #endif
+        attributes = [
+            Int64(info.st_ino), Int64(info.st_size), Int64(modified.tv_sec), Int64(modified.tv_nsec), Int64(info.st_mode),
+            Int64(info.st_uid),
+        ]
     }
 }
 

@@ -124,9 +124,12 @@ public enum SyncError: Error, CustomStringConvertible, Sendable {
     case slow(String)
     case refused(EntryError)
     case notConfigured(String)
+    /// The peer could not be talked to: one sentence naming it, the cause and the fix (see `PeerFailure`).
+    case failed(String)
 
     public var description: String {
         switch self {
+        case .failed(let sentence): sentence
         case .unreachable(let why): "unreachable: \(why)"
         case .status(let s): "answered HTTP \(s)"
         case .garbage(let why): "answered garbage: \(why)"

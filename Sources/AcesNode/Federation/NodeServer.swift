@@ -29,51 +29,83 @@ public final class NodeServer: Service, Sendable {
     let logger: Logger
     private let ports = NIOLockedValueBox<[String: Int]>([:])
 
+    /// What this node serves: its listeners, and whether it has a federation listener.
+    public let serving: ServingState
+
     public init(directory: NodeDirectory, logger: Logger) throws {
         self.directory = directory
         self.logger = logger
         let store = try directory.openStore()
         self.store = store
         _ = try directory.signingKey()  // refuse to start with a key file others can read
-        guard let fed = directory.config.federation, let web = directory.config.web else {
-            throw NodeError.config("aces.toml needs [federation] and [web] sections to serve (see 'aces federation create')")
-        }
-        guard let fedAddress = HostPort(fed.listen), let webAddress = HostPort(web.listen) else {
+        // A node made by 'aces init' alone serves its directory on the public listener only.
+        let fed = directory.config.federation
+        let web = directory.config.web ?? NodeConfig.WebConfig.standard
+        guard let webAddress = HostPort(web.listen), fed.map({ HostPort($0.listen) != nil }) ?? true else {
             throw NodeError.config("aces.toml: a listen address is not host:port")
         }
+        let fedAddress = fed.flatMap { HostPort($0.listen) }
         // Refuse at once, with one sentence, rather than failing inside the running servers.
-        for a in [fedAddress, webAddress] where !LocalFederation.canListen(host: a.host, port: a.port) {
+        for a in [fedAddress, webAddress].compactMap({ $0 }) where !LocalFederation.canListen(host: a.host, port: a.port) {
             throw NodeError.config(
                 "cannot listen on \(a.host):\(a.port): the port is in use (another node or program?); change 'listen' in aces.toml")
         }
-        let tls = try directory.tlsMaterial()
-        let federationServer = try HTTPServerBuilder.tls(
-            .http1(
-                configuration: NodeServer.limits(
-                    idle: fed.idleTimeoutSeconds, request: fed.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
-            tlsConfiguration: tls.server)
+        var tls: TLSMaterial?
+        if let fed {
+            var material = try directory.tlsMaterial()
+            material.reloading = ReloadingTLS(
+                certificate: directory.resolve(fed.certificate), privateKey: directory.resolve(fed.privateKey),
+                ca: directory.resolve(fed.ca), chapter: directory.chapter, logger: logger)
+            tls = material
+        }
+        let federationServer = try tls.map { tls in
+            try HTTPServerBuilder.tls(
+                .http1(
+                    configuration: NodeServer.limits(
+                        idle: fed?.idleTimeoutSeconds, request: fed?.requestTimeoutSeconds, fallback: NodeServer.federationIdleTimeout)),
+                tlsConfiguration: tls.server)
+        }
         let chapter = directory.chapter
-        // Last, since an HTTP client must be shut down once made: nothing after this throws.
+        // An HTTP client must be shut down once made: past it, only the public router may throw,
+        // and it shuts the client down when it does.
         let metrics = NodeMetrics(chapter: chapter)
         self.metrics = metrics
         let dashboard = FederationDashboard()
-        let publicRouter = try PublicRouter.make(directory: directory, store: store, metrics: metrics, dashboard: dashboard)
         let (syncer, http) = try FederationClient.make(directory: directory, store: store, tls: tls, logger: logger, metrics: metrics)
+        let serving = ServingState(
+            web: web, federation: fed, tls: tls?.reloading, peers: syncer.peerChapters.count,
+            unreachableSeconds: directory.config.sync?.unreachableSeconds ?? ServingState.defaultUnreachableSeconds)
+        self.serving = serving
+        metrics.serving = serving
+        let publicRouter: ConformingRouter<BasicRequestContext>
+        do {
+            publicRouter = try PublicRouter.make(
+                directory: directory, store: store, metrics: metrics, dashboard: dashboard, serving: serving)
+        } catch {
+            try? http.syncShutdown()
+            throw error
+        }
         self.syncer = syncer
         self.http = http
-        dashboard.connect(syncer.peers)
+        dashboard.connect(syncer.peers, metrics: metrics)
         let live = syncer.live
-        live.onChange { dashboard.connect(syncer.peers) }
+        live.onChange { dashboard.connect(syncer.peers, metrics: metrics) }
 
         let ports = self.ports
-        let federationApp = Application(
-            router: FederationRouter.make(
-                chapter: chapter, store: store, roster: { live.roster }, onNotify: { syncer.trigger($0) }, logger: logger, metrics: metrics,
-                live: live),
-            server: federationServer,
-            configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
-            onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
-            logger: logger)
+        var services: [any Service] = []
+        var names: [String] = []
+        if let federationServer, let fedAddress {
+            services.append(
+                Application(
+                    router: FederationRouter.make(
+                        chapter: chapter, store: store, roster: { live.roster }, onNotify: { syncer.trigger($0) }, logger: logger,
+                        metrics: metrics, live: live),
+                    server: federationServer,
+                    configuration: .init(address: .hostname(fedAddress.host, port: fedAddress.port), serverName: "aces-federation"),
+                    onServerRunning: { channel in ports.withLockedValue { $0["federation"] = channel.localAddress?.port } },
+                    logger: logger))
+            names.append("federation")
+        }
         let publicApp = Application(
             router: publicRouter,
             server: .http1(
@@ -82,8 +114,10 @@ public final class NodeServer: Service, Sendable {
             configuration: .init(address: .hostname(webAddress.host, port: webAddress.port), serverName: "aces"),
             onServerRunning: { channel in ports.withLockedValue { $0["web"] = channel.localAddress?.port } },
             logger: logger)
-        services = [federationApp, publicApp]
-        listeners = ["federation", "public"]
+        services.append(publicApp)
+        names.append("public")
+        self.services = services
+        listeners = names
     }
 
     /// A listener's time limits (see docs/SECURITY.md): a connection silent for `idle` seconds
@@ -155,7 +189,7 @@ public final class NodeServer: Service, Sendable {
     public func waitUntilListening(seconds: Double = 30) async -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while Date() < deadline {
-            if port("federation") != nil && port("web") != nil { return true }
+            if (port("federation") != nil || serving.federation == nil) && port("web") != nil { return true }
             try? await Task.sleep(for: .milliseconds(20))
         }
         return false
@@ -165,15 +199,16 @@ public final class NodeServer: Service, Sendable {
 /// Builds the client side of federation: the HTTP client with this node's certificate and the syncer.
 public enum FederationClient {
     public static func make(
-        directory: NodeDirectory, store: Store, tls: TLSMaterial, logger: Logger, metrics: NodeMetrics? = nil
+        directory: NodeDirectory, store: Store, tls: TLSMaterial?, logger: Logger, metrics: NodeMetrics? = nil
     ) throws -> (Syncer, HTTPClient) {
         let live = try LiveRoster(directory: directory, store: store, logger: logger)
-        guard live.roster != nil else {
+        // A node without a federation listener (made by 'aces init' alone) syncs with no one.
+        guard live.roster != nil || tls == nil else {
             throw NodeError.config("this node holds no roster: join with 'aces init --join BUNDLE', or set roster = \"path/to/chapters\"")
         }
         let sync = directory.config.sync ?? NodeConfig.SyncConfig()
         let timeout = TimeAmount.milliseconds(Int64((sync.timeoutSeconds ?? 10) * 1000))
-        var config = HTTPClient.Configuration(tlsConfiguration: tls.client)
+        var config = HTTPClient.Configuration(tlsConfiguration: tls?.client)
         // Connection attempts are retried until the connect timeout, so keep it short: a peer
         // that is down should cost seconds, not the whole read timeout.
         config.timeout = .init(connect: min(timeout, .seconds(3)), read: timeout)
@@ -185,10 +220,12 @@ public enum FederationClient {
                 let topology = SyncTopology(roster: roster, own: own, peers: sync.peers, fanout: sync.fanout)
                 func clients(_ ids: [ChapterID]) -> [ChapterID: PeerClient] {
                     var out = [ChapterID: PeerClient]()
+                    guard let tls else { return out }
                     for c in ids {
                         guard let url = roster?.profile(c)?.federationURL else { continue }
                         out[c] = PeerClient(
-                            http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout)
+                            http: http, peer: c, baseURL: url.hasSuffix("/") ? String(url.dropLast()) : url, timeout: timeout,
+                            diagnosis: PeerDiagnosis(tls: tls, peer: c))
                     }
                     return out
                 }

@@ -11,6 +11,8 @@ struct PeerClient: Sendable {
     let peer: ChapterID
     let baseURL: String
     let timeout: TimeAmount
+    /// Says what is wrong with the peer's certificate when a handshake fails on it.
+    var diagnosis: PeerDiagnosis? = nil
 
     /// `GET heads`, answer and all within the timeout.
     func heads() async throws -> FederationAPI.Heads {
@@ -164,6 +166,7 @@ struct PeerClient: Sendable {
 
     /// The timeout in seconds, for sentences.
     private var seconds: String { Self.seconds(timeout) }
+    var timeoutText: String { seconds }
 
     private static func seconds(_ t: TimeAmount) -> String {
         let s = Double(t.nanoseconds) / 1e9
@@ -188,7 +191,7 @@ struct PeerClient: Sendable {
     private func send(_ request: HTTPClientRequest, timeout: TimeAmount? = nil) async throws -> HTTPClientResponse {
         let response: HTTPClientResponse
         do { response = try await http.execute(request, timeout: timeout ?? self.timeout) } catch {
-            throw SyncError.unreachable(Self.describe(error))
+            throw SyncError.failed(await PeerFailure.sentence(error, peer: peer, url: baseURL, timeout: seconds, diagnosis: diagnosis))
         }
         guard (200..<300).contains(Int(response.status.code)) else { throw SyncError.status(Int(response.status.code)) }
         return response

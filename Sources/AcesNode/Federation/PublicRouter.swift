@@ -9,7 +9,7 @@ import NIOCore
 enum PublicRouter {
     static func make(
         directory: NodeDirectory, store: Store, metrics: NodeMetrics? = nil, dashboard: FederationDashboard? = nil,
-        now: @escaping @Sendable () -> Date = { Date() }
+        serving: ServingState? = nil, now: @escaping @Sendable () -> Date = { Date() }
     ) throws -> ConformingRouter<BasicRequestContext> {
         let router = Router()
         if metrics != nil { router.add(middleware: NodeMetrics.httpMiddleware()) }
@@ -19,7 +19,7 @@ enum PublicRouter {
             FederationRouter.plain("ok\n")
         }
         router.get("/readyz") { _, _ -> Response in
-            let r = await Readiness.check(directory: directory, store: store, roster: roster)
+            let r = await Readiness.check(directory: directory, store: store, roster: roster, serving: serving)
             return FederationRouter.json(r.json, status: r.ready ? .ok : .serviceUnavailable)
         }
         if let metrics {
@@ -41,9 +41,13 @@ enum PublicRouter {
         }
         if let dashboard {
             router.get("/federation") { request, _ -> Response in
-                try await WebRouter.page(request, site) { req in
+                // Why a peer fails is for operators (an admin token); anyone else sees only whether it is reachable.
+                let showCauses = try await AdminRouter.hasToken(request, site)
+                return try await WebRouter.page(request, site) { req in
                     let rows = await dashboard.gather(chapter: directory.chapter, store: store)
-                    return DashboardPage.render(req, rows: rows, own: directory.chapter, peers: try await store.peerStatuses())
+                    return DashboardPage.render(
+                        req, rows: rows, own: directory.chapter, peers: try await store.peerStatuses(), showCauses: showCauses,
+                        warnings: dashboard.warnings(rows: rows, own: directory.chapter, serving: serving))
                 }
             }
         }

@@ -128,7 +128,7 @@ public final class Syncer: Sendable {
                     do { return (peer, .success(try await self.pull(from: peer))) } catch let e as SyncError {
                         return (peer, .failure(e))
                     } catch {
-                        return (peer, .failure(.unreachable(PeerClient.describe(error))))
+                        return (peer, .failure(await self.failure(error, peer: peer)))
                     }
                 }
             }
@@ -199,7 +199,8 @@ public final class Syncer: Sendable {
                 metadata: ["aces.peer": "\(peer)", "aces.applied": "\(report.total)", "aces.refused": "\(report.refused.count)"])
             return report
         } catch {
-            let e = (error as? SyncError) ?? .unreachable(PeerClient.describe(error))
+            let e: SyncError
+            if let known = error as? SyncError { e = known } else { e = await failure(error, peer: peer) }
             status.lastError = e.description
             status.failures += 1
             do { try await store.record(status) } catch let recording {
@@ -207,7 +208,12 @@ public final class Syncer: Sendable {
                     "cannot record a failed sync pass",
                     metadata: ["aces.peer": "\(peer)", "aces.error": "\(String(describing: recording))"])
             }
-            logger.info("sync pass failed", metadata: ["aces.peer": "\(peer)", "aces.error": "\(e)"])
+            // One sentence naming the peer, the cause and the fix, at warning: an operator must act.
+            if case .failed(let sentence) = e {
+                logger.warning("\(sentence)", metadata: ["aces.peer": "\(peer)"])
+            } else {
+                logger.warning("sync with \(peer) failed: \(e)", metadata: ["aces.peer": "\(peer)"])
+            }
             throw e
         }
     }
@@ -236,6 +242,12 @@ public final class Syncer: Sendable {
         do { bytes = try await client.roster() } catch { return "roster version \(theirs): \(error)" }
         if case .refused(let why) = await live.offer(bytes, from: client.peer) { return "roster refused: \(why)" }
         return nil
+    }
+
+    /// A transport error that reached the loop without a sentence of its own (say, mid-stream).
+    private func failure(_ error: any Error, peer: ChapterID) async -> SyncError {
+        guard let client = peers[peer] else { return .notConfigured("'\(peer)' is not a peer of this node") }
+        return .failed(await PeerFailure.sentence(error, peer: peer, url: client.baseURL, timeout: client.timeoutText))
     }
 
     /// What one origin's stream from a peer did.
@@ -447,14 +459,28 @@ public final class Syncer: Sendable {
 
     private var stopping: Bool { Task.isCancelled || Task.isShuttingDownGracefully }
 
+    /// Seconds between two looks at a peer's certificate (for its expiry warning and metric).
+    static let certificateCheckInterval: Int64 = 3600
+
     private func peerLoop(_ peer: ChapterID) async {
         let wakeup = pullWakeup(peer)
         defer { looping.withLockedValue { _ = $0.remove(peer) } }
         var failures = 0
+        // The first look at the peer's certificate waits five minutes: not at start, when every node handshakes at once.
+        var certificateChecked = ContinuousClock.now - .seconds(Syncer.certificateCheckInterval - 300)
         while !stopping && peers[peer] != nil {
             do {
                 _ = try await pull(from: peer)
                 failures = 0
+                // The peer's certificate end, for the expiry warning (once an hour: one more handshake).
+                if let metrics, let client = peers[peer], let diagnosis = client.diagnosis,
+                    certificateChecked.duration(to: .now) > .seconds(Syncer.certificateCheckInterval)
+                {
+                    certificateChecked = .now
+                    if let c = await diagnosis.certificate(url: client.baseURL) {
+                        metrics.certificate(peer, notValidAfter: c.notValidAfter)
+                    }
+                }
             } catch {
                 failures += 1
                 // A peer's failure is logged by `pull`; anything else is this node's own.

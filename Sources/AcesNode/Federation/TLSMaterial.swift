@@ -8,6 +8,8 @@ public struct TLSMaterial: Sendable {
     public let certificate: [NIOSSLCertificate]
     public let privateKey: NIOSSLPrivateKey
     public let ca: [NIOSSLCertificate]
+    /// When set, every handshake takes the certificate and key as they are on disk now (see ``ReloadingTLS``).
+    public var reloading: ReloadingTLS?
 
     /// Reads the three PEM files; one clear sentence names the file that is missing or wrong.
     public init(certificate: String, privateKey: String, ca: String) throws {
@@ -32,6 +34,7 @@ public struct TLSMaterial: Sendable {
             certificateChain: certificate.map { .certificate($0) }, privateKey: .privateKey(privateKey), trustRoots: .certificates(ca))
         c.minimumTLSVersion = .tlsv12
         c.shutdownTimeout = TLSMaterial.closeWait
+        c.sslContextCallback = reloading?.callback
         return c
     }
 
@@ -43,6 +46,7 @@ public struct TLSMaterial: Sendable {
         c.trustRoots = .certificates(ca)
         c.minimumTLSVersion = .tlsv12
         c.shutdownTimeout = TLSMaterial.closeWait
+        c.sslContextCallback = reloading?.callback
         return c
     }
 }

@@ -35,8 +35,26 @@ enum NodeHealth {
 /// over the federation listener (mutual TLS), in parallel, a few seconds at most.
 final class FederationDashboard: Sendable {
     private let clients = NIOLockedValueBox<[ChapterID: PeerClient]>([:])
+    private let metrics = NIOLockedValueBox<NodeMetrics?>(nil)
 
-    func connect(_ peers: [ChapterID: PeerClient]) { clients.withLockedValue { $0 = peers } }
+    func connect(_ peers: [ChapterID: PeerClient], metrics: NodeMetrics? = nil) {
+        clients.withLockedValue { $0 = peers }
+        self.metrics.withLockedValue { $0 = metrics }
+    }
+
+    /// Certificates unusable or due to expire within 30 days: this node's, and its peers' as last seen.
+    func warnings(rows: [Row], own: ChapterID, serving: ServingState?, now: Date = Date()) -> [String] {
+        var out = [serving?.certificateProblem(now: now), serving?.certificateWarning(now: now)].compactMap { $0 }
+        let ends = metrics.withLockedValue { $0 }?.certificates ?? [:]
+        for (peer, end) in ends.sorted(by: { $0.key < $1.key }) where peer != own {
+            if now >= end {
+                out.append("\(peer)'s certificate expired on \(CertificateCheck.day(end)): ask the federation CA for a new one")
+            } else if let soon = CertificateCheck.expiryWarning(end, now: now) {
+                out.append("\(peer)'s certificate \(soon)")
+            }
+        }
+        return out
+    }
 
     struct Row: Sendable {
         let chapter: String
@@ -52,7 +70,8 @@ final class FederationDashboard: Sendable {
                 group.addTask {
                     do { return Row(chapter: c.rawValue, status: try await client.status(), error: nil) } catch {
                         return Row(
-                            chapter: c.rawValue, status: nil, error: (error as? SyncError)?.description ?? PeerClient.describe(error))
+                            chapter: c.rawValue, status: nil,
+                            error: (error as? SyncError)?.description ?? "\(c) is unreachable at \(client.baseURL)")
                     }
                 }
             }

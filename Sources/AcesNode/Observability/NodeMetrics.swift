@@ -4,6 +4,7 @@ import CoreMetrics
 import Foundation
 import Hummingbird
 import Metrics
+import NIOConcurrencyHelpers
 import Prometheus
 
 /// The node's metrics in the Prometheus text format (`GET /metrics` on the public listener).
@@ -14,7 +15,27 @@ public final class NodeMetrics: Sendable {
     let registry = PrometheusCollectorRegistry()
     let chapter: ChapterID
 
+    /// When each peer's certificate ends, as last seen.
+    private let certificateEnds = NIOLockedValueBox<[ChapterID: Date]>([:])
+    private let servingBox = NIOLockedValueBox<ServingState?>(nil)
+
     public init(chapter: ChapterID) { self.chapter = chapter }
+
+    /// The running node, for its own certificate.
+    var serving: ServingState? {
+        get { servingBox.withLockedValue { $0 } }
+        set { servingBox.withLockedValue { $0 = newValue } }
+    }
+
+    /// A peer's certificate ends at `notValidAfter`.
+    func certificate(_ peer: ChapterID, notValidAfter: Date) { certificateEnds.withLockedValue { $0[peer] = notValidAfter } }
+
+    /// When each known certificate ends, this node's own included.
+    var certificates: [ChapterID: Date] {
+        var ends = certificateEnds.withLockedValue { $0 }
+        if let own = serving?.certificateNotValidAfter { ends[chapter] = own }
+        return ends
+    }
 
     static let requestBuckets: [Duration] = [
         .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
@@ -31,10 +52,14 @@ public final class NodeMetrics: Sendable {
 
     /// An entry refused from `peer`, with the refusal's code.
     func refused(peer: ChapterID, origin: ChapterID, reason: String) {
+        countRefused(peer: peer.rawValue, origin: origin.rawValue, reason: reason, by: 1)
+    }
+
+    private func countRefused(peer: String, origin: String, reason: String, by count: Int64) {
         registry.makeCounter(
-            name: "aces_sync_entries_refused_total", labels: [("peer", peer.rawValue), ("origin", origin.rawValue), ("reason", reason)],
+            name: "aces_sync_entries_refused_total", labels: [("peer", peer), ("origin", origin), ("reason", reason)],
             help: "Entries refused (and quarantined) from a peer, by origin and reason."
-        ).increment()
+        ).increment(by: count)
     }
 
     /// The text exposition, with gauges read from the replica now.
@@ -50,13 +75,22 @@ public final class NodeMetrics: Sendable {
             .set(h.frozen == nil ? 0.0 : 1.0)
         }
         let now = Date()
+        for (c, end) in certificates {
+            registry.makeGauge(
+                name: "aces_certificate_expiry_seconds", labels: [("chapter", c.rawValue)],
+                help: "Seconds until a node's TLS certificate expires (this node's, and its peers' as last seen); negative once expired."
+            ).set(end.timeIntervalSince(now))
+        }
         for p in try await store.peerStatuses() {
-            for (origin, lag) in p.lag {
+            // Every origin the peer held at the last pass, 0 when this node holds all of it.
+            for origin in Set(p.heads.keys).union(p.lag.keys) {
                 registry.makeGauge(
                     name: "aces_sync_lag_entries", labels: [("peer", p.chapter), ("origin", origin)],
                     help: "Entries a peer held, at the last pass, that this node did not."
-                ).set(Double(lag))
+                ).set(Double(p.lag[origin] ?? 0))
             }
+            // Present from the first pass, at 0, so that a rate over it works before any refusal.
+            countRefused(peer: p.chapter, origin: "", reason: "", by: 0)
             registry.makeGauge(
                 name: "aces_sync_seconds_since_success", labels: [("peer", p.chapter)],
                 help: "Seconds since the last successful sync pass with a peer (-1: never)."

@@ -9,7 +9,11 @@ enum Readiness {
     static let maxLag: Int64 = 10_000
 
     /// `roster` is the roster the node loaded when it started (no file is read per request).
-    static func check(directory: NodeDirectory, store: Store, roster: Roster?) async -> (ready: Bool, json: JSONValue) {
+    /// `serving`, when the node runs, adds its own certificate (unusable: 503) and its peers (none
+    /// reached for `[sync] unreachable_seconds`: 503).
+    static func check(
+        directory: NodeDirectory, store: Store, roster: Roster?, serving: ServingState? = nil, now: Date = Date()
+    ) async -> (ready: Bool, json: JSONValue) {
         var checks = [String: JSONValue]()
         var ready = true
         func fail(_ name: String, _ why: String) {
@@ -26,6 +30,21 @@ enum Readiness {
             checks["roster"] = "ok"
         } else {
             fail("roster", "the roster is missing or has no key for \(directory.chapter)")
+        }
+        if let serving {
+            if let problem = serving.certificateProblem(now: now) { fail("certificate", problem) } else { checks["certificate"] = "ok" }
+        }
+        if let serving, serving.peers > 0, let peers = try? await store.peerStatuses() {
+            let last = peers.compactMap(\.lastSuccess).max().map { max($0, serving.startedAt) } ?? serving.startedAt
+            let silent = now.timeIntervalSince(last)
+            if silent > serving.unreachableSeconds {
+                fail(
+                    "peers",
+                    "no peer has been reachable for \(Int(silent)) s (sync.unreachable_seconds is \(Int(serving.unreachableSeconds))): see 'aces peers'"
+                )
+            } else {
+                checks["peers"] = "ok"
+            }
         }
         // A check whose data cannot be read fails: "ready" is never said for lack of knowing.
         do {

@@ -105,6 +105,7 @@ public struct Roster: Sendable {
 
     /// Reads every `*.toml` in `dir`. Each mistake is reported with the file and the setting.
     public static func load(from dir: String) throws -> Roster {
+        let dir = (dir as NSString).standardizingPath
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else {
             throw NodeError.config("the roster folder \(dir) does not exist")
         }
@@ -112,6 +113,7 @@ public struct Roster: Sendable {
         for name in names.sorted() where name.hasSuffix(".toml") {
             let file = dir + "/" + name
             let text = try String(contentsOfFile: file, encoding: .utf8)
+            try checkKeys(text, file: file)
             let p: ChapterProfile
             do { p = try TOMLDecoder().decode(ChapterProfile.self, from: text) } catch {
                 throw NodeError.config("\(file): \(error)")
@@ -143,6 +145,28 @@ public struct Roster: Sendable {
                 throw RosterError("\(place): key \(k.id): valid_from and valid_until must be instants like 2026-01-01T00:00:00Z")
             }
         }
+    }
+
+    /// Every setting a roster file may hold (`roles` is the ownership rules' steward marker).
+    static let known: [String: Set<String>] = [
+        "": ["id", "name", "country", "timezone", "federation_url", "public_url", "keys", "roles"],
+        "keys": ["id", "public_key", "valid_from", "valid_until"],
+    ]
+
+    /// Refuses a setting the roster does not know, naming it: a typo (`federation_ur`) must not
+    /// silently cut a peer off.
+    static func checkKeys(_ text: String, file: String) throws(NodeError) {
+        guard let table = try? TOMLTable(string: text) else { throw NodeError.config("\(file) is not valid TOML; fix the roster file") }
+        func check(_ t: TOMLTable, _ section: String) throws(NodeError) {
+            let allowed = known[section] ?? []
+            for k in t.keys.sorted() where !allowed.contains(k) {
+                throw NodeError.config(
+                    "\(file): unknown setting '\(k)'\(section.isEmpty ? "" : " in [[\(section)]]") (known: \(allowed.sorted().joined(separator: ", "))); fix the roster file"
+                )
+            }
+        }
+        try check(table, "")
+        for k in table["keys"]?.array ?? [] { if let t = k.table { try check(t, "keys") } }
     }
 
     /// The profile of `chapter`, if listed.

@@ -4,7 +4,12 @@ import Foundation
 
 /// `/federation`: every node's health at a glance, for operators (ids and counts only).
 enum DashboardPage {
-    static func render(_ req: PageRequest, rows: [FederationDashboard.Row], own: ChapterID, peers: [PeerStatus]) -> HTML {
+    /// `showCauses` (an admin token) shows why a peer fails; anyone else sees only whether it is
+    /// reachable. `warnings` are certificates unusable or about to expire.
+    static func render(
+        _ req: PageRequest, rows: [FederationDashboard.Row], own: ChapterID, peers: [PeerStatus], showCauses: Bool = false,
+        warnings: [String] = []
+    ) -> HTML {
         let fr = req.language == .fr
         let headers =
             fr
@@ -26,7 +31,9 @@ enum DashboardPage {
                 ? "<span class=\"badge ok\">\(fr ? "oui" : "yes")</span>" : "<span class=\"badge cancelled\">\(fr ? "non" : "no")</span>"
             let behind = isSelf ? "–" : view.map { String($0.lag.values.reduce(0, +)) } ?? "?"
             let last = isSelf ? "–" : view?.lastSuccess.map { Instant.format($0) } ?? (fr ? "jamais" : "never")
-            let error = row.error ?? (isSelf ? nil : view?.lastError) ?? ""
+            // The last sync pass's sentence says most (it had time to look at the peer's certificate).
+            let cause = isSelf ? row.error : (view?.lastError ?? row.error)
+            let error = cause == nil ? "" : showCauses ? cause! : row.status == nil ? (fr ? "injoignable" : "unreachable") : ""
             let conflicts = row.status?["conflicts_open"]?.intValue.map(String.init) ?? "?"
             let quarantined = row.status?["quarantined"]?.intValue.map(String.init) ?? "?"
             let refused = row.status?["refused_operations"]?.intValue.map(String.init) ?? "?"
@@ -43,6 +50,7 @@ enum DashboardPage {
         let main: HTML = """
             <h1>\(fr ? "Santé de la fédération" : "Federation health")</h1>
             <p class="hint">\(fr ? "Chaque nœud répond sur son port de fédération (TLS mutuel) ; les chiffres sont des identifiants et des comptes." : "Each node answers on its federation listener (mutual TLS); figures are ids and counts only.")</p>
+            \(warnings.map { w -> HTML in "<p class=\"notice\">\(w)</p>" })
             <div class="table-wrap"><table class="health"><thead><tr>\(th)</tr></thead><tbody>\(body)</tbody></table></div>
             """
         return Layout.page(req, title: fr ? "Santé de la fédération" : "Federation health", section: .other, main: main)
