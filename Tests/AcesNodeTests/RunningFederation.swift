@@ -23,7 +23,9 @@ final class RunningFederation: @unchecked Sendable {
     /// `stewards` are given the role in the roster: they may write any chapter's records (for tests
     /// of concurrent edits of one record by several chapters). `signedRoster`: the CA's folder becomes
     /// the roster's root and every node holds version 1.
-    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:], stewards: [String] = [], signedRoster: Bool = false) throws {
+    init(_ chapters: [String], interval: Double = 0.3, peers: [String: [String]] = [:], stewards: [String] = [], signedRoster: Bool = false)
+        throws
+    {
         var logger = Logger(label: "aces-test")
         logger.logLevel = .critical
         self.logger = logger
