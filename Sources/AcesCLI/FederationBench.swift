@@ -119,7 +119,7 @@ struct FederationBench {
                 _ = try dir.openStore().authorMany(as: author, count: count) { _, i in
                     [
                         .set(
-                            .member, id: RecordID.v7(millis: author.wallMillis(), random: author.randomBytes(10)),
+                            .member, id: RecordID.mint(millis: author.wallMillis(), random: author.randomBytes(10), owner: author.origin),
                             values: sample.member(chapter: dir.chapter, n: i))
                     ]
                 }

@@ -17,7 +17,9 @@ import Testing
     }
 
     @Test func anErasureRemovesTheValuesFromEveryNodeAndIsFinal() async throws {
-        let fed = try RunningFederation(["fr", "uk", "de"])
+        // de and uk are stewards: de's edit of fr's member, concurrent with the erasure, is valid, and
+        // uk (a board node) may erase it.
+        let fed = try RunningFederation(["fr", "uk", "de"], stewards: ["de", "uk"])
         defer { fed.shutdownLeftovers() }
         let id = try fed.addMember(on: "fr", 77, city: "Paris")
         try fed.update(on: "fr", id: id, ["bio": "Unique bio 7qz for the erasure test", "email": "erase-me-zq7@example.org"])

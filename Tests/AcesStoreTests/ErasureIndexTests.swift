@@ -45,7 +45,7 @@ import Testing
         try fr.write([.set(.member, id: id, values: ["city": "Paris"])])
         let queue = try DatabaseQueue(path: fr.store.path)
         try queue.write { db in
-            try db.execute(sql: "DROP TABLE entry_records; DELETE FROM grdb_migrations WHERE identifier = 'v9-entry-records'")
+            try db.execute(sql: "DROP TABLE entry_records; DELETE FROM grdb_migrations WHERE identifier = 'v10-entry-records'")
         }
         try queue.close()
 
