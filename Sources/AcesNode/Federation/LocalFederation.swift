@@ -1,5 +1,6 @@
 import AcesCore
 import Foundation
+import Synchronization
 
 #if canImport(Glibc)
     import Glibc
@@ -106,9 +107,22 @@ public enum LocalFederation {
         while out.count < n && tries < 20_000 {
             tries += 1
             let p = Int.random(in: 10_000..<high)
-            if !out.contains(p) && canListen(host: "127.0.0.1", port: p) { out.append(p) }
+            if !out.contains(p) && canListen(host: "127.0.0.1", port: p) && reserve([p]) { out.append(p) }
         }
         return out
+    }
+
+    /// Ports this process handed out already: a port is free when checked, but the node it is for
+    /// may bind it only seconds later, so two federations made at once must never be given the same one.
+    private static let handedOut = Mutex(Set<Int>())
+
+    /// Marks `ports` as handed out; false if one of them already was.
+    private static func reserve(_ ports: [Int]) -> Bool {
+        handedOut.withLock { taken in
+            guard taken.isDisjoint(with: ports) else { return false }
+            taken.formUnion(ports)
+            return true
+        }
     }
 
     /// A port with `count` consecutive free ports from it (for `aces federation create
@@ -117,7 +131,9 @@ public enum LocalFederation {
         let high = ephemeralLow() - count
         for _ in 0..<20_000 {
             let base = Int.random(in: 10_000..<high)
-            if (0..<count).allSatisfy({ canListen(host: "127.0.0.1", port: base + $0) }) { return base }
+            if (0..<count).allSatisfy({ canListen(host: "127.0.0.1", port: base + $0) }) && reserve(Array(base..<base + count)) {
+                return base
+            }
         }
         return 10_000
     }
