@@ -188,7 +188,6 @@ import X509
 
         let group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
         let peer = group.next().makePromise(of: ChapterID?.self)
-        group.next().scheduleTask(in: .seconds(30)) { peer.fail(ChannelError.connectTimeout(.seconds(30))) }
         let listener = try await ServerBootstrap(group: group)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
@@ -205,6 +204,9 @@ import X509
                 }
             }
             .connect(host: "127.0.0.1", port: listener.localAddress!.port!).get()
+        // A guard against a handshake that hangs, started once connected: the time this task waits
+        // for a thread of the concurrency pool on a loaded machine is not the handshake's.
+        connection.eventLoop.scheduleTask(in: .seconds(30)) { peer.fail(ChannelError.connectTimeout(.seconds(30))) }
         let result = try await peer.futureResult.get()
         try? await connection.close()
         try? await listener.close()

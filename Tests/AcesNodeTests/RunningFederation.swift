@@ -65,7 +65,8 @@ final class RunningFederation: @unchecked Sendable {
             let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
             let task = Task { try await group.run() }
             running[ChapterID(c)!] = (server, group, task)
-            guard await server.waitUntilListening() else { throw NodeError.config("node \(c) did not start") }
+            // Generous: on a loaded 2-core machine the listeners' start waits for threads of their own.
+            guard await server.waitUntilListening(seconds: 60) else { throw NodeError.config("node \(c) did not start") }
         }
     }
 
