@@ -1,6 +1,6 @@
 import AcesCore
-import AcesNode
 import AcesStore
+import AcesWorkflows
 import ArgumentParser
 import Foundation
 

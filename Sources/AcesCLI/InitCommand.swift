@@ -1,5 +1,5 @@
 import AcesCore
-import AcesNode
+import AcesNodeFiles
 import ArgumentParser
 import Foundation
 

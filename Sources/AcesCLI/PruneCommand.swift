@@ -1,4 +1,3 @@
-import AcesNode
 import AcesStore
 import ArgumentParser
 import Foundation

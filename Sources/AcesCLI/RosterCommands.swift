@@ -1,5 +1,5 @@
 import AcesCore
-import AcesNode
+import AcesNodeFiles
 import AcesStore
 import ArgumentParser
 import Foundation
@@ -233,7 +233,7 @@ struct JoinCommand: ParsableCommand {
         }
 
         func run() throws {
-            var p = LocalFederation.profile(ChapterID(chapter)!)
+            var p = ChapterProfile.known(ChapterID(chapter)!)
             p.name = name ?? p.name
             p.country = country ?? p.country
             p.timezone = timezone ?? p.timezone

@@ -1,6 +1,7 @@
 import AcesCore
-import AcesNode
+import AcesFormats
 import AcesStore
+import AcesWorkflows
 import ArgumentParser
 import Foundation
 

@@ -1,5 +1,4 @@
 import AcesCore
-import AcesNode
 import AcesTestSupport
 import Foundation
 import GRDB

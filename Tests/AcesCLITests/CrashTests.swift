@@ -1,5 +1,6 @@
 import AcesCore
-import AcesNode
+import AcesDevTools
+import AcesNodeFiles
 import AcesStore
 import AcesTestSupport
 import Foundation

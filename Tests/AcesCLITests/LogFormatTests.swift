@@ -1,5 +1,5 @@
 import AcesCore
-import AcesNode
+import AcesDevTools
 import AcesTestSupport
 import Foundation
 import Testing

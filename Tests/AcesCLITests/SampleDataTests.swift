@@ -1,5 +1,5 @@
 import AcesCore
-import AcesNode
+import AcesDevTools
 import Foundation
 import Testing
 

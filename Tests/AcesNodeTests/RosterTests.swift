@@ -1,5 +1,7 @@
 import AcesCore
-import AcesNode
+import AcesDevTools
+import AcesFederation
+import AcesNodeFiles
 import AcesStore
 import AcesTestSupport
 import Foundation
@@ -118,7 +120,7 @@ import Testing
         // de lies: it serves version 2, which adds a chapter "xx" with a key the liar holds, signed by the liar.
         var chapters = held.chapters
         let liar = SigningKey()
-        var xx = LocalFederation.profile(ChapterID("xx")!)
+        var xx = ChapterProfile.known(ChapterID("xx")!)
         xx.keys = [
             RosterKey(
                 id: liar.publicKey.keyID(chapter: ChapterID("xx")!), publicKey: liar.publicKey.base64url, validFrom: 0, validUntil: nil)
@@ -164,7 +166,7 @@ import Testing
     @Test func aNodeThatHoldsNoSignedRosterTakesNoneFromAPeer() async throws {
         let fed = try RunningFederation(["fr", "uk"])
         let live = try LiveRoster(directory: fed.node("fr"), store: fed.store("fr"), logger: fed.logger)
-        let doc = try SignedRoster.sign(version: 1, chapters: [LocalFederation.profile(ChapterID("fr")!)], retired: [], root: SigningKey())
+        let doc = try SignedRoster.sign(version: 1, chapters: [ChapterProfile.known(ChapterID("fr")!)], retired: [], root: SigningKey())
         let outcome = await live.offer(doc.bytes, from: ChapterID("uk"))
         #expect(outcome == .refused("this node holds no signed roster, so it trusts no root key yet"))
         #expect(try await fed.store("fr").currentRoster() == nil)
@@ -173,10 +175,10 @@ import Testing
 
     @Test func aDocumentIsAdoptedOnlyWhenTheRootSignedAHigherVersion() throws {
         let root = SigningKey()
-        let chapters = [LocalFederation.profile(ChapterID("fr")!)]
+        let chapters = [ChapterProfile.known(ChapterID("fr")!)]
         let v1 = try SignedRoster.sign(version: 1, chapters: chapters, retired: [], root: root)
         let v2 = try SignedRoster.sign(
-            version: 2, chapters: chapters + [LocalFederation.profile(ChapterID("es")!)], retired: [], root: root)
+            version: 2, chapters: chapters + [ChapterProfile.known(ChapterID("es")!)], retired: [], root: root)
         #expect(v1.successor(v2) == .adopt)
         #expect(v2.successor(v1) == .alreadyHeld)
         #expect(v2.successor(v2) == .alreadyHeld)

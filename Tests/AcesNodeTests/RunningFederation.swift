@@ -1,5 +1,8 @@
 import AcesCore
-import AcesNode
+import AcesDevTools
+import AcesFederation
+import AcesNodeFiles
+import AcesServer
 import AcesStore
 import AcesTestSupport
 import AsyncHTTPClient

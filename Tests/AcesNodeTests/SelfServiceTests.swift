@@ -1,7 +1,8 @@
 import AcesCore
-import AcesNode
+import AcesNodeFiles
 import AcesStore
 import AcesTestSupport
+import AcesWorkflows
 import AsyncHTTPClient
 import Foundation
 import NIOCore

@@ -1,5 +1,4 @@
 import AcesCore
-import AcesNode
 import AcesStore
 import AcesTestSupport
 import AsyncHTTPClient

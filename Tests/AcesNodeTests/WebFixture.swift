@@ -1,7 +1,7 @@
 import AcesCore
-import AcesNode
 import AcesStore
 import AcesTestSupport
+import AcesWorkflows
 import AsyncHTTPClient
 import Foundation
 import NIOCore
