@@ -30,8 +30,8 @@ public struct FederationContext: RequestContext {
 }
 
 /// The routes of the federation listener: heads, entries after a cursor (streamed), fork evidence, notify.
-enum FederationRouter {
-    static func make(
+public enum FederationRouter {
+    public static func make(
         chapter: ChapterID, store: Store, roster: @escaping @Sendable () -> Roster?, onNotify: @escaping @Sendable (ChapterID) -> Void,
         logger: Logger, metrics: NodeMetrics? = nil, live: LiveRoster? = nil
     ) -> ConformingRouter<FederationContext> {

@@ -8,7 +8,7 @@ import NIOCore
 import NIOHTTP1
 
 /// Talks to one peer's federation listener over mutual TLS.
-struct PeerClient: Sendable {
+public struct PeerClient: Sendable {
     let http: HTTPClient
     let peer: ChapterID
     let baseURL: String

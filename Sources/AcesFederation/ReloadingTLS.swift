@@ -37,7 +37,7 @@ public final class ReloadingTLS: Sendable {
     }
     private let state: NIOLockedValueBox<State>
 
-    init(certificate: String, privateKey: String, ca: String, chapter: ChapterID, logger: Logger) {
+    public init(certificate: String, privateKey: String, ca: String, chapter: ChapterID, logger: Logger) {
         certificateFile = certificate
         privateKeyFile = privateKey
         caFile = ca

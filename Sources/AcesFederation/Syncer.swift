@@ -95,7 +95,7 @@ public final class Syncer: Sendable {
     }
 
     /// The peers this node pulls from, by chapter.
-    var peers: [ChapterID: PeerClient] { links.withLockedValue { $0.pull } }
+    public var peers: [ChapterID: PeerClient] { links.withLockedValue { $0.pull } }
 
     /// The peers this node pulls from.
     public var peerChapters: [ChapterID] { peers.keys.sorted() }

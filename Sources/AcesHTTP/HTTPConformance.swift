@@ -110,10 +110,10 @@ public struct ConformingResponder<Context: RequestContext>: HTTPResponder {
     }
 }
 
-enum HTTPConformance {
+public enum HTTPConformance {
     /// A strong entity tag for a body: the same bytes, the same tag, so two viewers who are shown
     /// different content (a member sees emails on a card) get different tags.
-    static func entityTag(_ body: String) -> String {
+    public static func entityTag(_ body: String) -> String {
         "\"" + String(Digest32.sha256(Array(body.utf8)).hex.prefix(32)) + "\""
     }
 

@@ -7,7 +7,7 @@ import Foundation
 /// `/readyz`: whether this node should get traffic — its database answers, its roster names
 /// it with a key, it is caught up with the peers it reaches (within `maxLag` entries), and no
 /// origin is frozen after a fork.
-enum Readiness {
+public enum Readiness {
     static let maxLag: Int64 = 10_000
 
     /// `roster` is the roster the node loaded when it started (no file is read per request).

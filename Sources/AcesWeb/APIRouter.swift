@@ -1,5 +1,6 @@
 import AcesCore
 import AcesFederation
+import AcesHTTP
 import AcesStore
 import Foundation
 import Hummingbird

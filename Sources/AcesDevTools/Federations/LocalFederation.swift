@@ -1,5 +1,6 @@
 import AcesCore
 import AcesNodeFiles
+import AcesServer
 import Foundation
 import Synchronization
 

@@ -34,17 +34,19 @@ enum NodeHealth {
 
 /// Gathers every node's health for the dashboard: this node's from its replica, each peer's
 /// over the federation listener (mutual TLS), in parallel, a few seconds at most.
-final class FederationDashboard: Sendable {
+public final class FederationDashboard: Sendable {
     private let clients = NIOLockedValueBox<[ChapterID: PeerClient]>([:])
     private let metrics = NIOLockedValueBox<NodeMetrics?>(nil)
 
-    func connect(_ peers: [ChapterID: PeerClient], metrics: NodeMetrics? = nil) {
+    public init() {}
+
+    public func connect(_ peers: [ChapterID: PeerClient], metrics: NodeMetrics? = nil) {
         clients.withLockedValue { $0 = peers }
         self.metrics.withLockedValue { $0 = metrics }
     }
 
     /// Certificates unusable or due to expire within 30 days: this node's, and its peers' as last seen.
-    func warnings(rows: [Row], own: ChapterID, serving: ServingState?, now: Date = Date()) -> [String] {
+    public func warnings(rows: [Row], own: ChapterID, serving: ServingState?, now: Date = Date()) -> [String] {
         var out = [serving?.certificateProblem(now: now), serving?.certificateWarning(now: now)].compactMap { $0 }
         let ends = metrics.withLockedValue { $0 }?.certificates ?? [:]
         for (peer, end) in ends.sorted(by: { $0.key < $1.key }) where peer != own {
@@ -57,13 +59,13 @@ final class FederationDashboard: Sendable {
         return out
     }
 
-    struct Row: Sendable {
-        let chapter: String
-        let status: JSONValue?
-        let error: String?
+    public struct Row: Sendable {
+        public let chapter: String
+        public let status: JSONValue?
+        public let error: String?
     }
 
-    func gather(chapter: ChapterID, store: Store) async -> [Row] {
+    public func gather(chapter: ChapterID, store: Store) async -> [Row] {
         var rows = [Row(chapter: chapter.rawValue, status: try? await NodeHealth.summary(chapter: chapter, store: store), error: nil)]
         let peers = clients.withLockedValue { $0 }
         let answers = await withTaskGroup(of: Row.self) { group in

@@ -22,7 +22,7 @@ public final class NodeMetrics: Sendable {
     public init(chapter: ChapterID) { self.chapter = chapter }
 
     /// The running node, for its own certificate.
-    var serving: ServingState? {
+    public var serving: ServingState? {
         get { servingBox.withLockedValue { $0 } }
         set { servingBox.withLockedValue { $0 = newValue } }
     }
@@ -63,7 +63,7 @@ public final class NodeMetrics: Sendable {
     }
 
     /// The text exposition, with gauges read from the replica now.
-    func render(store: Store) async throws -> [UInt8] {
+    public func render(store: Store) async throws -> [UInt8] {
         for h in try await store.heads() {
             registry.makeGauge(
                 name: "aces_log_entries", labels: [("origin", h.origin.rawValue)],
@@ -121,12 +121,12 @@ public final class NodeMetrics: Sendable {
 extension NodeMetrics {
     /// Which node and listener a running server belongs to: bound around each listener's run
     /// (`NodeServer.run`), inherited by its connections, read when swift-metrics makes a metric.
-    @TaskLocal static var serving: (metrics: NodeMetrics, listener: String)? = nil
+    @TaskLocal public static var serving: (metrics: NodeMetrics, listener: String)? = nil
 
     /// Hummingbird's metrics middleware: it labels each request by the route it matched
     /// (`context.endpointPath`, a pattern such as `/members/{id}`, never the path itself), through
     /// swift-metrics, into the registry of the node whose listener serves it.
-    static func httpMiddleware<Context: RequestContext>() -> MetricsMiddleware<Context> {
+    public static func httpMiddleware<Context: RequestContext>() -> MetricsMiddleware<Context> {
         _ = NodeMetrics.bootstrap
         return MetricsMiddleware()
     }

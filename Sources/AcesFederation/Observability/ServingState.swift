@@ -11,11 +11,11 @@ public final class ServingState: Sendable {
     public let web: NodeConfig.WebConfig
     public let federation: NodeConfig.FederationConfig?
     let tls: ReloadingTLS?
-    let peers: Int
-    let unreachableSeconds: Double
-    let startedAt = Date()
+    public let peers: Int
+    public let unreachableSeconds: Double
+    public let startedAt = Date()
 
-    init(web: NodeConfig.WebConfig, federation: NodeConfig.FederationConfig?, tls: ReloadingTLS?, peers: Int, unreachableSeconds: Double) {
+    public init(web: NodeConfig.WebConfig, federation: NodeConfig.FederationConfig?, tls: ReloadingTLS?, peers: Int, unreachableSeconds: Double) {
         self.web = web
         self.federation = federation
         self.tls = tls
@@ -34,7 +34,7 @@ public final class ServingState: Sendable {
     }
 
     /// Why this node's own certificate cannot be used now ("expired on …"), nil when it can.
-    func certificateProblem(now: Date = Date()) -> String? {
+    public func certificateProblem(now: Date = Date()) -> String? {
         guard let window = tls?.validity else { return nil }
         if now < window.from { return "this node's TLS certificate is not valid until \(CertificateCheck.day(window.from)) (UTC)" }
         if now >= window.until {
