@@ -113,7 +113,7 @@ struct SyncCommand: AsyncParsableCommand {
                         case .success(let rep):
                             [
                                 "peer": .string(peer.rawValue), "seconds": .number(seconds), "bytes": .number(Double(rep.bytes)),
-                                "peak_rss_mb": .number(Bench.peakRSSMegabytes()),
+                                "peak_rss_mb": .number(ProcessMemory.peakRSSMegabytes()),
                                 "applied": .object(
                                     Dictionary(uniqueKeysWithValues: rep.applied.map { ($0.key.rawValue, .number(Double($0.value))) })),
                                 "refused": .object(

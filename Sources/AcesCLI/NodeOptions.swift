@@ -5,9 +5,11 @@ import ArgumentParser
 import Foundation
 
 /// `--data DIR` (or `ACES_DATA`), shared by every command that works on a node.
-struct NodeOptions: ParsableArguments {
+public struct NodeOptions: ParsableArguments {
     @Option(name: .customLong("data"), help: ArgumentHelp("The node's data directory (default: $ACES_DATA).", valueName: "dir"))
     var data: String?
+
+    public init() {}
 
     var path: String {
         get throws {
@@ -17,10 +19,10 @@ struct NodeOptions: ParsableArguments {
         }
     }
 
-    func validate() throws { _ = try path }
+    public func validate() throws { _ = try path }
 
     /// The node's directory; a clear error when it is not one.
-    func node() throws -> NodeDirectory { try NodeDirectory.open(try path) }
+    public func node() throws -> NodeDirectory { try NodeDirectory.open(try path) }
 }
 
 /// `--json`, on every listing and `show`.
@@ -30,15 +32,15 @@ struct OutputOptions: ParsableArguments {
 }
 
 /// Writes to standard output.
-enum Out {
-    static func line(_ s: String = "") { print(s) }
+public enum Out {
+    public static func line(_ s: String = "") { print(s) }
 
     static func json(_ v: JSONValue) {
         print(String(decoding: CanonicalJSON.encode(v), as: UTF8.self))
     }
 
     /// A plain-text table with a header row, columns padded to their widest cell.
-    static func table(_ header: [String], _ rows: [[String]]) {
+    public static func table(_ header: [String], _ rows: [[String]]) {
         var widths = header.map(\.count)
         for r in rows { for (i, c) in r.enumerated() where i < widths.count { widths[i] = max(widths[i], c.count) } }
         func fmt(_ r: [String]) -> String {

@@ -128,7 +128,7 @@ public final class NodeServer: Service, Sendable {
     /// is closed, and so is one whose request has not fully arrived, or whose answer is not being
     /// taken, for `request` seconds; `fallback` for either when not configured. A connection that
     /// is not to be kept (HTTP/1.0 without keep-alive, `Connection: close`) closes after its answer.
-    static func limits(idle: Int?, request: Int?, fallback: TimeAmount) -> HTTP1Channel.Configuration {
+    public static func limits(idle: Int?, request: Int?, fallback: TimeAmount) -> HTTP1Channel.Configuration {
         func amount(_ seconds: Int?) -> TimeAmount { seconds.map { .seconds(Int64($0)) } ?? fallback }
         let limit = amount(request)
         return .init(

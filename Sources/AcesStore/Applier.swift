@@ -375,7 +375,7 @@ extension RecordKind {
 
 extension JSONValue {
     /// How a field value is kept in its column: text, integer, or canonical JSON for lists.
-    var databaseValue: DatabaseValue {
+    public var databaseValue: DatabaseValue {
         switch self {
         case .null: .null
         case .bool(let b): b.databaseValue

@@ -59,22 +59,6 @@ public enum Bench {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-    /// Peak resident set size of this process, in MB (Linux `VmHWM`).
-    public static func peakRSSMegabytes() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") })
-        else { return 0 }
-        let kb = Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0
-        return kb / 1024
-    }
-
-    /// Resident set size of this process now, in MB (Linux `VmRSS`).
-    public static func residentMegabytes() -> Double {
-        guard let text = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") })
-        else { return 0 }
-        return (Double(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "0") ?? 0) / 1024
-    }
 
     /// Median and spread (max − min) of a list of figures.
     public static func summary(_ xs: [Double]) -> (median: Double, spread: Double) {

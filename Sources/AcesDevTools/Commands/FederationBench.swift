@@ -29,7 +29,7 @@ struct FederationBench {
         let ids = Self.ids(chapters)
         let founders = Array(ids.dropLast())
         let newcomer = ids.last!
-        let baseline = Bench.residentMegabytes()
+        let baseline = ProcessMemory.residentMegabytes()
         let free = LocalFederation.freePorts(2 * founders.count + 2)
         let ports = (0..<founders.count).map { (web: free[2 * $0], federation: free[2 * $0 + 1]) }
         var servers = [NodeServer]()
@@ -92,7 +92,7 @@ struct FederationBench {
                 throw ValidationError("the new chapter was not known and synced by all within 600 s")
             }
             let joinSeconds = Bench.seconds(since: joinStarted)
-            let memory = (Bench.residentMegabytes() - baseline) / Double(all.count)
+            let memory = (ProcessMemory.residentMegabytes() - baseline) / Double(all.count)
             await stop()
             return [
                 Figure(name: "federation.chapters", unit: "nodes", values: [Double(all.count)]),
@@ -102,7 +102,7 @@ struct FederationBench {
                 Figure(name: "federation.bytes_per_authored_entry", unit: "bytes", values: [Double(bytes) / Double(max(authored, 1))]),
                 Figure(name: "federation.join_known_and_synced_s", unit: "s", values: [joinSeconds]),
                 Figure(name: "federation.memory_per_node_mb", unit: "MB", values: [memory]),
-                Figure(name: "federation.peak_rss_mb", unit: "MB", values: [Bench.peakRSSMegabytes()]),
+                Figure(name: "federation.peak_rss_mb", unit: "MB", values: [ProcessMemory.peakRSSMegabytes()]),
             ]
         } catch {
             await stop()
