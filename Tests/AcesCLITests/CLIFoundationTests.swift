@@ -1,4 +1,5 @@
 import AcesCore
+import AcesDevTools
 import AcesTestSupport
 import Foundation
 import GRDB
@@ -273,8 +274,8 @@ import Testing
 @Suite struct CLIPortTests {
     @Test func aNodeWhosePortIsTakenRefusesToStartWithOneSentence() async throws {
         let dir = TempDir()
-        let ports = AcesNode.LocalFederation.freePorts(4)
-        _ = try AcesNode.LocalFederation.create(
+        let ports = AcesDevTools.LocalFederation.freePorts(4)
+        _ = try AcesDevTools.LocalFederation.create(
             at: dir.file("fed"), chapters: [ChapterID("fr")!, ChapterID("uk")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])])
         // Hold fr's federation port.
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)

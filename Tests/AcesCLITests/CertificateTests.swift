@@ -71,9 +71,9 @@ import X509
             pemEncoded: try FederationCA.issue(chapter: fr, ca: ca, hosts: ["fr.aces.example", "[2001:db8::1]"]).certificatePEM)
         #expect(leaf.notValidAfter == (try Certificate(pemEncoded: ca.certificatePEM)).notValidAfter)
         #expect(Array(try #require(try leaf.extensions.subjectAlternativeNames)).count == 3)
-        #expect(throws: AcesNode.CertificateError.self) { try FederationCA.issue(chapter: fr, ca: ca, hosts: ["bad host!"]) }
+        #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.issue(chapter: fr, ca: ca, hosts: ["bad host!"]) }
         let mismatched = IssuedCertificate(certificatePEM: ca.certificatePEM, privateKeyPEM: try FederationCA.create().privateKeyPEM)
-        let error = #expect(throws: AcesNode.CertificateError.self) { try FederationCA.issue(chapter: fr, ca: mismatched) }
+        let error = #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.issue(chapter: fr, ca: mismatched) }
         #expect(error?.description.contains("does not belong") == true)
         #expect(error?.description.contains("PRIVATE") == false)
     }
@@ -105,17 +105,17 @@ import X509
         #expect(FederationCA.chapter(ofPEM: try String(contentsOfFile: cert, encoding: .utf8)) == nil)
 
         let again = try FederationCA.create()
-        let error = #expect(throws: AcesNode.CertificateError.self) { try FederationCA.write(again, certificate: cert, privateKey: key) }
+        let error = #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.write(again, certificate: cert, privateKey: key) }
         #expect(error?.description == "\(cert) already exists; remove it first to replace it")
         #expect(try String(contentsOfFile: key, encoding: .utf8) == ca.privateKeyPEM, "the old key is untouched")
         // Refused before anything is written, even when only one of the two files exists.
         let other = dir.file("other-key.pem")
-        #expect(throws: AcesNode.CertificateError.self) { try FederationCA.write(again, certificate: cert, privateKey: other) }
+        #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.write(again, certificate: cert, privateKey: other) }
         #expect(!FileManager.default.fileExists(atPath: other))
 
         #expect(try FederationCA.read(certificate: cert, privateKey: key).privateKeyPEM == ca.privateKeyPEM)
         try FileManager.default.setAttributes([.posixPermissions: 0o644], ofItemAtPath: key)
-        #expect(throws: AcesNode.CertificateError.self) { try FederationCA.read(certificate: cert, privateKey: key) }
+        #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.read(certificate: cert, privateKey: key) }
     }
 
     @Test func certsCommandsWriteTheFilesAndRefuseMistakes() async throws {
