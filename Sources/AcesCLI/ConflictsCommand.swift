@@ -1,5 +1,6 @@
 import AcesCore
 import AcesStore
+import AcesWorkflows
 import ArgumentParser
 import Foundation
 
@@ -113,10 +114,9 @@ extension ConflictsCommand {
 
         func run() throws {
             let dir = try node.node()
-            let store = try dir.openStore()
-            let author = try dir.author()
+            let editor = Editor(directory: dir, store: try dir.openStore())
             if all {
-                let done = try store.settleAllWithAutomaticWinners(as: author)
+                let done = try editor.settleAllWithAutomaticWinners()
                 Out.line(
                     "Settled \(done.settled) conflict(s) with their automatic winners in \(done.entries) signed entr\(done.entries == 1 ? "y" : "ies")."
                 )
@@ -131,17 +131,14 @@ extension ConflictsCommand {
                 return
             }
             let id = self.id!
-            try store.author(as: author) { draft in
-                guard let c = try draft.conflict(id: id) else { throw ConflictText.gone(id) }
-                let resolution: Resolution
-                if let take {
-                    resolution = .take(ChapterID(take)!)
-                } else if let mergeInto {
-                    resolution = .mergeInto(mergeInto.lowercased())
-                } else {
-                    resolution = .value(try ConflictText.parse(value!, field: c.field.flatMap { c.recordKind.field($0) }))
+            let choice: SettlementChoice =
+                if let take { .take(ChapterID(take)!) } else if let mergeInto { .mergeInto(mergeInto) } else { .value(value!) }
+            do { try editor.settle(conflict: id, choice) } catch let error as SettlementError {
+                switch error {
+                case .gone(let id): throw ConflictText.gone(id)
+                case .requiredValue(let field):
+                    throw CLIError("--value: \(field) is required and cannot be empty; give a value or use --take ORIGIN")
                 }
-                return try draft.mutations(resolving: c, with: resolution)
             }
             Out.line("Settled conflict \(id). The resolution is a signed entry; it closes the conflict on every node it reaches.")
         }
@@ -153,22 +150,6 @@ enum ConflictText {
         CLIError(
             "no open conflict \(id.prefix(40)) (it may have been settled: see 'aces conflicts list --settled'; or changed by a newer edit: see 'aces conflicts list')"
         )
-    }
-
-    /// The `--value` text as the field's value: a number for a count, a list for links; an empty
-    /// text clears an optional field and is refused for a required one.
-    static func parse(_ text: String, field: FieldSpec?) throws -> JSONValue {
-        if TextTrim.trimmed(text).isEmpty {
-            guard let field, !field.required else {
-                throw CLIError("--value: \(field?.name ?? "this field") is required and cannot be empty; give a value or use --take ORIGIN")
-            }
-            return .null
-        }
-        switch field?.type {
-        case .count?: return Int(text).map { .number(Double($0)) } ?? .string(text)
-        case .urlList?: return .array(text.split(separator: ",").map { .string($0.trimmingCharacters(in: .whitespaces)) })
-        default: return .string(text)
-        }
     }
 
     static func time(_ h: HLC) -> String {

@@ -23,33 +23,28 @@ struct EventFields: ParsableArguments {
     @Option(help: "Web page of the event.") var url: String?
     @Option(help: "Number of places.") var capacity: Int?
 
-    /// Validated values; `current` is the event as it stands, for updates.
+    /// Validated values; `current` is the event as it stands, for updates. Times are read as the
+    /// admin API reads them (`Editor.eventTimes`), the errors worded for the options.
     func values(current: Record? = nil) throws -> [String: JSONValue] {
-        if let tz = timezone, !IANATimeZone.isKnown(tz) {
-            throw ValidationError("--tz: '\(tz.prefix(60))' is not a known IANA time zone (for example Europe/Paris)")
-        }
-        let zone = timezone ?? current?.values["timezone"]?.stringValue
         var raw = [String: JSONValue]()
         let pairs: [(String, String?)] = [
             ("title", title), ("description", description), ("venue", venue), ("url", url), ("timezone", timezone),
+            ("start", start), ("end", end),
         ]
         for (k, s) in pairs { if let s { raw[k] = .string(s) } }
         if let capacity { raw["capacity"] = .number(Double(capacity)) }
-        for (name, text) in [("start", start), ("end", end)] {
-            guard let text else { continue }
-            guard let zone else { throw ValidationError("--tz is required with --\(name)") }
-            guard let date = Instant.fromLocal(text, zone: zone) else {
-                throw ValidationError("--\(name): '\(text.prefix(40))' is not a local time like 2027-03-14T18:30 that exists in \(zone)")
+        let timed: [String: JSONValue]
+        do { timed = try Editor.eventTimes(raw, current: current) } catch {
+            switch error {
+            case .unknownZone(let tz):
+                throw ValidationError("--tz: '\(tz.prefix(60))' is not a known IANA time zone (for example Europe/Paris)")
+            case .zoneRequired(let field): throw ValidationError("--tz is required with --\(field)")
+            case .notATime(let field, let text, let zone):
+                throw ValidationError("--\(field): '\(text.prefix(40))' is not a local time like 2027-03-14T18:30 that exists in \(zone)")
+            case .endNotAfterStart: throw ValidationError("the event must end after it starts (--end is not after --start)")
             }
-            raw[name] = .string(Instant.format(date))
         }
-        let values = try FieldInput.validated(.event, raw)
-        let s = values["start"]?.stringValue ?? current?.values["start"]?.stringValue
-        let e = values["end"]?.stringValue ?? current?.values["end"]?.stringValue
-        if let s, let e, let sd = Instant.parse(s), let ed = Instant.parse(e), ed <= sd {
-            throw ValidationError("the event must end after it starts (--end is not after --start)")
-        }
-        return values
+        return try FieldInput.validated(.event, timed)
     }
 }
 

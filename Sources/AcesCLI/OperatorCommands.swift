@@ -12,7 +12,10 @@ public enum OperatorCommands {
 
     /// The commands of chapter admins and operators, in the order `aces --help` lists them.
     public static let all: [any ParsableCommand.Type] = [
-        InitCommand.self, MemberCommand.self, EventCommand.self, LogCommand.self, DigestCommand.self, StatusCommand.self, RosterCommand.self, ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, CertsCommand.self, JoinCommand.self, ConfigCommand.self, AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self, PruneCommand.self,
+        InitCommand.self, MemberCommand.self, EventCommand.self, LogCommand.self, DigestCommand.self, StatusCommand.self,
+        RosterCommand.self, ServeCommand.self, SyncCommand.self, PeersCommand.self, ConflictsCommand.self, CertsCommand.self,
+        JoinCommand.self, ConfigCommand.self, AdminCommand.self, BackupCommand.self, RestoreCommand.self, KeysCommand.self,
+        PruneCommand.self,
     ]
 
     /// Parses the command line and runs the command. A wrong command line gets its sentence and the

@@ -106,31 +106,32 @@ public struct Editor: Sendable {
         return try store.erase(.member, id: id, reason: reason, as: try directory.author())
     }
 
-    /// Event values with times read: `start`/`end` are instants (`2027-03-14T17:30:00Z`) or
-    /// local wall times (`2027-03-14T18:30`) in the event's `timezone`.
+    /// Event values with times read (`eventTimes`) and every field checked, as a `StoreError`.
     public static func eventValues(_ raw: [String: JSONValue], current: Record?) throws -> [String: JSONValue] {
+        let timed: [String: JSONValue]
+        do { timed = try eventTimes(raw, current: current) } catch { throw StoreError.invalid(error.description) }
+        return try validated(.event, timed)
+    }
+
+    /// Reads an event's times, for every door (the CLI words the errors for its options): `start`
+    /// and `end` are instants (`2027-03-14T17:30:00Z`) or local wall times (`2027-03-14T18:30`) in
+    /// the event's `timezone` (the one given, or the event's own), which must be a known IANA
+    /// zone; a wall time that does not exist there (a daylight-saving gap) is refused; the event
+    /// must end after it starts. Other fields are returned as given.
+    public static func eventTimes(_ raw: [String: JSONValue], current: Record?) throws(EventTimeError) -> [String: JSONValue] {
         var raw = raw
-        if let tz = raw["timezone"]?.stringValue, !IANATimeZone.isKnown(tz) {
-            throw StoreError.invalid("timezone '\(tz.prefix(60))' is not a known IANA time zone (for example Europe/Paris)")
-        }
+        if let tz = raw["timezone"]?.stringValue, !IANATimeZone.isKnown(tz) { throw .unknownZone(tz) }
         let zone = raw["timezone"]?.stringValue ?? current?.values["timezone"]?.stringValue
         for name in ["start", "end"] {
             guard let text = raw[name]?.stringValue, Instant.parse(text) == nil else { continue }
-            guard let zone else { throw StoreError.invalid("timezone is required with a local \(name) time") }
-            guard let date = Instant.fromLocal(text, zone: zone) else {
-                throw StoreError.invalid(
-                    "\(name) '\(text.prefix(40))' is neither an instant like 2027-03-14T17:30:00Z nor a local time like 2027-03-14T18:30 that exists in \(zone)"
-                )
-            }
+            guard let zone else { throw .zoneRequired(field: name) }
+            guard let date = Instant.fromLocal(text, zone: zone) else { throw .notATime(field: name, text: text, zone: zone) }
             raw[name] = .string(Instant.format(date))
         }
-        let values = try validated(.event, raw)
-        let s = values["start"]?.stringValue ?? current?.values["start"]?.stringValue
-        let e = values["end"]?.stringValue ?? current?.values["end"]?.stringValue
-        if let s, let e, let sd = Instant.parse(s), let ed = Instant.parse(e), ed <= sd {
-            throw StoreError.invalid("the event must end after it starts")
-        }
-        return values
+        let s = raw["start"]?.stringValue ?? current?.values["start"]?.stringValue
+        let e = raw["end"]?.stringValue ?? current?.values["end"]?.stringValue
+        if let s, let e, let sd = Instant.parse(s), let ed = Instant.parse(e), ed <= sd { throw .endNotAfterStart }
+        return raw
     }
 
     /// Adds an event organised by this node's chapter.
@@ -166,5 +167,24 @@ public struct Editor: Sendable {
     private func fetch(_ kind: RecordKind, _ id: String) throws -> Record {
         guard let r = try store.record(kind, id: id) else { throw StoreError.notFound(kind, id) }
         return r
+    }
+}
+
+/// Why an event's times cannot be read. `description` words it for the admin API; the CLI words it
+/// for its options.
+public enum EventTimeError: Error, Equatable, CustomStringConvertible {
+    case unknownZone(String)
+    case zoneRequired(field: String)
+    case notATime(field: String, text: String, zone: String)
+    case endNotAfterStart
+
+    public var description: String {
+        switch self {
+        case .unknownZone(let tz): "timezone '\(tz.prefix(60))' is not a known IANA time zone (for example Europe/Paris)"
+        case .zoneRequired(let field): "timezone is required with a local \(field) time"
+        case .notATime(let field, let text, let zone):
+            "\(field) '\(text.prefix(40))' is neither an instant like 2027-03-14T17:30:00Z nor a local time like 2027-03-14T18:30 that exists in \(zone)"
+        case .endNotAfterStart: "the event must end after it starts"
+        }
     }
 }

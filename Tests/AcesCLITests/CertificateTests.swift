@@ -105,7 +105,9 @@ import X509
         #expect(FederationCA.chapter(ofPEM: try String(contentsOfFile: cert, encoding: .utf8)) == nil)
 
         let again = try FederationCA.create()
-        let error = #expect(throws: AcesNodeFiles.CertificateError.self) { try FederationCA.write(again, certificate: cert, privateKey: key) }
+        let error = #expect(throws: AcesNodeFiles.CertificateError.self) {
+            try FederationCA.write(again, certificate: cert, privateKey: key)
+        }
         #expect(error?.description == "\(cert) already exists; remove it first to replace it")
         #expect(try String(contentsOfFile: key, encoding: .utf8) == ca.privateKeyPEM, "the old key is untouched")
         // Refused before anything is written, even when only one of the two files exists.

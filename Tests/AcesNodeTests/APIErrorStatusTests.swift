@@ -1,10 +1,10 @@
 import AcesCore
 import AcesStore
-@testable import AcesWeb
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import AcesWeb
 
 /// The API answers a store error with the status of its case, never one guessed from its text.
 @Suite struct APIErrorStatusTests {

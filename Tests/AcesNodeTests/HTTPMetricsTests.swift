@@ -1,9 +1,9 @@
 import AcesCore
-@testable import AcesFederation
 import Hummingbird
 import HummingbirdTesting
 import Testing
 
+@testable import AcesFederation
 
 /// HTTP requests are timed by Hummingbird's metrics middleware into the serving node's registry,
 /// labelled by the route they matched: a pattern, never the path with its ids.

@@ -59,7 +59,6 @@ public enum Bench {
         Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
     }
 
-
     /// Median and spread (max − min) of a list of figures.
     public static func summary(_ xs: [Double]) -> (median: Double, spread: Double) {
         let s = xs.sorted()

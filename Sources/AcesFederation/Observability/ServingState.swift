@@ -15,7 +15,9 @@ public final class ServingState: Sendable {
     public let unreachableSeconds: Double
     public let startedAt = Date()
 
-    public init(web: NodeConfig.WebConfig, federation: NodeConfig.FederationConfig?, tls: ReloadingTLS?, peers: Int, unreachableSeconds: Double) {
+    public init(
+        web: NodeConfig.WebConfig, federation: NodeConfig.FederationConfig?, tls: ReloadingTLS?, peers: Int, unreachableSeconds: Double
+    ) {
         self.web = web
         self.federation = federation
         self.tls = tls
