@@ -37,7 +37,7 @@ let package = Package(
         // Pure file formats the directory speaks: CSV as spreadsheets save it, iCalendar, vCard.
         .target(
             name: "AcesFormats",
-            dependencies: ["AcesCore"]
+            dependencies: []
         ),
         // The replica: the only door to SQLite.
         .target(
@@ -163,7 +163,6 @@ let package = Package(
                 "AcesNodeFiles",
                 "AcesFederation",
                 "AcesWorkflows",
-                "AcesWeb",
                 "AcesServer",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -179,9 +178,7 @@ let package = Package(
                 "AcesFormats",
                 "AcesStore",
                 "AcesNodeFiles",
-                "AcesFederation",
                 "AcesWorkflows",
-                "AcesWeb",
                 "AcesServer",
                 "AcesCLI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
