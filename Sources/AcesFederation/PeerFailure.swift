@@ -140,31 +140,44 @@ struct PeerDiagnosis: Sendable {
         return await certificate(host: host, port: u.port ?? 443)
     }
 
-    /// The certificate `host:port` presents, or nil when none arrives within a few seconds.
+    /// The certificate `host:port` presents to this node's client certificate, or nil when none
+    /// arrives within a few seconds.
     func certificate(host: String, port: Int) async -> Certificate? {
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateVerification = .none
         config.certificateChain = tls.certificate.map { .certificate($0) }
         config.privateKey = .privateKey(tls.privateKey)
         config.shutdownTimeout = TLSMaterial.closeWait
-        guard let context = try? NIOSSLContext(configuration: config) else { return nil }
+        return await PresentedCertificate.of(host: host, port: port, configuration: config)
+    }
+}
+
+/// The certificate a TLS server presents, unverified: what a peer's failure is explained from,
+/// and what a test of certificate rotation looks at.
+public enum PresentedCertificate {
+    /// Connects to `host:port` with `configuration`, completes the handshake and returns the
+    /// server's certificate; nil when none arrives within `timeout`.
+    public static func of(
+        host: String, port: Int, configuration: TLSConfiguration, timeout: TimeAmount = .seconds(3)
+    ) async -> Certificate? {
+        guard let context = try? NIOSSLContext(configuration: configuration) else { return nil }
         let group = MultiThreadedEventLoopGroup.singleton
         let promise = group.next().makePromise(of: NIOSSLCertificate?.self)
-        let timeout = promise.futureResult.eventLoop.scheduleTask(in: .seconds(3)) { promise.succeed(nil) }
+        let deadline = promise.futureResult.eventLoop.scheduleTask(in: timeout) { promise.succeed(nil) }
         let isAddress = FederationCA.ipAddressBytes(host) != nil
         let channel = try? await ClientBootstrap(group: group)
-            .connectTimeout(.seconds(3))
+            .connectTimeout(timeout)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(
                         NIOSSLClientHandler(context: context, serverHostname: isAddress ? nil : host))
-                    try channel.pipeline.syncOperations.addHandler(PresentedCertificate(promise))
+                    try channel.pipeline.syncOperations.addHandler(PresentedCertificateHandler(promise))
                 }
             }
             .connect(host: host, port: port).get()
         if channel == nil { promise.succeed(nil) }
         let presented = try? await promise.futureResult.get()
-        timeout.cancel()
+        deadline.cancel()
         try? await channel?.close()
         guard let presented, let der = try? presented.toDERBytes() else { return nil }
         return try? Certificate(derEncoded: der)
@@ -172,7 +185,7 @@ struct PeerDiagnosis: Sendable {
 }
 
 /// Completes with the server's certificate once the handshake completes; nil if it fails first.
-private final class PresentedCertificate: ChannelInboundHandler, Sendable {
+private final class PresentedCertificateHandler: ChannelInboundHandler, Sendable {
     typealias InboundIn = ByteBuffer
     let promise: EventLoopPromise<NIOSSLCertificate?>
 

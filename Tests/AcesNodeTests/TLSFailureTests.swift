@@ -1,4 +1,5 @@
 import AcesCore
+import AcesFederation
 import AcesNodeFiles
 import AcesStore
 import AcesTestSupport
@@ -170,46 +171,6 @@ import X509
     func presented(port: Int) async -> Certificate? {
         var config = TLSConfiguration.makeClientConfiguration()
         config.certificateVerification = .none
-        guard let context = try? NIOSSLContext(configuration: config) else { return nil }
-        let group = MultiThreadedEventLoopGroup.singleton
-        let promise = group.next().makePromise(of: NIOSSLCertificate?.self)
-        let channel = try? await ClientBootstrap(group: group)
-            .channelInitializer { channel in
-                channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
-                    try channel.pipeline.syncOperations.addHandler(ServerCertificate(promise))
-                }
-            }
-            .connect(host: "127.0.0.1", port: port).get()
-        if channel == nil { promise.succeed(nil) }
-        let certificate = try? await promise.futureResult.get()
-        try? await channel?.close()
-        guard let der = try? certificate?.toDERBytes() else { return nil }
-        return try? Certificate(derEncoded: der)
-    }
-}
-
-/// Completes with the server's certificate once the handshake completes; nil if it fails first.
-private final class ServerCertificate: ChannelInboundHandler, Sendable {
-    typealias InboundIn = ByteBuffer
-    let promise: EventLoopPromise<NIOSSLCertificate?>
-
-    init(_ promise: EventLoopPromise<NIOSSLCertificate?>) { self.promise = promise }
-
-    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if case .handshakeCompleted = event as? TLSUserEvent {
-            promise.succeed(try? context.channel.pipeline.syncOperations.nioSSL_peerCertificate())
-        }
-        context.fireUserInboundEventTriggered(event)
-    }
-
-    func errorCaught(context: ChannelHandlerContext, error: any Error) {
-        promise.succeed(nil)
-        context.close(promise: nil)
-    }
-
-    func channelInactive(context: ChannelHandlerContext) {
-        promise.succeed(nil)
-        context.fireChannelInactive()
+        return await PresentedCertificate.of(host: "127.0.0.1", port: port, configuration: config)
     }
 }
