@@ -2,7 +2,7 @@ import AcesCore
 import Foundation
 import GRDB
 
-/// A signed roster document as this node keeps it; verified by the caller (AcesNode) before it is saved.
+/// A signed roster document as this node keeps it; verified by the caller (`LiveRoster`, AcesNodeFiles) before it is saved.
 public struct StoredRoster: Sendable, Equatable {
     public var version: Int64
     /// The document exactly as received (JSON text).
