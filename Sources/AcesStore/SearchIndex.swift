@@ -70,7 +70,7 @@ struct SearchIndex {
         var deletes = [Int64]()
         var inserts = [(id: Int64, text: [String?])]()
         var moved = [(member: Int64, to: Int64?)]()
-        for rowid in rowids {
+        for rowid in rowids.sorted() {  // the table in order: each page read once
             sqlite3_reset(read.handle)
             try read.bind(1, rowid)
             guard try read.step(db) else { continue }
