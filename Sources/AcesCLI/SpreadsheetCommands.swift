@@ -65,7 +65,7 @@ struct ImportOptions: ParsableArguments {
         }
         guard !dryRun && added + updated > 0 else { return }
         let n = try plan.apply(editor, progress: Progress(label: "Importing").update)
-        Out.line("Wrote \(n) signed entries.")
+        Out.line("Wrote \(added + updated) changes in \(n) signed entries.")
     }
 
     /// Each update as `line N: field: old → new`, all of them with --verbose, else the first 10

@@ -353,6 +353,9 @@ public final class Syncer: Sendable {
         return try await withThrowingTaskGroup(of: ApplyReport.self) { group in
             var batch = [Entry]()
             batch.reserveCapacity(FederationAPI.applyBatch)
+            // Operations in `batch`: an import's entries carry several each (EntryGrouping), and a
+            // batch is bounded by what it applies, not by how it was split into entries.
+            var batchOperations = 0
             var out = OriginPull()
             var expected = seq + 1
             var inFlight = false
@@ -384,10 +387,13 @@ public final class Syncer: Sendable {
                 group.addTask { try await store.apply(run, origin: origin, keys: keys, peer: peer) }
                 inFlight = true
                 batch.removeAll(keepingCapacity: true)
+                batchOperations = 0
             }
             out.bytes = try await client.entries(of: origin, after: seq, limit: limit) { line in
                 do {
-                    batch.append(try Entry(wireLine: line))
+                    let entry = try Entry(wireLine: line)
+                    batch.append(entry)
+                    batchOperations += max(1, entry.envelope.operations.count)
                 } catch {
                     try await submit()
                     try await settle()
@@ -403,7 +409,7 @@ public final class Syncer: Sendable {
                     return false
                 }
                 expected += 1
-                if batch.count >= FederationAPI.applyBatch {
+                if batchOperations >= FederationAPI.applyBatch {
                     try await submit()
                     if stopped { return false }
                 }

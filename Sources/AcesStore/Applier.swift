@@ -40,11 +40,16 @@ final class Applier {
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
     /// each record once.
     var prefetched: [String: ExistingRow] = [:]
+    /// Records `currentState` found absent, so applying their first operation reads nothing.
+    var prefetchedAbsent: Set<String> = []
     /// Members whose searchable text, visibility or presence changed in this transaction,
     /// reindexed once each by `finish()`.
     var searchDirty: Set<Int64> = []
     /// Whether members were left to the deferred indexer.
     private(set) var searchPending = false
+    /// Whether `finish()` indexes every changed member itself, however many (an import: its
+    /// members are searchable when it commits, and FTS5 takes them in one sorted pass).
+    var searchInBulk = false
     /// Whether operations are held without their payload, not applied (see Store+Withheld.swift),
     /// and who sent the entries being appended, when.
     var hasWithheld = false
@@ -75,7 +80,10 @@ final class Applier {
 
     /// The record's current merge state (nil if never seen), remembered for the next apply.
     func currentState(_ kind: RecordKind, id: String) throws -> RecordState? {
-        guard let row = try readRow(kind, id: id) else { return nil }
+        guard let row = try readRow(kind, id: id) else {
+            prefetchedAbsent.insert(kind.rawValue + id)
+            return nil
+        }
         prefetched[kind.rawValue + id] = row
         return row.state
     }
@@ -168,6 +176,7 @@ final class Applier {
                 sql: "INSERT INTO key_announcements(origin, seq, key_id, public_key) VALUES (?, ?, ?, ?)",
                 arguments: [o.id, env.seq, next.keyID, Data(next.publicKey.raw)])
         }
+        prefetchedAbsent.removeAll(keepingCapacity: true)
         o.headSeq = env.seq
         o.headHash = entry.hash
         o.headHLC = max(o.headHLC, env.hlc.packed)
@@ -192,7 +201,8 @@ final class Applier {
         guard try admits(op, stamp: stamp, protocolVersion: protocolVersion), !op.action.isCustody else { return true }
         let table = op.kind.table
         var state = RecordState()
-        let existing = try prefetched.removeValue(forKey: op.kind.rawValue + op.id) ?? readRow(op.kind, id: op.id)
+        let key = op.kind.rawValue + op.id
+        let existing = try prefetched.removeValue(forKey: key) ?? (prefetchedAbsent.remove(key) != nil ? nil : readRow(op.kind, id: op.id))
         if let existing { state = existing.state }
         let wasErased = state.erased
         let wasListed = existing.map { !$0.state.isRemoved && $0.mergedInto == nil } ?? false
@@ -298,13 +308,15 @@ final class Applier {
 
     private func reindexSearch() throws {
         guard !searchDirty.isEmpty else { return }
-        if searchDirty.count > Applier.inlineSearchLimit {
+        if searchDirty.count > Applier.inlineSearchLimit && !searchInBulk {
             let pending = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO search_pending(rowid) VALUES (?)"))
             for rowid in searchDirty {
                 try pending.bind(1, rowid)
                 try pending.run(db)
             }
             searchPending = true
+        } else if searchDirty.count > Applier.inlineSearchLimit {
+            try SearchIndex(db).reindexInBulk(members: searchDirty)
         } else {
             try SearchIndex(db).reindex(members: searchDirty)
         }

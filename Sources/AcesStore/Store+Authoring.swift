@@ -99,10 +99,18 @@ extension Store {
 
     /// The body of `authorMany`, inside a write transaction the caller holds.
     /// With `announcing`, writes the one entry that names the origin's next key (and no operation).
+    /// With `grouping` (an import), the mutations of several consecutive calls of `build` share
+    /// one entry, up to its bounds; a call whose records the entry being filled touches already
+    /// starts a new one. `build` then sees the state as of the last entry written, not of the
+    /// calls grouped with it, and the entries are not kept in memory (an empty array is returned):
+    /// `written` is told, after each entry, how many calls and entries are done.
     func authorEntries(
-        _ db: Database, as author: Author, count: Int, announcing: KeyAnnouncement? = nil, _ build: (Draft, Int) throws -> [Mutation]
+        _ db: Database, as author: Author, count: Int, announcing: KeyAnnouncement? = nil, grouping: EntryGrouping? = nil,
+        written: ((_ calls: Int, _ entries: Int) -> Void)? = nil, prepared: PayloadPipeline? = nil,
+        _ build: (Draft, Int) throws -> [Mutation]
     ) throws -> [Entry] {
         let applier = try Applier(db, roster: ownershipRoster)
+        applier.searchInBulk = grouping != nil
         let origin = try applier.origin(author.origin)
         if origin.frozen != nil { throw StoreError.frozen(author.origin) }
         if let current = try Store.chainKey(db, originID: origin.id, before: 1 << 40), current.announcement.keyID != author.keyID {
@@ -115,31 +123,19 @@ extension Store {
         }
         var clock = HybridClock(last: lastHLC(applier, own: author.origin, wall: author.wallMillis()), wallMillis: author.wallMillis)
         var entries = [Entry]()
-        for i in 0..<count {
-            let mutations = try build(Draft(db: db), i)
-            if mutations.isEmpty && announcing == nil { continue }
-            var touched = Set<String>()
-            for m in mutations {
-                let (kind, id) = m.record
-                guard touched.insert(kind.rawValue + "/" + id).inserted else {
-                    throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
-                }
-            }
-            if author.byMember {
-                guard mutations.count == 1, case .set(.member, _, _) = mutations[0] else {
-                    throw StoreError.invalid("an entry by a member changes exactly one member record")
-                }
-            }
-            var operations = [LogOperation]()
-            var payloads = [Payload?]()
-            var payloadBytes: [UInt8] = [0x5b]
-            for (k, m) in mutations.enumerated() {
-                let (op, payload, bytes) = try operation(for: m, applier: applier, author: author)
-                operations.append(op)
-                payloads.append(payload)
-                if k > 0 { payloadBytes.append(0x2c) }
-                payloadBytes.append(contentsOf: bytes ?? Array("null".utf8))
-            }
+        // The entry being filled: its operations, their payloads and canonical bytes, the records
+        // it touches and an estimate of its size on the wire.
+        var operations = [LogOperation]()
+        var payloads = [Payload?]()
+        var payloadBytes: [UInt8] = [0x5b]
+        var touched = Set<String>()
+        var size = 0
+        var done = 0
+        var signed = 0
+        var open = false
+        func write() throws {
+            guard open else { return }
+            open = false
             payloadBytes.append(0x5d)
             let own = try applier.origin(author.origin)
             let envelope = Envelope(
@@ -157,8 +153,51 @@ extension Store {
             }
             let entry = Entry.sign(envelope, payloads: payloads, payloadBytes: payloadBytes, with: author.key)
             try applier.append(entry)
-            entries.append(entry)
+            if grouping == nil { entries.append(entry) }
+            signed += 1
+            operations.removeAll(keepingCapacity: true)
+            payloads.removeAll(keepingCapacity: true)
+            payloadBytes = [0x5b]
+            touched.removeAll(keepingCapacity: true)
+            size = 0
+            written?(done, signed)
         }
+        for i in 0..<count {
+            let mutations = try build(Draft(db: db), i)
+            if mutations.isEmpty && announcing == nil { continue }
+            var records = Set<String>()
+            for m in mutations {
+                let (kind, id) = m.record
+                guard records.insert(kind.rawValue + "/" + id).inserted else {
+                    throw StoreError.invalid("one entry cannot change \(kind.rawValue) \(id) twice; combine the changes into one")
+                }
+            }
+            if author.byMember {
+                guard mutations.count == 1, case .set(.member, _, _) = mutations[0] else {
+                    throw StoreError.invalid("an entry by a member changes exactly one member record")
+                }
+            }
+            if !operations.isEmpty,
+                operations.count + mutations.count > (grouping?.operations ?? 0) || !touched.isDisjoint(with: records)
+            {
+                try write()
+            }
+            touched.formUnion(records)
+            open = true
+            let ahead = prepared?.take(i)
+            let made = mutations.count == 1 ? ahead : nil
+            for m in mutations {
+                let (op, payload, bytes) = try operation(for: m, applier: applier, author: author, prepared: made)
+                operations.append(op)
+                payloads.append(payload)
+                if payloadBytes.count > 1 { payloadBytes.append(0x2c) }
+                payloadBytes.append(contentsOf: bytes ?? Array("null".utf8))
+                size += EntryGrouping.estimatedBytes(of: op, payload: bytes?.count ?? 4)
+            }
+            done = i + 1
+            if grouping == nil || size >= grouping!.bytes || operations.count >= grouping!.operations { try write() }
+        }
+        try write()
         try applier.finish()
         return entries
     }
@@ -173,7 +212,9 @@ extension Store {
     }
 
     /// The operation for a mutation, its payload, and the payload's canonical bytes.
-    private func operation(for m: Mutation, applier: Applier, author: Author) throws -> (LogOperation, Payload?, [UInt8]?) {
+    private func operation(for m: Mutation, applier: Applier, author: Author, prepared: PreparedPayload? = nil) throws -> (
+        LogOperation, Payload?, [UInt8]?
+    ) {
         switch m {
         case .set(let kind, let id, var values), .restore(let kind, let id, var values):
             guard RecordID.isValid(id), !values.isEmpty else {
@@ -197,9 +238,9 @@ extension Store {
                 bases[name] = state.fields[f.index]?.heads.map(\.version) ?? []
             }
             if case .restore = m { bases[LogOperation.removedField] = state.fields[RecordState.removedIndex]?.heads.map(\.version) ?? [] }
-            let payload = Payload(salt: author.randomBytes(16), values: values)
-            let bytes = payload.canonicalBytes
-            return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: Digest32.sha256(bytes)), payload, bytes)
+            // Made on another core ahead of time for the same values (an import), or now.
+            let made = prepared.flatMap { $0.payload.values == values ? $0 : nil } ?? PreparedPayload(values, salt: author.randomBytes)
+            return (LogOperation(kind: kind, id: id, action: .set, bases: bases, digest: made.digest), made.payload, made.bytes)
         case .delete(let kind, let id), .erase(let kind, let id):
             guard let state = try applier.currentState(kind, id: id) else { throw StoreError.notFound(kind, id) }
             // Every head it saw; `_removed` always, empty when nothing was removed before.

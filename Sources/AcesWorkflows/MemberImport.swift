@@ -87,34 +87,15 @@ public struct MemberImport: SpreadsheetImport {
         if split && fields.contains("name") {
             throw StoreError.invalid("the header has both a full-name column and a first-name column: keep one or the other")
         }
-        var seen = [String: Int]()
-        var pending = [(line: Int, raw: [String: JSONValue])]()
         let (rows, blank, shapeProblems) = SpreadsheetCells.rows(table)
         plan.blankRows = blank
         plan.problems = shapeProblems
-        for row in rows {
-            var raw = [String: JSONValue]()
-            var chapterCell: String?
-            var nameParts = ["first name": "", "last name": ""]
-            for (i, f) in columns {
-                let cell = MemberImport.cell(row.fields[i])
-                switch f {
-                case "id": continue
-                case "chapter": chapterCell = cell.isEmpty ? nil : cell
-                case "first name", "last name": nameParts[f] = cell
-                case "links":
-                    let urls = cell.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\n" }).map { JSONValue.string(String($0)) }
-                    raw[f] = urls.isEmpty ? .null : .array(urls)
-                case "country": raw[f] = cell.isEmpty ? .null : .string(cell.uppercased())
-                case "visibility", "email_visibility", "status":
-                    raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
-                default: raw[f] = cell.isEmpty ? .null : .string(cell)
-                }
-            }
-            if split {
-                let full = [nameParts["first name"]!, nameParts["last name"]!].filter { !$0.isEmpty }.joined(separator: " ")
-                raw["name"] = full.isEmpty ? .null : .string(full)
-            }
+        // A row's cells as field values depend on nothing but the row: read on every core.
+        let fieldColumns = columns
+        let cells = concurrentMap(rows) { row in MemberImport.values(of: row, columns: fieldColumns, split: split) }
+        var seen = [String: Int]()
+        var pending = [(line: Int, raw: [String: JSONValue])]()
+        for (row, (raw, chapterCell)) in zip(rows, cells) {
             if let c = chapterCell, c != chapter.rawValue {
                 plan.problems.append((row.line, "belongs to chapter '\(c.prefix(32))'; its own chapter's node imports it"))
                 continue
@@ -131,20 +112,64 @@ public struct MemberImport: SpreadsheetImport {
             seen[key] = row.line
             pending.append((row.line, raw))
         }
-        // One read for every row's email, then each row is compared with what it matched.
+        // One read for every row's email, then each row is compared with what it matched (on
+        // every core again: a row's verdict depends on the row and its match only).
         let existing = try store.liveMembers(withEmails: pending.compactMap { $0.raw["email"]?.stringValue })
-        for (line, raw) in pending {
-            do {
-                try plan.add(line, raw, chapter: chapter, existing: existing[EmailAddress.identityKey(raw["email"]?.stringValue ?? "")])
-            } catch let e as StoreError {
-                plan.problems.append((line, e.description))
+        let outcomes = concurrentMap(pending) { p in
+            Result { () throws(StoreError) -> Outcome in
+                try MemberImport.outcome(
+                    p.line, p.raw, chapter: chapter, existing: existing[EmailAddress.identityKey(p.raw["email"]?.stringValue ?? "")])
+            }
+        }
+        for (p, outcome) in zip(pending, outcomes) {
+            switch outcome {
+            case .success(.added(let c)): plan.added.append(c)
+            case .success(.updated(let c)): plan.updated.append(c)
+            case .success(.unchanged): plan.unchanged += 1
+            case .failure(let e): plan.problems.append((p.line, e.description))
             }
         }
         plan.problems.sort { $0.line < $1.line }
         return plan
     }
 
-    private mutating func add(_ line: Int, _ raw: [String: JSONValue], chapter: ChapterID, existing: Record?) throws {
+    /// A row's cells as the fields they fill, and its chapter cell if it has one.
+    private static func values(of row: CSVRow, columns: [(index: Int, field: String)], split: Bool) -> (
+        [String: JSONValue], String?
+    ) {
+        var raw = [String: JSONValue]()
+        var chapterCell: String?
+        var nameParts = ["first name": "", "last name": ""]
+        for (i, f) in columns {
+            let cell = MemberImport.cell(row.fields[i])
+            switch f {
+            case "id": continue
+            case "chapter": chapterCell = cell.isEmpty ? nil : cell
+            case "first name", "last name": nameParts[f] = cell
+            case "links":
+                let urls = cell.split(whereSeparator: { $0 == " " || $0 == "|" || $0 == "\n" }).map { JSONValue.string(String($0)) }
+                raw[f] = urls.isEmpty ? .null : .array(urls)
+            case "country": raw[f] = cell.isEmpty ? .null : .string(cell.uppercased())
+            case "visibility", "email_visibility", "status":
+                raw[f] = cell.isEmpty ? .null : .string(SpreadsheetCells.choice(cell, field: f))
+            default: raw[f] = cell.isEmpty ? .null : .string(cell)
+            }
+        }
+        if split {
+            let full = [nameParts["first name"]!, nameParts["last name"]!].filter { !$0.isEmpty }.joined(separator: " ")
+            raw["name"] = full.isEmpty ? .null : .string(full)
+        }
+        return (raw, chapterCell)
+    }
+
+    /// What a row does to the replica.
+    private enum Outcome: Sendable {
+        case added(ImportChange), updated(ImportChange), unchanged
+    }
+
+    private static func outcome(_ line: Int, _ raw: [String: JSONValue], chapter: ChapterID, existing: Record?) throws(StoreError)
+        -> Outcome
+    {
         var values = [String: JSONValue]()
         for (name, value) in raw {
             guard let spec = RecordKind.member.field(name) else { continue }
@@ -157,18 +182,30 @@ public struct MemberImport: SpreadsheetImport {
             v["chapter"] = .string(chapter.rawValue)
             if v["visibility"] == nil { v["visibility"] = "members" }
             if v["status"] == nil { v["status"] = "active" }
-            added.append(ImportChange(line: line, id: nil, values: v))
-            return
+            return .added(ImportChange(line: line, id: nil, values: v))
         }
         guard existing.values["chapter"]?.stringValue == chapter.rawValue else {
             throw StoreError.invalid("this email belongs to a member of chapter '\(existing.values["chapter"]?.stringValue ?? "?")'")
         }
         let changed = values.filter { existing.values[$0.key] ?? .null != $0.value }
-        if changed.isEmpty {
-            unchanged += 1
-        } else {
-            updated.append(ImportChange(line: line, id: existing.id, values: changed, before: existing.values))
+        if changed.isEmpty { return .unchanged }
+        return .updated(ImportChange(line: line, id: existing.id, values: changed, before: existing.values))
+    }
+
+    /// `transform` of every element, in order, computed on every core when there are enough
+    /// (rows of a large sheet are checked independently of each other).
+    static func concurrentMap<T: Sendable, R: Sendable>(_ items: [T], _ transform: @Sendable (T) -> R) -> [R] {
+        let cores = ProcessInfo.processInfo.activeProcessorCount
+        guard cores > 1, items.count >= 1_000 else { return items.map(transform) }
+        let slices = cores * 8
+        var out = [R?](repeating: nil, count: items.count)
+        out.withUnsafeMutableBufferPointer { buffer in
+            nonisolated(unsafe) let results = buffer
+            DispatchQueue.concurrentPerform(iterations: slices) { s in
+                for i in items.count * s / slices..<items.count * (s + 1) / slices { results[i] = transform(items[i]) }
+            }
         }
+        return out.map { $0! }
     }
 
     /// A new member (refused if its email appeared meanwhile), or an update of an existing one.

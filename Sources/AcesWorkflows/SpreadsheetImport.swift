@@ -35,22 +35,19 @@ public protocol SpreadsheetImport: Sendable {
 }
 
 extension SpreadsheetImport {
-    /// Authors the changes as signed entries, `chunk` per transaction, reporting progress; then
-    /// makes new members searchable. Returns how many entries were written.
+    /// Authors the changes in one transaction, several per signed entry (`EntryGrouping.imports`),
+    /// reporting progress; the members it adds or changes are searchable when it returns. All or
+    /// nothing: if one change is refused (an email that appeared meanwhile), nothing is written.
+    /// Returns how many entries were written.
     @discardableResult
-    public func apply(_ editor: Editor, chunk: Int = 2000, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
+    public func apply(_ editor: Editor, progress: (Int, Int) -> Void = { _, _ in }) throws -> Int {
         let changes = added + updated
         let author = try editor.directory.author()
-        var done = 0
-        while done < changes.count {
-            let slice = Array(changes[done..<min(done + chunk, changes.count)])
-            try editor.store.authorMany(as: author, count: slice.count) { draft, k in
-                try mutations(slice[k], draft: draft, author: author)
-            }
-            done += slice.count
-            progress(done, changes.count)
+        // Each change sets its values in one `set` (`mutations`): their payloads are made ahead.
+        return try editor.store.authorImport(
+            as: author, count: changes.count, progress: { progress($0, changes.count) }, values: { changes[$0].values }
+        ) { draft, k in
+            try mutations(changes[k], draft: draft, author: author)
         }
-        try editor.store.indexPendingSearch()
-        return done
     }
 }

@@ -18,7 +18,8 @@ import Testing
         for name in [
             "catchup.entries_per_s", "catchup.ratio_to_sqlite", "catchup.sqlite_with_log_per_s", "catchup.ratio_to_sqlite_with_log",
             "catchup.bytes_per_entry", "catchup.peak_rss_mb",
-            "authoring.entries_per_s", "propagation.p50_ms", "propagation.p99_ms", "search.p50_ms", "search.p99_ms",
+            "authoring.entries_per_s", "authoring.catchup_members_per_s", "authoring.members_per_entry", "propagation.p50_ms",
+            "propagation.p99_ms", "search.p50_ms", "search.p99_ms",
             "web.json_search_20.c4.rps", "web.json_search_20.c4.ceiling_rps", "web.search_page.c1.p99_ms", "web.events_ics.c4.rps",
             "web.profile.c1.ratio_to_ceiling",
         ] {

@@ -1,4 +1,6 @@
 import AcesCore
+import AcesNode
+import AcesStore
 import AcesTestSupport
 import Foundation
 import Testing
@@ -35,8 +37,10 @@ import Testing
         #expect(!first.stderr.contains("Importing ["), "no progress bar when piped")
         let found = try await aces("member", "list", "--query", "Łukasz 1234", "--json")
         #expect(found.stdout.contains("Zoë Müller-Łukasz 1234") && found.stdout.contains("Agence Lumière; Lyon"))
+        // One admin action: 32 members per signed entry, every one verified.
+        #expect(first.stdout.contains("Wrote 10000 changes in 313 signed entries."), "\(first.stdout)")
         let verify = try await aces("log", "verify")
-        #expect(verify.status == 0 && verify.stdout.contains("10000"))
+        #expect(verify.status == 0 && verify.stdout.contains("ok: 313 entries"), "\(verify.stdout)")
 
         // The same file again changes nothing: no entry is written.
         let log = try await aces("log", "show", "--json").stdout
@@ -48,6 +52,27 @@ import Testing
         try frenchFile(rows: 10_000, renamed: [7, 8]).write(toFile: file, atomically: true, encoding: .utf8)
         let changed = try await aces("member", "import", file)
         #expect(changed.stdout.contains("adding 0, updating 2, unchanged 9998, invalid 0"))
+    }
+
+    @Test func anImportRefusedWhileItWritesWritesNothing() async throws {
+        try await initNode()
+        let file = dir.file("membres.csv")
+        try frenchFile(rows: 3_000).write(toFile: file, atomically: true, encoding: .utf8)
+        // The sheet is checked, then another admin adds the member of line 2,902 before it is written.
+        let node = try NodeDirectory.open(data)
+        let store = try node.openStore()
+        let plan = try MemberImport.plan(
+            CSVReader.read(Array(try Data(contentsOf: URL(fileURLWithPath: file)))), chapter: node.chapter, store: store)
+        #expect(plan.problems.isEmpty && plan.added.count == 3_000)
+        let editor = Editor(directory: node, store: store)
+        let other = try editor.addMember(["email": "zoe.2900@exemple.fr", "name": "Zoë Ailleurs"]).id
+        let log = try await aces("log", "show", "--json").stdout
+        #expect(throws: StoreError.duplicateEmail(existing: other, line: 2_902)) { try plan.apply(editor) }
+        // Nothing of the import was written: not its first 2,900 members either.
+        #expect(try await aces("log", "show", "--json").stdout == log)
+        let list = try await aces("member", "list", "--json")
+        #expect(try JSONParser.parse(Array(list.stdout.utf8)).arrayValue?.count == 1)
+        #expect(try await aces("member", "list", "--query", "Łukasz", "--json").stdout.contains("Zoë") == false)
     }
 
     @Test func aTerminalSeesAProgressBar() async throws {

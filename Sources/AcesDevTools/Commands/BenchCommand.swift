@@ -26,8 +26,8 @@ struct BenchCommand: AsyncParsableCommand {
     @Option(help: "Edits timed in the propagation scenario.") var edits = 200
     @Option(help: "Members in the search scenario.") var members = 100_000
     @Option(help: "Queries timed in the search scenario (after 200 warm-up queries).") var queries = 2_000
-    @Option(help: "Comma-separated scenarios: catchup, propagation, search, web, federation (not run by default).")
-    var scenarios = "catchup,propagation,search,web"
+    @Option(help: "Comma-separated scenarios: catchup, authoring, propagation, search, web, federation (not run by default).")
+    var scenarios = "catchup,authoring,propagation,search,web"
     @Option(help: "Chapters in the federation scenario (the last one joins while the others run).") var chapters = 30
     @Option(help: "Members each chapter authors at once in the federation scenario's burst.") var burst = 20
     @Option(help: "Peers each node pulls from in the federation scenario (the roster's ring, not a full mesh).") var fanout = 4
@@ -41,8 +41,8 @@ struct BenchCommand: AsyncParsableCommand {
         guard (1...10_000).contains(edits) else { throw ValidationError("--edits must be from 1 to 10000") }
         guard (10...10_000_000).contains(members) else { throw ValidationError("--members must be from 10 to 10000000") }
         guard (1...1_000_000).contains(queries) else { throw ValidationError("--queries must be from 1 to 1000000") }
-        for s in scenarios.split(separator: ",") where !["catchup", "propagation", "search", "web", "federation"].contains(s) {
-            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, propagation, search, web, federation)")
+        for s in scenarios.split(separator: ",") where !["catchup", "authoring", "propagation", "search", "web", "federation"].contains(s) {
+            throw ValidationError("--scenarios: unknown scenario '\(s)' (catchup, authoring, propagation, search, web, federation)")
         }
         guard (3...200).contains(chapters) else { throw ValidationError("--chapters must be from 3 to 200") }
         guard (1...100_000).contains(burst) else { throw ValidationError("--burst must be from 1 to 100000") }
@@ -71,6 +71,9 @@ struct BenchCommand: AsyncParsableCommand {
         let wanted = Set(scenarios.split(separator: ",").map(String.init))
         if wanted.contains("catchup") {
             figures += try await CatchUpBench(entries: entries, rounds: rounds, root: root, logger: logger).run()
+        }
+        if wanted.contains("authoring") {
+            figures += try await AuthoringBench(members: entries, rounds: rounds, root: root, logger: logger).run()
         }
         if wanted.contains("propagation") {
             figures += try await PropagationBench(edits: edits, rounds: rounds, root: root, logger: logger).run()
@@ -138,8 +141,8 @@ struct Figure {
     var values: [Double]
 }
 
-/// Scenario 1 and 2: catch-up over HTTPS into an empty node (in its own process), the plain
-/// SQLite floor, and authoring through the real write path.
+/// Scenario 1: catch-up over HTTPS into an empty node (in its own process), the plain SQLite
+/// floor, and the source's authoring through the real write path.
 struct CatchUpBench {
     let entries: Int
     let rounds: Int
@@ -147,7 +150,6 @@ struct CatchUpBench {
     let logger: Logger
 
     func run() async throws -> [Figure] {
-        var authoring = Figure(name: "authoring.entries_per_s", unit: "entries/s", values: [])
         var sourceAuthoring = Figure(name: "catchup.source_authoring_per_s", unit: "entries/s", values: [])
         var rate = Figure(name: "catchup.entries_per_s", unit: "entries/s", values: [])
         var ratio = Figure(name: "catchup.ratio_to_sqlite", unit: "ratio", values: [])
@@ -199,11 +201,6 @@ struct CatchUpBench {
             let logged = try PlainUpsert.run(path: dir + "/plain-log.sqlite", changes: changes, log: log.count == changes.count ? log : nil)
             if round > 0 {
                 sourceAuthoring.values.append(a)
-                // Authoring as the issue defines it: importing N members from a spreadsheet.
-                let importer = try LocalFederation.create(
-                    at: dir + "-import", chapters: [ChapterID("fr")!], ports: [(ports[0], ports[1])], syncInterval: 3600)[0]
-                authoring.values.append(try ImportBench(members: entries).run(into: importer))
-                try? FileManager.default.removeItem(atPath: dir + "-import")
                 rate.values.append(Double(entries) / seconds)
                 plainRate.values.append(Double(entries) / plain)
                 ratio.values.append(plain / seconds)
@@ -214,7 +211,7 @@ struct CatchUpBench {
             }
             try? FileManager.default.removeItem(atPath: dir)
         }
-        return [rate, plainRate, ratio, loggedRate, loggedRatio, bytes, rss, authoring, sourceAuthoring]
+        return [rate, plainRate, ratio, loggedRate, loggedRatio, bytes, rss, sourceAuthoring]
     }
 }
 
