@@ -1,7 +1,9 @@
 import AcesCore
-import AcesNode
+import AcesFormats
+import AcesNodeFiles
 import AcesStore
 import AcesTestSupport
+import AcesWorkflows
 import Foundation
 import Testing
 

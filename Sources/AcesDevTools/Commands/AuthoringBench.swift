@@ -1,5 +1,5 @@
 import AcesCore
-import AcesNode
+import AcesServer
 import AcesStore
 import ArgumentParser
 import Foundation
