@@ -36,14 +36,14 @@ public final class CatchUpSession: @unchecked Sendable {
 
     private struct Job {
         let run: [Entry]
-        let done: CheckedContinuation<ApplyReport, any Error>
+        let done: @Sendable (Result<ApplyReport, any Error>) -> Void
     }
 
     /// Guards everything below it.
     private let condition = NSCondition()
     private var jobs: [Job] = []
     private var closing = false
-    private var closeWaiters: [CheckedContinuation<Void, any Error>] = []
+    private var closeWaiters: [@Sendable (Result<Void, any Error>) -> Void] = []
     private var running = false
     /// Why the session stopped applying (then every later batch fails with it).
     private var failure: (any Error)?
@@ -57,36 +57,54 @@ public final class CatchUpSession: @unchecked Sendable {
 
     /// Verifies and applies `run` as `Store.apply` does, in the session's open transaction.
     public func apply(_ run: [Entry]) async throws -> ApplyReport {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<ApplyReport, any Error>) in
-            condition.lock()
-            defer { condition.unlock() }
-            if let failure { return done.resume(throwing: failure) }
-            if closing { return done.resume(throwing: StoreError.invalid("the catch-up session is closed")) }
-            jobs.append(Job(run: run, done: done))
-            if !running {
-                running = true
-                let thread = Thread { [self] in work() }
-                thread.name = "aces-catch-up"
-                thread.start()
-            }
-            condition.signal()
-        }
+        try await withCheckedThrowingContinuation { done in submit(run) { done.resume(with: $0) } }
     }
 
     /// Commits what was applied and ends the session; throws if a batch or a commit failed.
     public func close() async throws {
-        try await withCheckedThrowingContinuation { (done: CheckedContinuation<Void, any Error>) in
-            condition.lock()
-            defer { condition.unlock() }
-            closing = true
-            if running {
-                closeWaiters.append(done)
-                condition.signal()
-            } else if let failure {
-                done.resume(throwing: failure)
-            } else {
-                done.resume()
-            }
+        try await withCheckedThrowingContinuation { done in end { done.resume(with: $0) } }
+    }
+
+    /// `apply` for synchronous code (it blocks the calling thread: never call it from async code).
+    public func applyAndWait(_ run: [Entry]) throws -> ApplyReport {
+        let result = Waiting<ApplyReport>()
+        submit(run) { result.set($0) }
+        return try result.get()
+    }
+
+    /// `close` for synchronous code (it blocks the calling thread: never call it from async code).
+    public func closeAndWait() throws {
+        let result = Waiting<Void>()
+        end { result.set($0) }
+        try result.get()
+    }
+
+    private func submit(_ run: [Entry], done: @escaping @Sendable (Result<ApplyReport, any Error>) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        if let failure { return done(.failure(failure)) }
+        if closing { return done(.failure(StoreError.invalid("the catch-up session is closed"))) }
+        jobs.append(Job(run: run, done: done))
+        if !running {
+            running = true
+            let thread = Thread { [self] in work() }
+            thread.name = "aces-catch-up"
+            thread.start()
+        }
+        condition.signal()
+    }
+
+    private func end(_ done: @escaping @Sendable (Result<Void, any Error>) -> Void) {
+        condition.lock()
+        defer { condition.unlock() }
+        closing = true
+        if running {
+            closeWaiters.append(done)
+            condition.signal()
+        } else if let failure {
+            done(.failure(failure))
+        } else {
+            done(.success(()))
         }
     }
 
@@ -106,7 +124,7 @@ public final class CatchUpSession: @unchecked Sendable {
                 closeWaiters = []
                 let failure = self.failure
                 condition.unlock()
-                for w in waiters { if let failure { w.resume(throwing: failure) } else { w.resume() } }
+                for w in waiters { w(failure.map { .failure($0) } ?? .success(())) }
                 return
             }
             condition.unlock()
@@ -137,12 +155,12 @@ public final class CatchUpSession: @unchecked Sendable {
                     } catch {
                         // The batch's savepoint is rolled back; what the transaction holds before it is kept.
                         records.rewind(to: mark)
-                        job.done.resume(throwing: error)
+                        job.done(.failure(error))
                         fail(error)
                         break
                     }
                     applied += report.applied
-                    job.done.resume(returning: report)
+                    job.done(.success(report))
                 }
                 try records.flush(db)
                 try db.commit()
@@ -174,6 +192,22 @@ public final class CatchUpSession: @unchecked Sendable {
         jobs = []
         let failure = self.failure!
         condition.unlock()
-        for j in waiting { j.done.resume(throwing: failure) }
+        for j in waiting { j.done(.failure(failure)) }
+    }
+}
+
+/// A result another thread hands over, waited for by a synchronous caller.
+private final class Waiting<T>: @unchecked Sendable {
+    private let ready = DispatchSemaphore(value: 0)
+    private var result: Result<T, any Error>?
+
+    func set(_ r: Result<T, any Error>) {
+        result = r
+        ready.signal()
+    }
+
+    func get() throws -> T {
+        ready.wait()
+        return try result!.get()
     }
 }

@@ -20,23 +20,23 @@ import Testing
 
     /// Applies `entries` of `origin` through one session, `sizes` entries per batch (cycled).
     @discardableResult
-    func catchUp(_ store: Store, _ entries: [Entry], origin: ChapterID, keys: KeyRing, sizes: [Int]) async throws -> [ApplyReport] {
+    func catchUp(_ store: Store, _ entries: [Entry], origin: ChapterID, keys: KeyRing, sizes: [Int]) throws -> [ApplyReport] {
         let session = CatchUpSession(store: store, origin: origin, keys: keys, peer: nil)
         var reports = [ApplyReport]()
         var at = 0
         var k = 0
         while at < entries.count {
             let n = min(sizes[k % sizes.count], entries.count - at)
-            reports.append(try await session.apply(Array(entries[at..<at + n])))
+            reports.append(try session.applyAndWait(Array(entries[at..<at + n])))
             at += n
             k += 1
         }
-        try await session.close()
+        try session.closeAndWait()
         return reports
     }
 
     @Test(arguments: [1, 2] as [UInt64])
-    func manyBatchesInOneTransactionGiveTheStateOfOneTransactionPerBatch(seed: UInt64) async throws {
+    func manyBatchesInOneTransactionGiveTheStateOfOneTransactionPerBatch(seed: UInt64) throws {
         // Given four chapters' histories of a handful of shared records (each record touched by
         // many operations of one batch and of the batches around it: edits, deletes, merges)
         let h = try MergeOrderTests.history(seed: seed)
@@ -52,7 +52,7 @@ import Testing
                 at += n
             }
             // When a replica takes each origin in one session, in batches of 1 to 7 entries
-            let reports = try await catchUp(session.store, all, origin: origin, keys: keys, sizes: [1, 7, 2, 5])
+            let reports = try catchUp(session.store, all, origin: origin, keys: keys, sizes: [1, 7, 2, 5])
             #expect(reports.map(\.applied).reduce(0, +) == all.count)
             #expect(reports.allSatisfy { $0.refusal == nil })
         }
@@ -66,7 +66,7 @@ import Testing
         #expect(try !entryRecords(session.store).isEmpty)
     }
 
-    @Test func anErasureScrubsTheEntriesOfEarlierBatchesOfItsTransaction() async throws {
+    @Test func anErasureScrubsTheEntriesOfEarlierBatchesOfItsTransaction() throws {
         // Given a member created, edited twice and erased, each in its own entry
         let dir = TempDir()
         let fr = try TestNode("fr", in: dir)
@@ -79,7 +79,7 @@ import Testing
 
         // When a new node catches up one entry per batch, all in one transaction
         let de = try TestNode("de", in: dir, seed: 2)
-        let reports = try await catchUp(de.store, all, origin: fr.chapter, keys: keyRing([fr, de]), sizes: [1])
+        let reports = try catchUp(de.store, all, origin: fr.chapter, keys: keyRing([fr, de]), sizes: [1])
         #expect(reports.contains { $0.erased })
 
         // Then no stored entry holds a value of the erased member, and the other keeps its own
@@ -92,7 +92,7 @@ import Testing
         #expect(try de.store.stateDigest() == fr.store.stateDigest())
     }
 
-    @Test func aCatchUpCutShortKeepsWhatItCommittedAndTheNextResumesFromThere() async throws {
+    @Test func aCatchUpCutShortKeepsWhatItCommittedAndTheNextResumesFromThere() throws {
         // Given 40 entries on fr, the same members edited again and again
         let dir = TempDir()
         let fr = try TestNode("fr", in: dir)
@@ -104,7 +104,7 @@ import Testing
         let keys = keyRing([fr, de])
 
         // When a catch-up stops after 17 entries (its session closed), the state holds them all
-        try await catchUp(de.store, Array(all.prefix(17)), origin: fr.chapter, keys: keys, sizes: [4])
+        try catchUp(de.store, Array(all.prefix(17)), origin: fr.chapter, keys: keys, sizes: [4])
         #expect(try de.store.heads().first { $0.origin == fr.chapter }?.seq == 17)
 
         // And when the next one meets a forged entry in its third batch, what precedes it stays
@@ -117,19 +117,19 @@ import Testing
         var refused: EntryError?
         var at = 17
         while at < all.count && refused == nil {
-            let r = try await session.apply(Array(all[at..<min(at + 6, all.count)]))
+            let r = try session.applyAndWait(Array(all[at..<min(at + 6, all.count)]))
             applied += r.applied
             refused = r.refusal
             at += 6
         }
-        try await session.close()
+        try session.closeAndWait()
         #expect(refused != nil)
         #expect(applied == 13)
         #expect(try de.store.heads().first { $0.origin == fr.chapter }?.seq == 30)
         #expect(try de.store.quarantined().count == 1)
 
         // Then a third catch-up with the real entries ends where fr is
-        try await catchUp(
+        try catchUp(
             de.store, Array(try fr.store.entries(of: fr.chapter, after: 30, limit: 100)), origin: fr.chapter, keys: keys, sizes: [3])
         #expect(try de.store.stateDigest() == fr.store.stateDigest())
         #expect(try entryRecords(de.store) == entryRecords(fr.store))
