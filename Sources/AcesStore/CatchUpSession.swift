@@ -22,10 +22,11 @@ import GRDB
 /// wait for the session's transaction) and at the end of the pull; a pull that fails on the way
 /// may leave it: the open transaction commits after `idleSeconds` without a batch.
 public final class CatchUpSession: @unchecked Sendable {
-    /// Entries applied in one transaction, at most (about ten applied batches).
+    /// Entries applied in one transaction, at most (ten batches of 2,500).
     public static let windowEntries = 25_000
-    /// Seconds a transaction stays open, at most, before the next batch starts another.
-    static let windowSeconds = 1.0
+    /// Seconds a transaction stays open, at most, before the next batch starts another: what
+    /// another writer of the process may wait, at worst, during a catch-up.
+    static let windowSeconds = 3.0
     /// Seconds the open transaction waits for the next batch before it commits.
     static let idleSeconds = 0.25
 

@@ -30,15 +30,18 @@ import Testing
             }
             return [.set(.member, id: ids[k % members], values: ["city": .string("Town\(k / members)")])]
         }
-        try await fed.start("fr", "de")
+        try await fed.start("fr")
 
-        // When de, empty, pulls from fr
-        let report = try await fed.server("de")!.syncer.pull(from: ChapterID("fr")!)
+        // When de, empty, pulls from fr (one pass, as `aces sync` runs it)
+        let de = try fed.store("de")
+        let (syncer, http) = try FederationClient.make(
+            directory: fed.node("de"), store: de, tls: try fed.node("de").tlsMaterial(), logger: fed.logger)
+        let report = try await syncer.pull(from: ChapterID("fr")!)
+        try await http.shutdown()
 
         // Then it applied every entry, holds fr's state and its index of entries by record,
         #expect(report.applied[ChapterID("fr")!] == entries)
         #expect(report.refused.isEmpty)
-        let de = try fed.store("de")
         #expect(try await de.stateDigest() == fed.store("fr").stateDigest())
         // and finds any member by name, with the city of its last edit, as soon as the pass returns
         for k in [0, 777, members - 1] {
