@@ -2,9 +2,10 @@ import GRDB
 
 /// The `entry_records` rows (which stored entries operate on which record) of entries being
 /// appended, kept until something reads the table or the transaction ends, then inserted in key
-/// order. Written as entries arrive, one row per operation landed on a random page of the
-/// table's B-tree (record ids are random): in key order, consecutive rows share pages, which
-/// made the rows cost a sixth of what they did (measured in a catch-up of 100,000 entries).
+/// order. Written as entries arrived, each row landed on a random page of the table's B-tree
+/// (record ids are random); in key order consecutive rows share pages. In a C program doing the
+/// applier's statements, the rows of 100,000 entries cost about 0.5 CPU seconds written as they
+/// came and 0.1 s written sorted, 25,000 per transaction.
 ///
 /// A class: during a catch-up (`CatchUpSession`) the batches of one transaction share it, so
 /// the rows of the whole transaction are sorted together (`deferred`).
@@ -32,12 +33,13 @@ final class EntryRecords {
         written = min(written, m.written, rows.count)
     }
 
-    /// Inserts the rows not yet in the table, in key order (the table's: record bytes, then entry).
+    /// Inserts the rows not yet in the table, in key order (the table's order, byte by byte, for
+    /// the ASCII ids every version mints; the order only serves locality). `String`'s own order
+    /// compares ASCII bytes at once: comparing their UTF-8 views element by element took 3% of
+    /// the applying thread in a catch-up's profile.
     func flush(_ db: Database) throws {
         guard written < rows.count else { return }
-        let pending = rows[written...].sorted { a, b in
-            a.record == b.record ? a.entry < b.entry : a.record.utf8.lexicographicallyPrecedes(b.record.utf8)
-        }
+        let pending = rows[written...].sorted { a, b in a.record == b.record ? a.entry < b.entry : a.record < b.record }
         let insert = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO entry_records(record, entry) VALUES (?, ?)"))
         for r in pending {
             try insert.bind(1, r.record)
