@@ -48,10 +48,4 @@ final class EntryRecords {
         }
         written = rows.count
     }
-
-    /// Drops the rows already written (after a commit), keeping memory flat over a long catch-up.
-    func forgetWritten() {
-        rows.removeFirst(written)
-        written = 0
-    }
 }
