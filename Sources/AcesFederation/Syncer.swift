@@ -365,6 +365,14 @@ public final class Syncer: Sendable {
             var unvouched = [Entry]()
             /// Why the stream was left before its end, when an entry waits.
             var waiting: Hold?
+            /// Batches after the first are applied in a catch-up session's long transactions; it
+            /// is closed (committed) before this pull writes to the store itself, and at its end.
+            var session: CatchUpSession?
+            var submitted = 0
+            func closeSession() async throws {
+                try await session?.close()
+                session = nil
+            }
             var stopped: Bool { out.refusal != nil || waiting != nil }
             /// Waits for the batch being applied, if any.
             func settle() async throws {
@@ -384,7 +392,13 @@ public final class Syncer: Sendable {
                     return
                 }
                 let run = unvouched + batch
-                group.addTask { try await store.apply(run, origin: origin, keys: keys, peer: peer) }
+                if submitted > 0 && session == nil { session = CatchUpSession(store: store, origin: origin, keys: keys, peer: peer) }
+                submitted += 1
+                if let session {
+                    group.addTask { try await session.apply(run) }
+                } else {
+                    group.addTask { try await store.apply(run, origin: origin, keys: keys, peer: peer) }
+                }
                 inFlight = true
                 batch.removeAll(keepingCapacity: true)
                 batchOperations = 0
@@ -397,6 +411,7 @@ public final class Syncer: Sendable {
                 } catch {
                     try await submit()
                     try await settle()
+                    try await closeSession()
                     if stopped { return false }
                     let why = (error as? EntryError) ?? .malformed("not JSON (\(error))")
                     if why.isHold {
@@ -417,6 +432,8 @@ public final class Syncer: Sendable {
             }
             try await submit()
             try await settle()
+            // On an error before here, the session commits what it applied by itself (`CatchUpSession.idleSeconds`).
+            try await closeSession()
             if waiting == nil, out.refusal == nil, let first = unvouched.first {
                 waiting = Syncer.unvouchedHold(first, count: unvouched.count)
             }

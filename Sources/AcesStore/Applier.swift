@@ -35,6 +35,9 @@ final class Applier {
         statements[key] = s
         return s
     }
+    /// The `entry_records` rows of the entries appended, written in key order when read or at
+    /// the end (see `EntryRecords`); a catch-up shares one across its transaction's batches.
+    var entryRecords = EntryRecords()
     /// Whether any operation applied here erased a record.
     private(set) var erasedAny = false
     /// Rows read by `currentState` for an operation about to be applied, so authoring reads
@@ -165,12 +168,7 @@ final class Applier {
         try insert.bind(5, entry.signature)
         try insert.bind(6, stored)
         try insert.run(db)
-        let index = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO entry_records(record, entry) VALUES (?, ?)"))
-        for op in env.operations {
-            try index.bind(1, op.id)
-            try index.bind(2, Store.rowid(origin: o.id, seq: env.seq))
-            try index.run(db)
-        }
+        for op in env.operations { entryRecords.add(record: op.id, entry: Store.rowid(origin: o.id, seq: env.seq)) }
         if let next = env.nextKey {
             try db.execute(
                 sql: "INSERT INTO key_announcements(origin, seq, key_id, public_key) VALUES (?, ?, ?, ?)",
@@ -186,6 +184,7 @@ final class Applier {
 
     /// Writes the origins' new heads and brings the search index up to date.
     func finish() throws {
+        if !entryRecords.deferred { try entryRecords.flush(db) }
         try recheckCustody()
         try reindexSearch()
         let update = try db.cachedStatement(sql: "UPDATE origins SET head_seq = ?, head_hash = ?, head_hlc = ? WHERE id = ?")
@@ -339,6 +338,7 @@ final class Applier {
     /// chain and signatures still verify.
     private func scrub(kind: RecordKind, id: String) throws {
         erasedAny = true
+        try entryRecords.flush(db)
         let rows = try Row.fetchAll(
             db,
             sql: "SELECT e.rowid, e.envelope, e.payloads FROM entry_records r JOIN entries e ON e.rowid = r.entry WHERE r.record = ?",

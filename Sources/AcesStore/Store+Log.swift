@@ -109,10 +109,16 @@ extension Store {
         try await pool.write { db in try Store.apply(db, run, origin: origin, keys: keys, peer: peer, now: now) }
     }
 
-    static func apply(_ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date) throws -> ApplyReport {
+    /// `records`: the `entry_records` rows of a catch-up's transaction, written before it
+    /// commits (`CatchUpSession`); nil writes this run's rows before returning.
+    static func apply(
+        _ db: Database, _ run: [Entry], origin: ChapterID, keys: KeyRing, peer: String?, now: Date, records: EntryRecords? = nil
+    ) throws -> ApplyReport {
         var applier = try Applier(db, roster: OwnershipRoster(keys))
         applier.receivedFrom = peer
         applier.receivedAt = now
+        let mark = records?.mark
+        if let records { applier.entryRecords = records }
         let o = try applier.origin(origin)
         var report = ApplyReport()
         func quarantine(_ e: Entry, _ why: EntryError) throws { try Store.quarantine(db, e, why, peer: peer, now: now) }
@@ -163,9 +169,13 @@ extension Store {
         } catch StoreError.tooManyHeads(let kind, let id, _) {
             // The entry would make a field keep more versions than a state can hold: it is refused
             // whole, and the run is applied again up to it, on a fresh view of the rolled back state.
-            applier = try Applier(db)
+            applier = try Applier(db, roster: OwnershipRoster(keys))
             applier.receivedFrom = peer
             applier.receivedAt = now
+            if let records, let mark {
+                records.rewind(to: mark)
+                applier.entryRecords = records
+            }
             for e in fresh.prefix(index) { try applier.append(e) }
             let e = fresh[index].envelope
             accepted = index
