@@ -1,5 +1,6 @@
 import AcesCLI
 import AcesCore
+import AcesNodeFiles
 import AcesServer
 import AcesStore
 import ArgumentParser
@@ -134,6 +135,44 @@ struct BenchCommand: AsyncParsableCommand {
     }
 }
 
+/// Two fresh nodes, `fr` and `de`, and `de` catching up with `fr` as a new chapter would: `fr`
+/// serves in this process, `de` pulls over HTTPS with mutual TLS in a process of its own
+/// (`aces sync --json`), so its figures (time, bytes, peak memory) are its own.
+enum PullPair {
+    struct Pull {
+        let seconds: Double
+        let bytes: Double
+        let peakRSSMegabytes: Double
+    }
+
+    static func make(at dir: String) throws -> (fr: NodeDirectory, de: NodeDirectory) {
+        let ports = LocalFederation.freePorts(4)
+        let nodes = try LocalFederation.create(
+            at: dir, chapters: [ChapterID("fr")!, ChapterID("de")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])],
+            syncInterval: 3600)
+        var deConfig = nodes[1].config
+        deConfig.sync?.timeoutSeconds = 600
+        return (nodes[0], try nodes[1].saving(deConfig))
+    }
+
+    /// Serves `fr` until `de` has pulled every entry; fails unless `de` applied exactly `expecting`.
+    static func pull(from fr: NodeDirectory, into de: NodeDirectory, expecting: Int64, logger: Logger) async throws -> Pull {
+        let server = try NodeServer(directory: fr, logger: logger)
+        let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
+        let task = Task { try await group.run() }
+        _ = await server.waitUntilListening()
+        // Waited for off the concurrency pool, whose two threads the serving node needs.
+        let child = try await ChildProcess.runAsync(["sync", "--data", de.path, "--peer", fr.chapter.rawValue, "--json"])
+        await group.triggerGracefulShutdown()
+        _ = try? await task.value
+        guard child.status == 0, let report = try JSONParser.parse(child.stdout).arrayValue?.first,
+            let seconds = report["seconds"]?.doubleValue, let applied = report["applied"]?[fr.chapter.rawValue]?.intValue,
+            Int64(applied) == expecting
+        else { throw ValidationError("the catch-up did not complete: \(child.stdout) \(child.stderr)") }
+        return Pull(seconds: seconds, bytes: report["bytes"]?.doubleValue ?? 0, peakRSSMegabytes: report["peak_rss_mb"]?.doubleValue ?? 0)
+    }
+}
+
 /// One reported figure with its samples.
 struct Figure {
     let name: String
@@ -160,27 +199,10 @@ struct CatchUpBench {
         var rss = Figure(name: "catchup.peak_rss_mb", unit: "MB", values: [])
         for round in 0...rounds {
             let dir = root + "/catchup-\(round)"
-            let ports = LocalFederation.freePorts(4)
-            let nodes = try LocalFederation.create(
-                at: dir, chapters: [ChapterID("fr")!, ChapterID("de")!], ports: [(ports[0], ports[1]), (ports[2], ports[3])],
-                syncInterval: 3600)
-            let fr = nodes[0], de = nodes[1]
+            let (fr, de) = try PullPair.make(at: dir)
             let a = try Workload(entries: entries).author(into: fr.openStore(), as: fr.author())
-            var deConfig = de.config
-            deConfig.sync?.timeoutSeconds = 600
-            _ = try de.saving(deConfig)
-
-            let server = try NodeServer(directory: fr, logger: logger)
-            let group = ServiceGroup(configuration: .init(services: [server], logger: logger))
-            let task = Task { try await group.run() }
-            _ = await server.waitUntilListening()
-            // Waited for off the concurrency pool, whose two threads the serving node needs.
-            let child = try await ChildProcess.runAsync(["sync", "--data", de.path, "--peer", "fr", "--json"])
-            await group.triggerGracefulShutdown()
-            _ = try? await task.value
-            guard child.status == 0, let report = try JSONParser.parse(child.stdout).arrayValue?.first,
-                let seconds = report["seconds"]?.doubleValue, let applied = report["applied"]?["fr"]?.intValue, applied == entries
-            else { throw ValidationError("the catch-up did not complete: \(child.stdout) \(child.stderr)") }
+            let pull = try await PullPair.pull(from: fr, into: de, expecting: Int64(entries), logger: logger)
+            let seconds = pull.seconds
 
             var changes = [(String, [String: JSONValue])]()
             changes.reserveCapacity(entries)
@@ -206,8 +228,8 @@ struct CatchUpBench {
                 ratio.values.append(plain / seconds)
                 loggedRate.values.append(Double(entries) / logged)
                 loggedRatio.values.append(logged / seconds)
-                bytes.values.append((report["bytes"]?.doubleValue ?? 0) / Double(entries))
-                rss.values.append(report["peak_rss_mb"]?.doubleValue ?? 0)
+                bytes.values.append(pull.bytes / Double(entries))
+                rss.values.append(pull.peakRSSMegabytes)
             }
             try? FileManager.default.removeItem(atPath: dir)
         }
