@@ -338,7 +338,7 @@ final class Applier {
     /// chain and signatures still verify.
     private func scrub(kind: RecordKind, id: String) throws {
         erasedAny = true
-        try entryRecords.flush(db)
+        try entryRecords.prepareForReading(db)
         let rows = try Row.fetchAll(
             db,
             sql: "SELECT e.rowid, e.envelope, e.payloads FROM entry_records r JOIN entries e ON e.rowid = r.entry WHERE r.record = ?",

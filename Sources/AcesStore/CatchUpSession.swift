@@ -10,8 +10,8 @@ import GRDB
 /// open `windowSeconds`, or no batch arrived for `idleSeconds`, and when the session closes.
 /// A page of SQLite's B-trees that several batches change is then written to the WAL (and
 /// checkpointed) once per transaction rather than once per batch, and the `entry_records` rows
-/// of the whole transaction are inserted in key order (see `EntryRecords`): both were most of
-/// what a catch-up's commits cost.
+/// are staged and moved into their table, sorted, once the session closes (see `EntryRecords`):
+/// both were most of what a catch-up's commits cost.
 ///
 /// A batch's report is handed back as soon as it is applied, before the commit, so the caller
 /// parses the next batch meanwhile. The commit moves every origin's head at once: readers see
@@ -120,6 +120,17 @@ public final class CatchUpSession: @unchecked Sendable {
                 if !condition.wait(until: quit) { break }
             }
             if jobs.isEmpty {
+                let closed = closing
+                condition.unlock()
+                // The catch-up is over: its staged `entry_records` rows go into the table, sorted.
+                if closed {
+                    do { try store.pool.write { db in try EntryRecords.mergeStaged(db) } } catch { fail(error) }
+                }
+                condition.lock()
+                if !jobs.isEmpty && !closing {
+                    condition.unlock()
+                    continue
+                }
                 running = false
                 let waiters = closeWaiters
                 closeWaiters = []
@@ -163,7 +174,7 @@ public final class CatchUpSession: @unchecked Sendable {
                     applied += report.applied
                     job.done(.success(report))
                 }
-                try records.flush(db)
+                try records.stage(db)
                 try db.commit()
             } catch {
                 try? db.rollback()

@@ -7,8 +7,15 @@ import GRDB
 /// applier's statements, the rows of 100,000 entries cost about 0.5 CPU seconds written as they
 /// came and 0.1 s written sorted, 25,000 per transaction.
 ///
-/// A class: during a catch-up (`CatchUpSession`) the batches of one transaction share it, so
-/// the rows of the whole transaction are sorted together (`deferred`).
+/// A class: during a catch-up (`CatchUpSession`) the batches of one transaction share it
+/// (`deferred`), and the session does not even write them into the table: it appends them, in
+/// the order they came, to `entry_records_staged`, and moves them into `entry_records`, sorted,
+/// once the catch-up ends (`mergeStaged`). At a million entries the table is a B-tree larger
+/// than SQLite's page cache, and inserting even sorted rows every 25,000 entries rewrote most of
+/// its leaves each time: 15% of the receiver's CPU and 1.8 GB of its 15 GB of writes. Merged once,
+/// each leaf is written once per catch-up. Whatever reads the table (`prepareForReading`) merges
+/// the staged rows first, so a reader never misses an entry, and a node that stops in the middle
+/// of a catch-up keeps its staged rows until the next reader or catch-up merges them.
 final class EntryRecords {
     private var rows: [(record: String, entry: Int64)] = []
     /// How many of `rows` are in the table already.
@@ -40,12 +47,40 @@ final class EntryRecords {
     func flush(_ db: Database) throws {
         guard written < rows.count else { return }
         let pending = rows[written...].sorted { a, b in a.record == b.record ? a.entry < b.entry : a.record < b.record }
-        let insert = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO entry_records(record, entry) VALUES (?, ?)"))
+        try insert(pending, into: "entry_records", db)
+    }
+
+    /// Appends the rows not yet in the table to `entry_records_staged`, as they came: a catch-up's
+    /// transaction ends with this instead of `flush`.
+    func stage(_ db: Database) throws {
+        guard written < rows.count else { return }
+        try insert(rows[written...], into: "entry_records_staged", db)
+    }
+
+    /// Makes `entry_records` complete for a reader: the staged rows merged, then these.
+    func prepareForReading(_ db: Database) throws {
+        try EntryRecords.mergeStaged(db)
+        try flush(db)
+    }
+
+    private func insert(_ pending: some Collection<(record: String, entry: Int64)>, into table: String, _ db: Database) throws {
+        let insert = RawStatement(try db.cachedStatement(sql: "INSERT OR IGNORE INTO \(table)(record, entry) VALUES (?, ?)"))
         for r in pending {
             try insert.bind(1, r.record)
             try insert.bind(2, r.entry)
             try insert.run(db)
         }
         written = rows.count
+    }
+
+    /// Moves every staged row into `entry_records`, in key order.
+    static func mergeStaged(_ db: Database) throws {
+        guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry_records_staged)") == true else { return }
+        try db.execute(
+            sql: """
+                INSERT OR IGNORE INTO entry_records(record, entry)
+                    SELECT record, entry FROM entry_records_staged ORDER BY record, entry;
+                DELETE FROM entry_records_staged;
+                """)
     }
 }

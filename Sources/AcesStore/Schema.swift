@@ -340,6 +340,17 @@ enum Schema {
                     ALTER TABLE peers ADD COLUMN roster INTEGER;
                     """)
         }
+        m.registerMigration("v13-entry-records-staged") { db in
+            try db.execute(
+                sql: """
+                    -- entry_records rows of a catch-up, appended as entries arrive and moved into
+                    -- entry_records, sorted, when it ends or before anything reads that table.
+                    CREATE TABLE entry_records_staged (
+                        record TEXT NOT NULL,
+                        entry INTEGER NOT NULL
+                    );
+                    """)
+        }
         return m
     }
 }

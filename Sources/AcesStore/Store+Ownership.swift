@@ -323,7 +323,7 @@ extension Applier {
     /// Every operation on a record in the stored log, by stamp, with its payload.
     private func operationsInLog(_ key: RecordKey) throws -> [(op: LogOperation, stamp: Stamp, version: Int, payload: Payload?)] {
         var out = [(op: LogOperation, stamp: Stamp, version: Int, payload: Payload?)]()
-        try entryRecords.flush(db)
+        try entryRecords.prepareForReading(db)
         let rows = try Row.fetchAll(
             db,
             sql: "SELECT e.envelope, e.payloads FROM entry_records r JOIN entries e ON e.rowid = r.entry WHERE r.record = ?",

@@ -6,7 +6,7 @@ import GRDB
 import Testing
 
 /// A catch-up applies many batches in one long transaction (`CatchUpSession`), with the
-/// `entry_records` rows of the whole transaction written at its end: the replica must end up
+/// `entry_records` rows staged and moved into their table when it ends: the replica must end up
 /// exactly as when every batch is applied in its own transaction.
 @Suite struct CatchUpSessionTests {
     /// Every `entry_records` row, as text.
@@ -74,8 +74,10 @@ import Testing
         try fr.write([.set(.member, id: a, values: TestNode.member(1)), .set(.member, id: b, values: TestNode.member(2))])
         try fr.write([.set(.member, id: a, values: ["city": "Paris"])])
         try fr.write([.set(.member, id: a, values: ["bio": "Reporter"])])
+        // (taken before the erasure: fr scrubs its own copies when it erases)
+        let before = try fr.store.entries(of: fr.chapter, after: 0, limit: 100)
         try fr.store.erase(.member, id: a, reason: "member asked (GDPR Art. 17)", as: fr.author)
-        let all = try fr.store.entries(of: fr.chapter, after: 0, limit: 100)
+        let all = before + (try fr.store.entries(of: fr.chapter, after: 3, limit: 100))
 
         // When a new node catches up one entry per batch, all in one transaction
         let de = try TestNode("de", in: dir, seed: 2)
@@ -83,6 +85,8 @@ import Testing
         #expect(reports.contains { $0.erased })
 
         // Then no stored entry holds a value of the erased member, and the other keeps its own
+        #expect(try storedPayloads(de.store, containing: "Paris") == 0)
+        #expect(try storedPayloads(de.store, containing: "Reporter") == 0)
         let held = try de.store.entries(of: fr.chapter, after: 0, limit: 100)
         #expect(held.count == all.count)
         for e in held {
@@ -132,6 +136,75 @@ import Testing
         try catchUp(
             de.store, Array(try fr.store.entries(of: fr.chapter, after: 30, limit: 100)), origin: fr.chapter, keys: keys, sizes: [3])
         #expect(try de.store.stateDigest() == fr.store.stateDigest())
+        #expect(try entryRecords(de.store) == entryRecords(fr.store))
+    }
+
+    /// How many stored entries hold `text` in their payloads, as bytes on disk (reading entries
+    /// through the store would hide an erased record's values even where they were not scrubbed).
+    func storedPayloads(_ store: Store, containing text: String) throws -> Int {
+        try DatabaseQueue(path: store.path).read { db in
+            try Int.fetchOne(db, sql: "SELECT count(*) FROM entries WHERE instr(payloads, CAST(? AS BLOB)) > 0", arguments: [text]) ?? 0
+        }
+    }
+
+    /// Rows in `entry_records_staged`.
+    func staged(_ store: Store) throws -> Int {
+        try DatabaseQueue(path: store.path).read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM entry_records_staged") ?? 0 }
+    }
+
+    @Test func aCatchUpThatStopsWithoutClosingLeavesNothingAnErasureCannotFind() throws {
+        // Given a member created and edited twice on fr, then erased
+        let dir = TempDir()
+        let fr = try TestNode("fr", in: dir)
+        let (a, b) = (fr.newID(), fr.newID())
+        try fr.write([.set(.member, id: a, values: TestNode.member(1)), .set(.member, id: b, values: TestNode.member(2))])
+        try fr.write([.set(.member, id: a, values: ["city": "Paris"])])
+        try fr.write([.set(.member, id: a, values: ["bio": "Reporter"])])
+        // (taken before the erasure: fr scrubs its own copies when it erases)
+        let before = try fr.store.entries(of: fr.chapter, after: 0, limit: 100)
+        try fr.store.erase(.member, id: a, reason: "member asked (GDPR Art. 17)", as: fr.author)
+        let all = before + (try fr.store.entries(of: fr.chapter, after: 3, limit: 100))
+        #expect(all.count == 4)
+
+        // When de catches up the first three entries and its session is never closed (the
+        // process stopped mid-pass): the transaction commits on its own, the rows stay staged
+        let de = try TestNode("de", in: dir, seed: 2)
+        let keys = keyRing([fr, de])
+        let session = CatchUpSession(store: de.store, origin: fr.chapter, keys: keys, peer: "fr")
+        defer { try? session.closeAndWait() }
+        for e in all.prefix(3) { #expect(try session.applyAndWait([e]).applied == 1) }
+        let deadline = Date().addingTimeInterval(60)
+        while try de.store.heads().first(where: { $0.origin == fr.chapter })?.seq != 3 && Date() < deadline {
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(try de.store.heads().first { $0.origin == fr.chapter }?.seq == 3)
+        #expect(try staged(de.store) == 4)
+        #expect(try entryRecords(de.store).isEmpty)
+
+        // And the erasure then arrives outside any catch-up
+        #expect(try de.store.apply([all[3]], origin: fr.chapter, keys: keys).erased)
+
+        // Then it found every entry of the member: no stored entry holds a value of it, the other
+        // member keeps its own
+        #expect(try storedPayloads(de.store, containing: "Paris") == 0)
+        #expect(try storedPayloads(de.store, containing: "Reporter") == 0)
+        #expect(try storedPayloads(de.store, containing: TestNode.member(2)["email"]!.stringValue!) == 1)
+        #expect(try storedPayloads(de.store, containing: TestNode.member(1)["email"]!.stringValue!) == 0)
+        // And the staged rows are in the table now, as on fr
+        #expect(try staged(de.store) == 0)
+        #expect(try entryRecords(de.store) == entryRecords(fr.store))
+        #expect(try de.store.stateDigest() == fr.store.stateDigest())
+    }
+
+    @Test func aClosedCatchUpLeavesNothingStaged() throws {
+        let dir = TempDir()
+        let fr = try TestNode("fr", in: dir)
+        for n in 0..<30 { try fr.write([.set(.member, id: fr.newID(), values: TestNode.member(n))]) }
+        let all = try fr.store.entries(of: fr.chapter, after: 0, limit: 100)
+        let de = try TestNode("de", in: dir, seed: 2)
+        try catchUp(de.store, all, origin: fr.chapter, keys: keyRing([fr, de]), sizes: [4])
+        #expect(try staged(de.store) == 0)
+        #expect(try entryRecords(de.store).count == 30)
         #expect(try entryRecords(de.store) == entryRecords(fr.store))
     }
 }
