@@ -119,6 +119,14 @@ final class ConflictedPair: @unchecked Sendable {
 
     func store(_ c: String) -> Store { stores[c]! }
 
+    /// What is wrong with `page` as an answer of `method` `path` by the node's OpenAPI document.
+    func undocumented(_ method: String, _ path: String, _ page: WebNode.Page) async throws -> [String] {
+        let doc = try #require(try await call("fr", .GET, "/api/v1/openapi.json", auth: false).json)
+        let schema = doc["paths"]?[path]?[method]?["responses"]?["\(page.status)"]?["content"]?["application/json"]?["schema"]
+        guard let schema, let body = page.json else { return ["\(method) \(path): \(page.status) is not documented"] }
+        return SchemaCheck(doc).check(body, against: schema, at: "\(method) \(path)")
+    }
+
     func head(_ c: String) async throws -> Int64 {
         try await store(c).heads().first { $0.origin.rawValue == c }?.seq ?? 0
     }
@@ -137,12 +145,15 @@ final class ConflictedPair: @unchecked Sendable {
             // The listing and each conflict are what the CLI's JSON gives, on the same replica.
             let list = try await p.list("uk")
             #expect(list.count == 6)
+            let listed = try await p.call("uk", .GET, "/admin/v1/conflicts")
+            #expect(try await p.undocumented("get", "/admin/v1/conflicts", listed).isEmpty)
             #expect(JSONValue.array(list) == (try await p.cli("uk", "list")))
             #expect(list.allSatisfy { $0["may_settle"] == .bool(true) }, "uk is a steward")
             for c in list {
                 let id = try #require(c["id"]?.stringValue)
                 let shown = try await p.call("uk", .GET, "/admin/v1/conflicts/\(id)")
                 #expect(shown.status == 200)
+                #expect(try await p.undocumented("get", "/admin/v1/conflicts/{id}", shown).isEmpty)
                 guard case .object(var cli) = try await p.cli("uk", "show", id) else { Issue.record("show --json"); continue }
                 cli["may_settle"] = .bool(true)
                 #expect(shown.json == .object(cli), "GET /admin/v1/conflicts/\(id) is 'aces conflicts show \(id) --json'")
@@ -166,6 +177,7 @@ final class ConflictedPair: @unchecked Sendable {
                 let settled = try await p.call("uk", .POST, "/admin/v1/conflicts/\(id)/settle", body: body)
                 #expect(settled.status == 200, "\(body): \(settled.body.prefix(300))")
                 #expect(settled.json?["id"] == .string(id))
+                #expect(try await p.undocumented("post", "/admin/v1/conflicts/{id}/settle", settled).isEmpty)
                 #expect(settled.json?["entry"] == .string("uk:\(before + 1)") && settled.json?["origin"] == "uk")
                 #expect(settled.json?["seq"] == .number(Double(before + 1)))
                 #expect(try await p.head("uk") == before + 1, "one signed entry per settlement")
@@ -205,6 +217,7 @@ final class ConflictedPair: @unchecked Sendable {
 
             let done = try await p.call("fr", .POST, "/admin/v1/conflicts/settle-automatic")
             #expect(done.status == 200, "\(done.body.prefix(300))")
+            #expect(try await p.undocumented("post", "/admin/v1/conflicts/settle-automatic", done).isEmpty)
             #expect(done.json?["settled"] == 4 && done.json?["entries"] == 1 && done.json?["left"] == 2)
             let left = done.json?["left_conflicts"]?.arrayValue ?? []
             #expect(Set(left.compactMap { $0["id"]?.stringValue }) == [kit, twins])
@@ -277,6 +290,7 @@ final class ConflictedPair: @unchecked Sendable {
                 let r = try await p.call("uk", .POST, "/admin/v1/conflicts/\(id)/settle", body: body)
                 let error = r.json?["error"]?.stringValue ?? ""
                 #expect(r.status == 400 && error.contains(sentence), "\(body) → \(r.status) \(r.body.prefix(300))")
+                #expect(try await p.undocumented("post", "/admin/v1/conflicts/{id}/settle", r).isEmpty)
             }
             let untyped = try await p.call("uk", .POST, "/admin/v1/conflicts/\(city)/settle", body: #"{"take": "fr"}"#, contentType: nil)
             #expect(untyped.status == 415)
@@ -292,6 +306,7 @@ final class ConflictedPair: @unchecked Sendable {
             for (id, body) in [(kit, #"{"take": "fr"}"#), (twins, "{\"merge_into\": \"\(p.ids["twinFr"]!)\"}")] {
                 let r = try await p.call("fr", .POST, "/admin/v1/conflicts/\(id)/settle", body: body)
                 #expect(r.status == 403 && r.json?["error"]?.stringValue?.contains("uk") == true, "\(body) → \(r.body.prefix(300))")
+                #expect(try await p.undocumented("post", "/admin/v1/conflicts/{id}/settle", r).isEmpty)
             }
 
             // Nothing was written anywhere; every conflict is still open.
