@@ -175,9 +175,13 @@ enum OpenAPIDocument {
                     ]),
             ],
             "/admin/v1/conflicts/settle-automatic": [
-                "post": write(
-                    "Settle every open field and delete conflict this chapter may settle with its automatic winner",
-                    nil, ("200", "BulkSettlement"))
+                "post": [
+                    "summary": "Settle every open field and delete conflict this chapter may settle with its automatic winner",
+                    "security": admin,
+                    "responses": [
+                        "200": response("Done, with each conflict left open and why.", "BulkSettlement"), "401": unauthorized,
+                    ],
+                ]
             ],
         ]
     }
