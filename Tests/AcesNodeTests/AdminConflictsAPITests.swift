@@ -234,6 +234,15 @@ final class ConflictedPair: @unchecked Sendable {
             let again = try await p.call("fr", .POST, "/admin/v1/conflicts/settle-automatic")
             #expect(again.json?["settled"] == 0 && again.json?["entries"] == 0 && again.json?["left"] == 2)
             #expect(try await p.head("fr") == before + 1)
+            // The CLI's bulk settlement agrees, and says why the rest is left.
+            let cli = try await AcesProcess.runAsync([
+                "conflicts", "resolve", "--all", "--strategy", "latest", "--data", p.fed.node("fr").path,
+            ])
+            #expect(cli.status == 0 && cli.stdout.contains("Settled 0 conflict(s)"), "\(cli.stdout) \(cli.stderr)")
+            #expect(
+                cli.stdout.contains("1 duplicate identity is left")
+                    && cli.stdout.contains("1 conflict(s) are left to their records' owners"))
+            #expect(try await p.head("fr") == before + 1)
 
             #expect(try await p.fed.converge(["fr", "uk"], seconds: 60))
             #expect(Set(try await p.list("uk").compactMap { $0["id"]?.stringValue }) == [kit, twins])
