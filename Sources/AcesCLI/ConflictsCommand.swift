@@ -33,13 +33,7 @@ extension ConflictsCommand {
             let list = try settled ? store.settledConflicts(kind: kind, chapter: chapter) : store.conflicts(kind: kind, chapter: chapter)
             let mine = try list.map { try settled ? true : store.maySettle($0) }
             if output.json {
-                return Out.json(
-                    .array(
-                        zip(list, mine).map { c, may in
-                            guard !settled, case .object(var o) = ConflictText.json(c) else { return ConflictText.json(c) }
-                            o["may_settle"] = .bool(may)
-                            return .object(o)
-                        }))
+                return Out.json(.array(zip(list, mine).map { c, may in settled ? c.json : c.json(maySettle: may) }))
             }
             if list.isEmpty { return Out.line(settled ? "No settled conflicts." : "No open conflicts.") }
             Out.table(
@@ -125,6 +119,11 @@ extension ConflictsCommand {
                         "\(done.duplicates) duplicate identit\(done.duplicates == 1 ? "y is" : "ies are") left: each needs a survivor chosen with 'aces conflicts resolve ID --merge-into MEMBER' (see 'aces conflicts list --kind duplicate')."
                     )
                 }
+                if done.forOwner > 0 {
+                    Out.line(
+                        "\(done.forOwner) conflict(s) are left to their records' owners: this chapter may not settle them (see 'aces conflicts list', column HERE)."
+                    )
+                }
                 if done.unsettled > 0 {
                     Out.line("\(done.unsettled) field or delete conflict(s) are still open (new edits arrived): see 'aces conflicts list'.")
                 }
@@ -138,6 +137,17 @@ extension ConflictsCommand {
                 case .gone(let id): throw ConflictText.gone(id)
                 case .requiredValue(let field):
                     throw CLIError("--value: \(field) is required and cannot be empty; give a value or use --take ORIGIN")
+                case .invalidValue(let e): throw CLIError("--value: \(e)")
+                case .noSide(let origin, let sides):
+                    throw CLIError("no side of conflict \(id) was written by '\(origin)' (sides: \(sides.joined(separator: ", ")))")
+                case .notADuplicate(let survivor, let records):
+                    throw CLIError("\(survivor.prefix(40)) is not one of the duplicates (\(records.joined(separator: ", ")))")
+                case .doesNotFit(.duplicate, let records):
+                    throw CLIError(
+                        "a duplicate identity is settled with --merge-into MEMBER_ID (one of \(records.joined(separator: ", ")))")
+                case .doesNotFit(_, _) where mergeInto != nil: throw CLIError("--merge-into settles duplicate identities only")
+                case .doesNotFit(_, _):
+                    throw CLIError("a delete conflict is settled with --take ORIGIN (the deleting or the editing chapter)")
                 }
             }
             Out.line("Settled conflict \(id). The resolution is a signed entry; it closes the conflict on every node it reaches.")
@@ -152,11 +162,7 @@ enum ConflictText {
         )
     }
 
-    static func time(_ h: HLC) -> String {
-        let f = ISO8601DateFormatter()
-        f.formatOptions = [.withInternetDateTime, .withFractionalSeconds]
-        return f.string(from: Date(timeIntervalSince1970: Double(h.millis) / 1000))
-    }
+    static func time(_ h: HLC) -> String { Conflict.time(h) }
 
     /// The record(s) as the operator knows them: the member's name or the event's title, and the id.
     static func record(_ c: Conflict) -> String {
@@ -187,24 +193,7 @@ enum ConflictText {
         }
     }
 
-    static func json(_ c: Conflict) -> JSONValue {
-        func side(_ s: Conflict.Candidate) -> JSONValue {
-            [
-                "version": .string(s.version.description), "origin": .string(s.version.origin.rawValue),
-                "time": .string(time(s.hlc)),
-                "key": .string(s.keyID), "action": .string(s.action.rawValue), "record": .string(s.record),
-                "value": s.value ?? .null, "winner": .bool(s.isWinner),
-                "fields": c.kind == .duplicate ? .object(s.fields) : .null,
-                "replaced": .array(s.replaced.map { ["version": .string($0.version.description), "value": $0.value ?? .null] }),
-            ]
-        }
-        return [
-            "id": .string(c.id), "kind": .string(c.kind.rawValue), "record_kind": .string(c.recordKind.rawValue),
-            "records": .array(c.records.map { .string($0) }), "field": c.field.map { .string($0) } ?? .null,
-            "chapter": c.chapter.map { .string($0) } ?? .null, "label": c.label.map { .string($0) } ?? .null,
-            "sides": .array(c.candidates.map(side)), "settled_by": c.settledBy.map(side) ?? .null,
-        ]
-    }
+    static func json(_ c: Conflict) -> JSONValue { c.json }
 
     static func show(_ c: Conflict) {
         let state = c.settledBy == nil ? "" : " (settled)"

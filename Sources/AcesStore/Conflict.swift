@@ -50,6 +50,9 @@ public struct Conflict: Sendable {
     /// when; its sides are the versions it replaced.
     public internal(set) var settledBy: Candidate? = nil
 
+    /// The (first) record, as `kind/id`: the conflicts of one record share it.
+    var recordKey: String { recordKind.rawValue + "/" + records[0] }
+
     /// Derives a conflict id: the first 12 hex digits of SHA-256 over what identifies it.
     static func makeID(_ parts: [String]) -> String {
         String(Digest32.sha256(Array(parts.joined(separator: "|").utf8)).hex.prefix(12))

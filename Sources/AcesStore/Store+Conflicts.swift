@@ -13,6 +13,29 @@ extension Store {
         try pool.read { db in try ConflictFinder(db).all().first { $0.id == id } }
     }
 
+    /// Open conflicts (optionally of one kind or about records of one chapter), each with whether
+    /// this node's chapter may settle it (`maySettle`), read in one transaction from async code.
+    public func openConflicts(kind: Conflict.Kind? = nil, chapter: ChapterID? = nil) async throws -> [(
+        conflict: Conflict, maySettle: Bool
+    )] {
+        let (roster, own) = (ownershipRoster, self.chapter)
+        return try await pool.read { db in
+            try ConflictFinder(db).all(kind: kind, chapter: chapter).map { c in
+                (c, try Store.maySettle(db, c, chapter: own, roster: roster))
+            }
+        }
+    }
+
+    /// One open conflict by id with whether this node may settle it, from async code; nil when no
+    /// open conflict has this id.
+    public func openConflict(id: String) async throws -> (conflict: Conflict, maySettle: Bool)? {
+        let (roster, own) = (ownershipRoster, chapter)
+        return try await pool.read { db in
+            guard let c = try ConflictFinder(db).all().first(where: { $0.id == id }) else { return nil }
+            return (c, try Store.maySettle(db, c, chapter: own, roster: roster))
+        }
+    }
+
     /// Conflicts settled by a write that replaced several concurrent values of a field, or brought
     /// back a record beside its removal, newest first: each with its sides (the versions replaced)
     /// and `settledBy`. Read from the whole log, so it takes a while on a large one.
@@ -23,15 +46,20 @@ extension Store {
     /// Settles every open field and delete conflict with its automatic winner, in one call: one
     /// write per record (every conflicted field of a member at once; a delete conflict with the
     /// record's removal or its return, which also closes its field conflicts), up to 500 records
-    /// per signed entry. Duplicate identities need an operator's choice and are left, counted.
+    /// per signed entry. Duplicate identities need an operator's choice, and the conflicts of a
+    /// record this chapter may not settle (`maySettle`) are its owner's: both are left, each
+    /// listed by id with why.
     public func settleAllWithAutomaticWinners(as author: Author) throws -> BulkSettlement {
+        let roster = ownershipRoster
         let before = try conflicts()
         var result = BulkSettlement()
         var open = before.filter { $0.kind != .duplicate }.count
         // One round settles everything it names; another only runs if an edit arrived meanwhile.
         for _ in 0..<8 where open > 0 {
             let written = try authorMany(as: author, count: 1) { draft, _ in
-                try draft.automaticWinnerMutations(limit: 500)
+                try draft.automaticWinnerMutations(limit: 500) { c in
+                    try Store.maySettle(draft.db, c, chapter: author.origin, roster: roster)
+                }
             }
             guard !written.isEmpty else { break }
             result.entries += written.count
@@ -42,10 +70,41 @@ extension Store {
         let after = try conflicts()
         let beforeIDs = Set(before.filter { $0.kind != .duplicate }.map(\.id))
         result.settled = beforeIDs.subtracting(after.map(\.id)).count
-        result.unsettled = after.filter { $0.kind != .duplicate }.count
-        result.duplicates = after.filter { $0.kind == .duplicate }.count
+        result.left = try pool.read { db in
+            // A record with one conflict this chapter may not settle is left whole (its delete
+            // conflict's settlement would close its field conflicts too).
+            var ownerRecords = Set<String>()
+            for c in after where c.kind != .duplicate {
+                if try !Store.maySettle(db, c, chapter: author.origin, roster: roster) { ownerRecords.insert(c.recordKey) }
+            }
+            return after.map { c in
+                let reason: LeftConflict.Reason =
+                    c.kind == .duplicate ? .needsSurvivor : ownerRecords.contains(c.recordKey) ? .ownerSettles : .stillOpen
+                return LeftConflict(id: c.id, kind: c.kind, reason: reason)
+            }
+        }
+        result.duplicates = result.left.filter { $0.reason == .needsSurvivor }.count
+        result.forOwner = result.left.filter { $0.reason == .ownerSettles }.count
+        result.unsettled = result.left.filter { $0.reason == .stillOpen }.count
         return result
     }
+}
+
+/// A conflict `Store.settleAllWithAutomaticWinners` left open, and why.
+public struct LeftConflict: Sendable, Equatable {
+    public enum Reason: String, Sendable {
+        /// A duplicate identity: an operator chooses the survivor.
+        case needsSurvivor = "needs_survivor"
+        /// This chapter may not settle it (or another conflict of the same record): the record's
+        /// owner, or a steward, does (`Store.maySettle`).
+        case ownerSettles = "owner_settles"
+        /// Still open after the settlement: an edit arrived meanwhile, or the record is erased.
+        case stillOpen = "still_open"
+    }
+
+    public let id: String
+    public let kind: Conflict.Kind
+    public let reason: Reason
 }
 
 /// What `Store.settleAllWithAutomaticWinners` did.
@@ -58,6 +117,10 @@ public struct BulkSettlement: Sendable, Equatable {
     public var duplicates = 0
     /// Field and delete conflicts still open (a record that is erased, or edits arriving meanwhile).
     public var unsettled = 0
+    /// Field and delete conflicts left to the record's owner: this chapter may not settle them.
+    public var forOwner = 0
+    /// Every conflict left open, by id, with why.
+    public var left: [LeftConflict] = []
 }
 
 extension Draft {
@@ -68,15 +131,16 @@ extension Draft {
     public func conflict(id: String) throws -> Conflict? { try ConflictFinder(db).all().first { $0.id == id } }
 
     /// The writes that accept the automatic winner of every open field and delete conflict of up
-    /// to `limit` records: one mutation per record.
-    func automaticWinnerMutations(limit: Int) throws -> [Mutation] {
+    /// to `limit` records whose every conflict `may` settle: one mutation per record.
+    func automaticWinnerMutations(limit: Int, may: (Conflict) throws -> Bool) throws -> [Mutation] {
         var order = [String]()
         var byRecord = [String: [Conflict]]()
         for c in try openConflicts() where c.kind != .duplicate {
-            let key = c.recordKind.rawValue + "/" + c.records[0]
+            let key = c.recordKey
             if byRecord[key] == nil { order.append(key) }
             byRecord[key, default: []].append(c)
         }
+        order = try order.filter { key in try byRecord[key]!.allSatisfy(may) }
         var mutations = [Mutation]()
         for key in order.prefix(limit) {
             let group = byRecord[key]!

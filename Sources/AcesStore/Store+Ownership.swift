@@ -97,17 +97,20 @@ extension Store {
     /// duplicate writes `merged_into`; a grant on the survivor lets the retired one's owner fold
     /// fields into it).
     public func maySettle(_ c: Conflict) throws -> Bool {
-        let roster = ownershipRoster
-        return try pool.read { db in
-            if roster.stewards.contains(chapter) { return true }
-            for id in c.records {
-                let standing = try Applier.custody(db, kind: c.recordKind, id: id).standing(before: nil, stewards: roster.stewards)
-                if standing.holder.isHeld(by: chapter) { continue }
-                if c.kind == .field && standing.grants.contains(chapter) { continue }
-                return false
-            }
-            return true
+        let (roster, chapter) = (ownershipRoster, chapter)
+        return try pool.read { db in try Store.maySettle(db, c, chapter: chapter, roster: roster) }
+    }
+
+    /// `maySettle(_:)` inside a transaction the caller holds.
+    static func maySettle(_ db: Database, _ c: Conflict, chapter: ChapterID, roster: OwnershipRoster) throws -> Bool {
+        if roster.stewards.contains(chapter) { return true }
+        for id in c.records {
+            let standing = try Applier.custody(db, kind: c.recordKind, id: id).standing(before: nil, stewards: roster.stewards)
+            if standing.holder.isHeld(by: chapter) { continue }
+            if c.kind == .field && standing.grants.contains(chapter) { continue }
+            return false
         }
+        return true
     }
 
     /// Judges once, under the ownership rule, every record a replica written before protocol

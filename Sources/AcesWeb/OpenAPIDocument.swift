@@ -19,7 +19,7 @@ enum OpenAPIDocument {
                     "adminToken": ["type": "http", "scheme": "bearer"],
                     "session": ["type": "apiKey", "in": "cookie", "name": "aces_session"],
                 ],
-                "schemas": schemas,
+                "schemas": .object((schemas.objectValue ?? [:]).merging(conflictSchemas) { a, _ in a }),
             ],
         ]
     }
@@ -38,6 +38,10 @@ enum OpenAPIDocument {
     static let idParameter: JSONValue = [
         "name": "id", "in": "path", "required": true, "description": "A record id (lowercase UUID).",
         "schema": ["type": "string", "pattern": "^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$"],
+    ]
+    static let conflictIDParameter: JSONValue = [
+        "name": "id", "in": "path", "required": true, "description": "A conflict id, as GET /admin/v1/conflicts lists it.",
+        "schema": ["type": "string", "pattern": "^[0-9a-f]{12}$"],
     ]
     static let limit = query("limit", "Page size, 1 to 100 (default 20).", ["type": "integer", "minimum": 1, "maximum": 100])
     static let cursor = query("cursor", "The next_cursor of the previous page.", ["type": "string"])
@@ -149,6 +153,99 @@ enum OpenAPIDocument {
                 "parameters": [idParameter],
                 "post": write("Mark an event cancelled", nil, ("200", "AdminRecord")),
             ],
+            "/admin/v1/conflicts": [
+                "get": conflictRead(
+                    "Open conflicts, as 'aces conflicts list --json' lists them, each with may_settle", "ConflictList",
+                    parameters: [
+                        query("kind", "Only this kind.", ["type": "string", "enum": ["field", "delete", "duplicate"]]),
+                        query("chapter", "Only conflicts about records of this chapter.", ["type": "string"]),
+                    ])
+            ],
+            "/admin/v1/conflicts/{id}": [
+                "parameters": [conflictIDParameter],
+                "get": conflictRead("One open conflict, as 'aces conflicts show --json' shows it, with may_settle", "Conflict"),
+            ],
+            "/admin/v1/conflicts/{id}/settle": [
+                "parameters": [conflictIDParameter],
+                "post": write(
+                    "Settle an open conflict with a signed entry whose base is every side", "SettleInput", ("200", "Settled"),
+                    extra: [
+                        "403": response("This chapter may not settle it: the record's owner or a steward does.", "Error"),
+                        "404": goneConflict,
+                    ]),
+            ],
+            "/admin/v1/conflicts/settle-automatic": [
+                "post": [
+                    "summary": "Settle every open field and delete conflict this chapter may settle with its automatic winner",
+                    "security": admin,
+                    "responses": [
+                        "200": response("Done, with each conflict left open and why.", "BulkSettlement"), "401": unauthorized,
+                    ],
+                ]
+            ],
+        ]
+    }
+
+    static let goneConflict = response("No open conflict has this id: settled already, or changed by a newer edit.", "Error")
+
+    static func conflictRead(_ summary: String, _ schema: String, parameters: [JSONValue] = []) -> JSONValue {
+        var responses: [String: JSONValue] = ["200": response("Done.", schema), "401": unauthorized]
+        responses[parameters.isEmpty ? "404" : "400"] = parameters.isEmpty ? goneConflict : bad
+        var op: [String: JSONValue] = ["summary": .string(summary), "security": admin, "responses": .object(responses)]
+        if !parameters.isEmpty { op["parameters"] = .array(parameters) }
+        return .object(op)
+    }
+
+    static var conflictSchemas: [String: JSONValue] {
+        let integer: JSONValue = ["type": "integer"]
+        let side = object(
+            [
+                "version": ["type": "string", "description": "The entry that wrote this side, origin:seq."], "origin": text,
+                "time": text, "key": text, "action": ["type": "string", "enum": ["set", "delete", "erase"]], "record": text,
+                "value": ["description": "The value written (field conflicts); null for a removal or an erased value."],
+                "winner": ["type": "boolean", "description": "Whether this side is the automatic winner."],
+                "fields": ["type": ["object", "null"], "description": "Every value of the member (duplicate identities)."],
+                "replaced": [
+                    "type": "array",
+                    "items": object(["version": text, "value": ["description": "The value replaced."]], required: ["version"]),
+                ],
+            ], required: ["version", "origin", "time", "key", "action", "record", "winner", "replaced"])
+        return [
+            "ConflictSide": side,
+            "Conflict": object(
+                [
+                    "id": text, "kind": ["type": "string", "enum": ["field", "delete", "duplicate"]],
+                    "record_kind": ["type": "string", "enum": ["member", "event"]], "records": ["type": "array", "items": text],
+                    "field": optionalText, "chapter": optionalText,
+                    "label": ["type": ["string", "null"], "description": "The member's name or the event's title."],
+                    "sides": ["type": "array", "items": ref("ConflictSide")], "settled_by": ["type": ["object", "null"]],
+                    "may_settle": ["type": "boolean", "description": "Whether this node's chapter may settle it (docs/CONFLICTS.md)."],
+                ], required: ["id", "kind", "record_kind", "records", "field", "chapter", "label", "sides", "may_settle"]),
+            "ConflictList": object(["items": ["type": "array", "items": ref("Conflict")]], required: ["items"]),
+            "SettleInput": [
+                "type": "object",
+                "description":
+                    "Exactly one: take keeps the side written by that chapter (field and delete conflicts); value writes a value of the field's own type, null clearing an optional field (field conflicts); merge_into keeps that member of a duplicate identity and retires the other(s).",
+                "properties": ["take": text, "value": ["description": "A value of the field's own type."], "merge_into": text],
+                "minProperties": 1, "maxProperties": 1, "additionalProperties": false,
+            ],
+            "Settled": object(
+                [
+                    "id": text, "entry": ["type": "string", "description": "The signed entry written, origin:seq."], "origin": text,
+                    "seq": integer,
+                ], required: ["id", "entry", "origin", "seq"]),
+            "BulkSettlement": object(
+                [
+                    "settled": integer, "entries": integer, "left": integer,
+                    "left_conflicts": [
+                        "type": "array",
+                        "items": object(
+                            [
+                                "id": text, "kind": ["type": "string", "enum": ["field", "delete", "duplicate"]],
+                                "reason": ["type": "string", "enum": ["needs_survivor", "owner_settles", "still_open"]],
+                            ], required: ["id", "kind", "reason"]),
+                    ],
+                ], required: ["settled", "entries", "left", "left_conflicts"]),
         ]
     }
 

@@ -57,6 +57,7 @@ public struct PublicSite: Sendable {
         WebRouter.add(to: router, site: site, now: now)
         APIRouter.add(to: router, site: site, now: now)
         AdminRouter.add(to: router, site: site, editor: Editor(directory: directory, store: store))
+        AdminConflictsRouter.add(to: router, site: site, editor: Editor(directory: directory, store: store))
         SiteFiles.add(to: router, indexing: directory.config.web?.allowIndexing ?? false)
     }
 }
