@@ -74,13 +74,26 @@ final class EntryRecords {
     }
 
     /// Moves every staged row into `entry_records`, in key order.
+    ///
+    /// SQLite sorts with as much memory as the page cache may hold, on top of the cache itself: a
+    /// million staged rows took the receiver's peak RSS from 120 to 148 MB. The merge runs with a
+    /// 2 MiB cache instead (its writes go to the table in order, so it needs few pages at once),
+    /// which sorts in 2 MiB runs on disk: a million rows merge in about 2 s either way.
     static func mergeStaged(_ db: Database) throws {
         guard try Bool.fetchOne(db, sql: "SELECT EXISTS (SELECT 1 FROM entry_records_staged)") == true else { return }
-        try db.execute(
-            sql: """
-                INSERT OR IGNORE INTO entry_records(record, entry)
-                    SELECT record, entry FROM entry_records_staged ORDER BY record, entry;
-                DELETE FROM entry_records_staged;
-                """)
+        let cache = try Int.fetchOne(db, sql: "PRAGMA cache_size") ?? -32_768
+        try db.execute(sql: "PRAGMA cache_size = -2048")
+        do {
+            try db.execute(
+                sql: """
+                    INSERT OR IGNORE INTO entry_records(record, entry)
+                        SELECT record, entry FROM entry_records_staged ORDER BY record, entry;
+                    DELETE FROM entry_records_staged;
+                    """)
+        } catch {
+            try db.execute(sql: "PRAGMA cache_size = \(cache)")
+            throw error
+        }
+        try db.execute(sql: "PRAGMA cache_size = \(cache)")
     }
 }
