@@ -68,8 +68,8 @@ public struct ErasureRequest: Sendable, Hashable {
 
 /// What a signed-in member may see of their own data, and the erasures they asked for.
 extension Store {
-    /// Every change to a record held in this node's log, oldest first. The log has no index by
-    /// record, so this reads every envelope (a scan of SQLite's own `instr` over the blobs).
+    /// Every change to a record held in this node's log, oldest first, found through the
+    /// `entry_records` index (and the rows an unfinished catch-up staged, see `EntryRecords`).
     public func history(_ kind: RecordKind, id: String) async throws -> [RecordChange] {
         try await pool.read { db in try Store.history(db, kind: kind, id: id) }
     }
@@ -85,8 +85,11 @@ extension Store {
             db,
             sql: """
                 SELECT rowid, envelope, signature, payloads FROM entries
-                WHERE instr(envelope, CAST(? AS BLOB)) > 0 ORDER BY hlc, rowid
-                """, arguments: ["\"id\":\"\(id)\""])
+                WHERE rowid IN (
+                    SELECT entry FROM entry_records WHERE record = ?1
+                    UNION SELECT entry FROM entry_records_staged WHERE record = ?1)
+                ORDER BY hlc, rowid
+                """, arguments: [id])
         var out = [RecordChange]()
         while let r = try rows.next() {
             guard let e = try? Store.entry(from: r) else { continue }

@@ -181,6 +181,10 @@ import Testing
         #expect(try de.store.heads().first { $0.origin == fr.chapter }?.seq == 3)
         #expect(try staged(de.store) == 4)
         #expect(try entryRecords(de.store).isEmpty)
+        // (a member's history reads the staged rows too)
+        let (a, b) = (all[0].envelope.operations[0].id, all[0].envelope.operations[1].id)
+        #expect(try de.store.history(.member, id: a).map(\.action) == ["set", "set", "set"])
+        #expect(try de.store.history(.member, id: b).count == 1)
 
         // And the erasure then arrives outside any catch-up
         #expect(try de.store.apply([all[3]], origin: fr.chapter, keys: keys).erased)
