@@ -12,8 +12,8 @@ import GRDB
 /// the order they came, to `entry_records_staged`, and moves them into `entry_records`, sorted,
 /// once the catch-up ends (`mergeStaged`). At a million entries the table is a B-tree larger
 /// than SQLite's page cache, and inserting even sorted rows every 25,000 entries rewrote most of
-/// its leaves each time: 15% of the receiver's CPU and 1.8 GB of its 15 GB of writes. Merged once,
-/// each leaf is written once per catch-up. Whatever reads the table (`prepareForReading`) merges
+/// its leaves each time; staged, a million-entry catch-up reads 17% and writes 10% fewer bytes
+/// (docs/BENCHMARKS.md). Whatever reads the table (`prepareForReading`) merges
 /// the staged rows first, so a reader never misses an entry, and a node that stops in the middle
 /// of a catch-up keeps its staged rows until the next reader or catch-up merges them.
 final class EntryRecords {
