@@ -127,6 +127,69 @@ import Testing
         #expect(try fr.store.stateDigest() == uk.store.stateDigest())
     }
 
+    /// docs/CONFLICTS.md, *Who may settle what*: a duplicate identity across two chapters is
+    /// settled by the retired duplicate's owner; when the merge also fills the survivor's missing
+    /// fields, only once the survivor's owner granted it the survivor. What `aces conflicts list`
+    /// and the admin API show (`maySettle`) is what authoring accepts.
+    /// fr and uk each hold a member with the same email (`survivor` fr's, `twin` uk's; uk's has
+    /// `twinExtra` besides), both nodes hold both.
+    func twins(in dir: TempDir, twinExtra: [String: JSONValue] = [:]) throws -> (
+        fr: TestNode, uk: TestNode, keys: KeyRing, survivor: String, twin: String
+    ) {
+        let fr = try TestNode("fr", in: dir), uk = try TestNode("uk", in: dir, seed: 2)
+        let keys = keyRing([fr, uk])
+        let (survivor, twin) = (fr.newID(), uk.newID())
+        try fr.write([.set(.member, id: survivor, values: TestNode.member(1))])
+        try uk.write([.set(.member, id: twin, values: TestNode.member(1, chapter: "uk").merging(twinExtra) { $1 })])
+        try sync(from: fr, to: uk, keys: keys)
+        try sync(from: uk, to: fr, keys: keys)
+        return (fr, uk, keys, survivor, twin)
+    }
+
+    @Test func aDuplicateAcrossTwoChaptersIsSettledByTheRetiredOnesOwnerAsAuthoringAllows() throws {
+        // fr's member lacks a bio that uk's has: merging uk's into fr's writes fr's member too
+        let dir = TempDir()
+        let (fr, uk, keys, survivor, twin) = try twins(in: dir, twinExtra: ["bio": "Editor"])
+        func merge(_ n: TestNode, into id: String) throws {
+            let c = try #require(try n.store.conflicts(kind: .duplicate).first)
+            try n.store.author(as: n.author) { draft in try draft.mutations(resolving: c, with: .mergeInto(id)) }
+        }
+        func maySettle(_ n: TestNode) throws -> Bool { try n.store.maySettle(try #require(try n.store.conflicts(kind: .duplicate).first)) }
+
+        // Without a grant uk may not settle it (its merge would write fr's member), and authoring
+        // refuses what it would write; fr may (its own member into uk's, which lacks nothing)
+        #expect(try !maySettle(uk))
+        #expect(throws: StoreError.self) { try merge(uk, into: survivor) }
+        #expect(try maySettle(fr))
+
+        // Once fr grants uk the survivor, uk may, and does, merge its own member into it
+        try fr.write([.grant(.member, id: survivor, to: ChapterID("uk")!)])
+        try sync(from: fr, to: uk, keys: keys)
+        #expect(try maySettle(uk))
+        try merge(uk, into: survivor)
+        try sync(from: uk, to: fr, keys: keys)
+        for n in [fr, uk] {
+            #expect(try n.store.conflicts(kind: .duplicate).isEmpty)
+            #expect(try n.store.record(.member, id: twin)?.values["merged_into"] == .string(survivor))
+            #expect(try n.store.record(.member, id: survivor)?.values["bio"] == "Editor")
+        }
+        #expect(try fr.store.stateDigest() == uk.store.stateDigest())
+    }
+
+    /// When the survivor lacks nothing, retiring one's own duplicate into another chapter's
+    /// member writes only one's own record: no grant is needed, and the listing says so.
+    @Test func retiringOnesOwnDuplicateIntoAnotherChaptersCompleteMemberNeedsNoGrant() throws {
+        let dir = TempDir()
+        let (fr, uk, keys, survivor, _) = try twins(in: dir)
+        let dup = try #require(try uk.store.conflicts(kind: .duplicate).first)
+        #expect(try uk.store.maySettle(dup))
+        #expect(try fr.store.maySettle(dup), "fr may retire its own member into uk's just as well")
+        try uk.store.author(as: uk.author) { draft in try draft.mutations(resolving: dup, with: .mergeInto(survivor)) }
+        try sync(from: uk, to: fr, keys: keys)
+        #expect(try fr.store.conflicts(kind: .duplicate).isEmpty)
+        #expect(try fr.store.stateDigest() == uk.store.stateDigest())
+    }
+
     @Test func anEditThatArrivesBeforeItsGrantIsAppliedOnceTheGrantArrives() throws {
         let dir = TempDir()
         let clock = ManualClock()
