@@ -174,10 +174,9 @@ import Testing
         let session = CatchUpSession(store: de.store, origin: fr.chapter, keys: keys, peer: "fr")
         defer { try? session.closeAndWait() }
         for e in all.prefix(3) { #expect(try session.applyAndWait([e]).applied == 1) }
-        let deadline = Date().addingTimeInterval(60)
-        while try de.store.heads().first(where: { $0.origin == fr.chapter })?.seq != 3 && Date() < deadline {
-            Thread.sleep(forTimeInterval: 0.05)
-        }
+        // The store's one writer is the session's until its transaction commits (0.25 s after
+        // the last batch): a checkpoint waits for that commit, without polling.
+        try de.store.checkpoint()
         #expect(try de.store.heads().first { $0.origin == fr.chapter }?.seq == 3)
         #expect(try staged(de.store) == 4)
         #expect(try entryRecords(de.store).isEmpty)
