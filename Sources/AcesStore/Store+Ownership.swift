@@ -104,23 +104,23 @@ extension Store {
     /// `maySettle(_:)` inside a transaction the caller holds.
     static func maySettle(_ db: Database, _ c: Conflict, chapter: ChapterID, roster: OwnershipRoster) throws -> Bool {
         if roster.stewards.contains(chapter) { return true }
-        var held = [String: (holds: Bool, granted: Bool)]()
+        var standings = [String: Custody.Standing]()
         for id in c.records {
-            let standing = try Applier.custody(db, kind: c.recordKind, id: id).standing(before: nil, stewards: roster.stewards)
-            held[id] = (standing.holder.isHeld(by: chapter), standing.grants.contains(chapter))
+            standings[id] = try Applier.custody(db, kind: c.recordKind, id: id).standing(before: nil, stewards: roster.stewards)
         }
         switch c.kind {
-        case .field: return held.values.allSatisfy { $0.holds || $0.granted }
-        case .delete: return held.values.allSatisfy(\.holds)
+        case .field:
+            return standings.values.allSatisfy { $0.permits(.set, fields: [c.field ?? ""], by: chapter) }
+        case .delete:
+            return standings.values.allSatisfy { $0.permits(.set, fields: [LogOperation.removedField], by: chapter) }
         case .duplicate:
             // Some survivor whose merge writes only what this chapter may write: `merged_into` on
-            // each other duplicate (the holder's alone), and the survivor's missing fields taken
-            // from them, if any (the holder's or a grantee's).
+            // each other duplicate, and the survivor's missing fields taken from them, if any.
             let draft = Draft(db: db)
             return try c.records.contains { survivor in
                 try draft.mutations(resolving: c, with: .mergeInto(survivor)).allSatisfy { m in
-                    guard case .set(_, let id, let values) = m, let h = held[id] else { return false }
-                    return h.holds || (h.granted && values["merged_into"] == nil && values["_removed"] == nil)
+                    guard case .set(_, let id, let values) = m else { return false }
+                    return standings[id]?.permits(.set, fields: values.keys, by: chapter) ?? false
                 }
             }
         }

@@ -49,6 +49,15 @@ public struct Custody: Sendable, Hashable {
     public struct Standing: Sendable, Hashable {
         public var holder: Holder
         public var grants: Set<ChapterID>
+
+        /// Whether `origin`, not a steward, may write an operation `action` naming `fields`: the
+        /// holder anything; a chapter holding a grant only a `set` naming neither `merged_into`
+        /// nor `_removed` (bringing a removed record back is the owner's).
+        public func permits(_ action: Action, fields: some Collection<String>, by origin: ChapterID) -> Bool {
+            if holder.isHeld(by: origin) { return true }
+            return grants.contains(origin) && action == .set
+                && !fields.contains("merged_into") && !fields.contains(LogOperation.removedField)
+        }
     }
 
     public let creator: Holder
@@ -104,12 +113,9 @@ public struct Custody: Sendable, Hashable {
         let origin = stamp.version.origin
         if stewards.contains(origin) { return nil }
         let s = standing(before: stamp, stewards: stewards)
-        if s.holder.isHeld(by: origin) { return nil }
-        if s.grants.contains(origin) {
-            if op.action == .set && op.bases["merged_into"] == nil && op.bases[LogOperation.removedField] == nil { return nil }
-            return OwnershipRefusal(kind: op.kind, id: op.id, origin: origin, holder: s.holder, granted: true, action: op.action)
-        }
-        return OwnershipRefusal(kind: op.kind, id: op.id, origin: origin, holder: s.holder, granted: false, action: op.action)
+        if s.permits(op.action, fields: op.bases.keys, by: origin) { return nil }
+        return OwnershipRefusal(
+            kind: op.kind, id: op.id, origin: origin, holder: s.holder, granted: s.grants.contains(origin), action: op.action)
     }
 }
 
